@@ -1,0 +1,58 @@
+import type { JobView } from "../../engine/index.js";
+import type { GlobalOptions } from "../context.js";
+import { withEngine } from "../context.js";
+import { printJson, printLine, printTable } from "../output.js";
+import { jobProgress } from "../progress.js";
+
+export async function migrationsList(g: GlobalOptions, name: string) {
+  await withEngine(g, (engine) => {
+    const jobs = engine.listJobs(name);
+    if (g.json) return printJson(jobs.map((j) => engine.getJob(name, j.id)));
+    if (jobs.length === 0) return printLine(`No migrations have run on ${name} yet.`);
+    printTable(
+      ["job", "state", "version", "databases", "created", "finished", "statements"],
+      jobs.map((j) => [
+        j.id,
+        j.state,
+        j.version,
+        progressText(j),
+        isoTime(j.createdAt),
+        j.finishedAt ? isoTime(j.finishedAt) : "-",
+        oneLine(j.statements),
+      ]),
+    );
+    for (const j of jobs.filter((x) => x.error)) printLine(`job ${j.id}: ${j.error}`);
+    if (jobs.some((j) => j.state === "committed"))
+      printLine(`Finish the incomplete job: tenantdb db migrations resume ${name}`);
+  });
+}
+
+export async function migrationsResume(g: GlobalOptions, name: string) {
+  await withEngine(g, async (engine) => {
+    const progress = jobProgress(!g.json);
+    const job = await engine
+      .resumeMigrations(name, { onProgress: progress.onProgress })
+      .finally(progress.done);
+    if (g.json) return printJson(job ? engine.getJob(name, job.id) : null);
+    printLine(
+      job
+        ? `Job ${job.id} is ${job.state}: ${name} and its children are at schema version ${job.version}.`
+        : `Nothing to resume on ${name}.`,
+    );
+  });
+}
+
+function progressText(j: JobView): string {
+  const done = j.state === "dry_run" ? j.progress.dry_run_ok : j.progress.done;
+  const failed = j.progress.dry_run_failed + j.progress.failed;
+  return `${done}/${j.total}${failed ? ` (${failed} failed)` : ""}`;
+}
+
+function isoTime(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+}
+
+function oneLine(sql: string): string {
+  const flat = sql.replace(/\s+/g, " ").trim();
+  return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
+}

@@ -1,0 +1,24 @@
+import { type Engine, openEngine, resolveDataDir } from "../engine/index.js";
+import { jobProgress } from "./progress.js";
+
+export interface GlobalOptions {
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** Opens the engine for one command and closes it after, whatever happens. */
+export async function withEngine<T>(
+  globals: GlobalOptions,
+  fn: (engine: Engine) => Promise<T> | T,
+): Promise<T> {
+  const progress = jobProgress(!globals.json);
+  const engine = await openEngine(resolveDataDir(globals.dataDir), {
+    onRecoveryProgress: progress.onProgress,
+  });
+  progress.done();
+  try {
+    return await fn(engine);
+  } finally {
+    engine.close();
+  }
+}

@@ -1,0 +1,173 @@
+import fs from "node:fs";
+import Database from "better-sqlite3";
+import { UNFINISHED_SQL } from "./jobs/states.js";
+
+export type Catalog = Database.Database;
+
+export type DatabaseType = "standard" | "schema" | "child";
+
+export interface GroupRow {
+  id: number;
+  name: string;
+  location: string;
+  uuid: string;
+  created_at: number;
+}
+
+export interface DatabaseRow {
+  id: number;
+  name: string;
+  group_id: number;
+  group_name: string;
+  type: DatabaseType;
+  parent_id: number | null;
+  parent_name: string | null;
+  path: string;
+  schema_version: number;
+  allow_attach: number;
+  block_reads: number;
+  block_writes: number;
+  uuid: string;
+  created_at: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS groups (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  location TEXT NOT NULL,
+  uuid TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS databases (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE RESTRICT,
+  type TEXT NOT NULL CHECK (type IN ('standard', 'schema', 'child')),
+  parent_id INTEGER REFERENCES databases(id) ON DELETE RESTRICT,
+  path TEXT NOT NULL,
+  schema_version INTEGER NOT NULL DEFAULT 0,
+  allow_attach INTEGER NOT NULL DEFAULT 0,
+  block_reads INTEGER NOT NULL DEFAULT 0,
+  block_writes INTEGER NOT NULL DEFAULT 0,
+  uuid TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS databases_group ON databases(group_id);
+CREATE INDEX IF NOT EXISTS databases_parent ON databases(parent_id);
+CREATE TABLE IF NOT EXISTS migrations (
+  database_id INTEGER NOT NULL REFERENCES databases(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  sql TEXT NOT NULL,
+  checksum TEXT NOT NULL,
+  job_id INTEGER NOT NULL,
+  applied_at INTEGER NOT NULL,
+  PRIMARY KEY (database_id, version)
+);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  database_id INTEGER NOT NULL,
+  database_name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  sql TEXT NOT NULL,
+  checksum TEXT NOT NULL,
+  state TEXT NOT NULL,
+  error TEXT,
+  total INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  committed_at INTEGER,
+  finished_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_database ON jobs(database_id, id);
+CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs(database_id) WHERE state IN ${UNFINISHED_SQL};
+CREATE TABLE IF NOT EXISTS job_tasks (
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  database_id INTEGER NOT NULL,
+  database_name TEXT NOT NULL,
+  path TEXT NOT NULL,
+  state TEXT NOT NULL,
+  error TEXT,
+  PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS signing_keys (
+  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  kid TEXT NOT NULL PRIMARY KEY,
+  public_pem TEXT NOT NULL,
+  private_pem TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signing_keys_group ON signing_keys(group_id);
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+  jti TEXT NOT NULL PRIMARY KEY,
+  revoked_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+  name TEXT NOT NULL PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+`;
+
+const SELECT_DATABASE = `
+SELECT d.*, g.name AS group_name, p.name AS parent_name
+FROM databases d JOIN groups g ON g.id = d.group_id LEFT JOIN databases p ON p.id = d.parent_id`;
+
+/**
+ * Opens the catalog in WAL mode with synchronous=FULL: job transitions (above all the commit point) must
+ * survive power loss, and WAL lets the CLI, the server and the provider read while one of them writes.
+ */
+export function openCatalog(file: string): Catalog {
+  const db = new Database(file, { timeout: 30_000 });
+  withBusyRetry(() => db.pragma("journal_mode = WAL"));
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+  withBusyRetry(() => db.transaction(() => db.exec(SCHEMA)).immediate());
+  return db;
+}
+
+/** Switching to WAL needs a moment of exclusivity; several processes opening a new directory race for it. */
+function withBusyRetry<T>(fn: () => T): T {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (e) {
+      if ((e as { code?: string }).code !== "SQLITE_BUSY" || attempt > 50) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
+export function getDatabaseRow(catalog: Catalog, name: string): DatabaseRow | undefined {
+  return catalog.prepare(`${SELECT_DATABASE} WHERE d.name = ?`).get(name) as DatabaseRow | undefined;
+}
+
+export function getDatabaseRowById(catalog: Catalog, id: number): DatabaseRow | undefined {
+  return catalog.prepare(`${SELECT_DATABASE} WHERE d.id = ?`).get(id) as DatabaseRow | undefined;
+}
+
+export function listDatabaseRows(
+  catalog: Catalog,
+  filter: { group?: string; parent?: string } = {},
+): DatabaseRow[] {
+  const where: string[] = [];
+  const args: string[] = [];
+  if (filter.group !== undefined) {
+    where.push("g.name = ?");
+    args.push(filter.group);
+  }
+  if (filter.parent !== undefined) {
+    where.push("p.name = ?");
+    args.push(filter.parent);
+  }
+  const clause = where.length ? ` WHERE ${where.join(" AND ")}` : "";
+  return catalog.prepare(`${SELECT_DATABASE}${clause} ORDER BY d.name`).all(...args) as DatabaseRow[];
+}
+
+export function getGroupRow(catalog: Catalog, name: string): GroupRow | undefined {
+  return catalog.prepare("SELECT * FROM groups WHERE name = ?").get(name) as GroupRow | undefined;
+}
+
+export function ensureDirs(...dirs: string[]): void {
+  for (const dir of dirs) fs.mkdirSync(dir, { recursive: true });
+}

@@ -1,0 +1,18 @@
+import type { Catalog } from "./catalog.js";
+import type { Layout } from "./layout.js";
+
+export interface EngineOptions {
+  /** Worker threads for migration jobs. Default: twice the cores (the work waits on fsync more than CPU). */
+  workers?: number;
+  /** Test hook: databases whose run-phase apply fails with an injected I/O error. */
+  faultInjection?: { failRunOn?: string[] };
+}
+
+/** What every engine function works against: one data directory and its catalog connection. */
+export interface EngineContext {
+  layout: Layout;
+  catalog: Catalog;
+  options: EngineOptions;
+}
+
+export const now = () => Math.floor(Date.now() / 1000);

@@ -1,0 +1,15 @@
+export type { CreateDatabaseOptions, DatabaseConfig, DatabaseInfo } from "./databases.js";
+export { type Engine, type OpenOptions, openEngine } from "./engine.js";
+export { ERROR_CODES, type ErrorCode, isTenantDbError, TenantDbError } from "./errors.js";
+export type { GroupInfo } from "./groups.js";
+export type { JobProgress, ProgressListener } from "./jobs/runner.js";
+export type { JobView, TaskView } from "./jobs/view.js";
+export { resolveDataDir } from "./layout.js";
+export { checksumOf, historyConflict, validateMigration } from "./migrations.js";
+export { isValidName, validateName } from "./names.js";
+export type { Principal } from "./query/principal.js";
+export { OWNER } from "./query/principal.js";
+export type { Session } from "./query/session.js";
+export type { QueryResult, SqlArgs, SqlValue } from "./query/values.js";
+export { toJsonValue } from "./query/values.js";
+export { parseExpiration } from "./tokens/expiration.js";

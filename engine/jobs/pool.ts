@@ -1,0 +1,76 @@
+import os from "node:os";
+import { Worker } from "node:worker_threads";
+import type { WorkRequest, WorkResponse } from "./protocol.js";
+
+export interface Pool {
+  size: number;
+  run(req: Omit<WorkRequest, "id">): Promise<WorkResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * A fixed set of worker threads, each taking one batch at a time. Under vitest the engine runs from
+ * TypeScript sources, so the worker is loaded through tsx; the built package uses the compiled file.
+ */
+export function createPool(size = defaultPoolSize()): Pool {
+  const fromSource = import.meta.url.endsWith(".ts");
+  const url = new URL(fromSource ? "./worker.ts" : "./worker.js", import.meta.url);
+  // Node 20 ignores --import in a worker's execArgv, so source mode registers tsx from a bootstrap.
+  const bootstrap = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
+  const workers = Array.from({ length: size }, () =>
+    fromSource ? new Worker(bootstrap, { eval: true }) : new Worker(url),
+  );
+  const idle = [...workers];
+  const waiting: ((w: Worker) => void)[] = [];
+  let nextId = 1;
+
+  const take = () =>
+    new Promise<Worker>((resolve) => {
+      const w = idle.pop();
+      if (w) resolve(w);
+      else waiting.push(resolve);
+    });
+  const give = (w: Worker) => {
+    const next = waiting.shift();
+    if (next) next(w);
+    else idle.push(w);
+  };
+
+  return {
+    size,
+    async run(req) {
+      const worker = await take();
+      const id = nextId++;
+      try {
+        return await new Promise<WorkResponse>((resolve, reject) => {
+          const onMessage = (res: WorkResponse) => {
+            if (res.id !== id) return;
+            cleanup();
+            resolve(res);
+          };
+          const onError = (e: Error) => {
+            cleanup();
+            reject(e);
+          };
+          const cleanup = () => {
+            worker.off("message", onMessage);
+            worker.off("error", onError);
+          };
+          worker.on("message", onMessage);
+          worker.on("error", onError);
+          worker.postMessage({ ...req, id });
+        });
+      } finally {
+        give(worker);
+      }
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+export function defaultPoolSize(): number {
+  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+  return Math.max(2, Math.min(16, cores * 2));
+}

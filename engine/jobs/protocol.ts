@@ -1,0 +1,35 @@
+/** Messages between the job runner and its worker threads. */
+
+export type WorkOp = "dry_run" | "run";
+
+export interface WorkItem {
+  seq: number;
+  name: string;
+  /** Absolute path of the database file. */
+  path: string;
+}
+
+export interface WorkRequest {
+  id: number;
+  op: WorkOp;
+  jobId: number;
+  /** The schema version the job brings every database to. */
+  version: number;
+  statements: string[];
+  items: WorkItem[];
+  /** Test hook: fail the run phase on these databases with an injected I/O error. */
+  failRunOn?: string[];
+}
+
+export interface ItemResult {
+  seq: number;
+  ok: boolean;
+  /** The database already carried the version (a resumed job), so nothing was applied. */
+  skipped?: boolean;
+  error?: string;
+}
+
+export interface WorkResponse {
+  id: number;
+  results: ItemResult[];
+}

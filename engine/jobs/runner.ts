@@ -1,0 +1,210 @@
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { EngineContext } from "../context.js";
+import { now } from "../context.js";
+import { failedPrecondition } from "../errors.js";
+import { createPool, type Pool } from "./pool.js";
+import type { ItemResult, WorkItem, WorkOp } from "./protocol.js";
+import type { TaskState } from "./states.js";
+import {
+  failedTasks,
+  getJob,
+  type JobRow,
+  setJobError,
+  setTaskStates,
+  type TaskRow,
+  taskPage,
+  transitionJob,
+} from "./store.js";
+
+/**
+ * Drives one job through its phases (see states.ts). The runner is the only code that moves a job's
+ * state; workers only apply and report. Tasks are streamed from the catalog a page at a time and results
+ * are written back in batches, so memory and catalog fsyncs stay flat however many children there are.
+ */
+
+export interface JobProgress {
+  jobId: number;
+  phase: WorkOp;
+  done: number;
+  total: number;
+}
+
+export type ProgressListener = (p: JobProgress) => void;
+
+const PAGE = 512;
+const BATCH = 8;
+const FLUSH_EVERY = 256;
+
+export interface PhaseOutcome {
+  failed: number;
+}
+
+export async function runPhase(
+  ctx: EngineContext,
+  job: JobRow,
+  statements: string[],
+  op: WorkOp,
+  onProgress?: ProgressListener,
+): Promise<PhaseOutcome> {
+  const pool = createPool(ctx.options.workers);
+  try {
+    return await streamTasks(ctx, pool, job, statements, op, onProgress);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function streamTasks(
+  ctx: EngineContext,
+  pool: Pool,
+  job: JobRow,
+  statements: string[],
+  op: WorkOp,
+  onProgress?: ProgressListener,
+): Promise<PhaseOutcome> {
+  const okState: TaskState = op === "dry_run" ? "dry_run_ok" : "done";
+  const failState: TaskState = op === "dry_run" ? "dry_run_failed" : "failed";
+  let pending: { seq: number; state: TaskState; error?: string | null }[] = [];
+  let done = 0;
+  let failed = 0;
+  const flush = () => {
+    if (pending.length) setTaskStates(ctx.catalog, job.id, pending);
+    pending = [];
+  };
+  const record = (results: ItemResult[]) => {
+    for (const r of results) {
+      pending.push({ seq: r.seq, state: r.ok ? okState : failState, error: r.error ?? null });
+      if (!r.ok) failed++;
+    }
+    done += results.length;
+    if (pending.length >= FLUSH_EVERY) flush();
+    onProgress?.({ jobId: job.id, phase: op, done, total: job.total });
+  };
+  const request = {
+    op,
+    jobId: job.id,
+    version: job.version,
+    statements,
+    failRunOn: ctx.options.faultInjection?.failRunOn,
+  };
+  const dispatch = async (items: WorkItem[]) => record((await pool.run({ ...request, items })).results);
+
+  // The parent is the last task and goes alone, after every child: in the run phase it is what marks the
+  // version as the schema databases's own, so it must never get ahead of a child.
+  const parentSeq = job.total;
+  let after = 0;
+  for (;;) {
+    const page = taskPage(ctx.catalog, job.id, after, PAGE).filter((t) => t.seq !== parentSeq);
+    const lastSeq = page.at(-1)?.seq;
+    if (lastSeq === undefined) break;
+    after = lastSeq;
+    const todo: WorkItem[] = [];
+    for (const t of page) {
+      if (op === "run" && t.state === "done") {
+        done++;
+        continue;
+      }
+      todo.push(toItem(ctx, t));
+    }
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < todo.length; i += BATCH) inFlight.push(dispatch(todo.slice(i, i + BATCH)));
+    await Promise.all(inFlight);
+  }
+  if (op === "dry_run" || failed === 0) {
+    const [parent] = taskPage(ctx.catalog, job.id, parentSeq - 1, 1);
+    if (parent && !(op === "run" && parent.state === "done")) await dispatch([toItem(ctx, parent)]);
+    else if (parent) done++;
+  }
+  flush();
+  return { failed };
+}
+
+function toItem(ctx: EngineContext, t: TaskRow): WorkItem {
+  return { seq: t.seq, name: t.database_name, path: path.join(ctx.layout.root, t.path) };
+}
+
+/** A summary of failing databases for errors: the first few by name, and how many in all. */
+export function describeFailures(ctx: EngineContext, jobId: number): { database: string; error: string }[] {
+  return failedTasks(ctx.catalog, jobId, 50).map((t) => ({
+    database: t.database_name,
+    error: t.error ?? "failed",
+  }));
+}
+
+export function failureMessage(failures: { database: string; error: string }[], count: number): string {
+  const shown = failures
+    .slice(0, 5)
+    .map((f) => `${f.database}: ${f.error}`)
+    .join("; ");
+  const more = count > 5 ? `; and ${count - 5} more` : "";
+  return `${shown}${more}`;
+}
+
+/**
+ * Ends a job whose process died before the commit point: nothing was applied anywhere (each dry run
+ * rolled back, or will be rolled back by SQLite from its hot journal, which we trigger here so no journal
+ * is left lying around).
+ */
+export function abandonDryRun(ctx: EngineContext, job: JobRow): void {
+  let after = 0;
+  for (;;) {
+    const page = taskPage(ctx.catalog, job.id, after, PAGE);
+    const last = page.at(-1);
+    if (!last) break;
+    after = last.seq;
+    for (const t of page) rollBackHotJournal(path.join(ctx.layout.root, t.path));
+  }
+  ctx.catalog
+    .transaction(() => {
+      transitionJob(ctx.catalog, job.id, "dry_run", "failed", {
+        error: "interrupted before the commit point (the process running it stopped); nothing was changed",
+      });
+      ctx.catalog
+        .prepare(
+          "UPDATE job_tasks SET state = 'aborted' WHERE job_id = ? AND state NOT IN ('dry_run_failed')",
+        )
+        .run(job.id);
+    })
+    .immediate();
+}
+
+function rollBackHotJournal(file: string): void {
+  if (!fs.existsSync(`${file}-journal`)) return;
+  const db = new Database(file, { fileMustExist: true, timeout: 30_000 });
+  try {
+    db.prepare("SELECT count(*) FROM sqlite_schema").get(); // the first read rolls a hot journal back
+  } finally {
+    db.close();
+  }
+}
+
+/** Runs (or resumes) the run phase of a committed job until every database carries its version. */
+export async function completeCommittedJob(
+  ctx: EngineContext,
+  jobId: number,
+  statements: string[],
+  onProgress?: ProgressListener,
+): Promise<JobRow> {
+  const job = getJob(ctx.catalog, jobId);
+  if (job?.state !== "committed") throw new Error(`job ${jobId} is not committed`);
+  const outcome = await runPhase(ctx, job, statements, "run", onProgress);
+  if (outcome.failed > 0) {
+    const failures = describeFailures(ctx, job.id);
+    const message = `job ${job.id} is committed but incomplete: ${outcome.failed} database(s) do not carry version ${job.version} yet (${failureMessage(failures, outcome.failed)}); fix the cause and run \`tenantdb db migrations resume ${job.database_name}\``;
+    setJobError(ctx.catalog, job.id, message);
+    throw failedPrecondition(message, { jobId: job.id, incomplete: true, failures });
+  }
+  ctx.catalog
+    .transaction(() => {
+      transitionJob(ctx.catalog, job.id, "committed", "succeeded", { error: null });
+      ctx.catalog.prepare("UPDATE jobs SET error = NULL WHERE id = ?").run(job.id);
+      ctx.catalog
+        .prepare("UPDATE databases SET schema_version = ? WHERE id = ? OR parent_id = ?")
+        .run(job.version, job.database_id, job.database_id);
+      ctx.catalog.prepare("UPDATE migrations SET applied_at = ? WHERE job_id = ?").run(now(), job.id);
+    })
+    .immediate();
+  return getJob(ctx.catalog, job.id) as JobRow;
+}

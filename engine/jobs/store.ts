@@ -1,0 +1,159 @@
+import type { Catalog } from "../catalog.js";
+import { now } from "../context.js";
+import { type JobState, type TaskState, UNFINISHED_SQL } from "./states.js";
+
+/** Catalog persistence for jobs and their per-database tasks: plain functions over the catalog. */
+
+export interface JobRow {
+  id: number;
+  database_id: number;
+  database_name: string;
+  version: number;
+  sql: string;
+  checksum: string;
+  state: JobState;
+  error: string | null;
+  total: number;
+  created_at: number;
+  committed_at: number | null;
+  finished_at: number | null;
+}
+
+export interface TaskRow {
+  job_id: number;
+  seq: number;
+  database_id: number;
+  database_name: string;
+  path: string;
+  state: TaskState;
+  error: string | null;
+}
+
+export function unfinishedJob(catalog: Catalog, databaseId: number): JobRow | undefined {
+  return catalog
+    .prepare(`SELECT * FROM jobs WHERE database_id = ? AND state IN ${UNFINISHED_SQL}`)
+    .get(databaseId) as JobRow | undefined;
+}
+
+export function allUnfinishedJobs(catalog: Catalog): JobRow[] {
+  return catalog.prepare(`SELECT * FROM jobs WHERE state IN ${UNFINISHED_SQL} ORDER BY id`).all() as JobRow[];
+}
+
+export function getJob(catalog: Catalog, id: number): JobRow | undefined {
+  return catalog.prepare("SELECT * FROM jobs WHERE id = ?").get(id) as JobRow | undefined;
+}
+
+export function listJobs(catalog: Catalog, databaseId: number): JobRow[] {
+  return catalog
+    .prepare("SELECT * FROM jobs WHERE database_id = ? ORDER BY id DESC")
+    .all(databaseId) as JobRow[];
+}
+
+/**
+ * Records a job and one task per database: every child of the parent (in id order) and the parent last.
+ * Runs inside the caller's catalog transaction, which is what makes the task list a consistent snapshot
+ * against concurrent child creation.
+ */
+export function insertJob(
+  catalog: Catalog,
+  job: {
+    databaseId: number;
+    databaseName: string;
+    parentPath: string;
+    version: number;
+    sql: string;
+    checksum: string;
+  },
+): number {
+  const total =
+    (
+      catalog.prepare("SELECT count(*) AS n FROM databases WHERE parent_id = ?").get(job.databaseId) as {
+        n: number;
+      }
+    ).n + 1;
+  const info = catalog
+    .prepare(
+      `INSERT INTO jobs (database_id, database_name, version, sql, checksum, state, total, created_at)
+       VALUES (?, ?, ?, ?, ?, 'dry_run', ?, ?)`,
+    )
+    .run(job.databaseId, job.databaseName, job.version, job.sql, job.checksum, total, now());
+  const jobId = Number(info.lastInsertRowid);
+  catalog
+    .prepare(
+      `INSERT INTO job_tasks (job_id, seq, database_id, database_name, path, state)
+       SELECT ?, row_number() OVER (ORDER BY id), id, name, path, 'pending' FROM databases WHERE parent_id = ?`,
+    )
+    .run(jobId, job.databaseId);
+  catalog
+    .prepare(
+      `INSERT INTO job_tasks (job_id, seq, database_id, database_name, path, state) VALUES (?, ?, ?, ?, ?, 'pending')`,
+    )
+    .run(jobId, total, job.databaseId, job.databaseName, job.parentPath);
+  return jobId;
+}
+
+/** A page of tasks after `afterSeq`, so a job over any number of children never holds them all. */
+export function taskPage(catalog: Catalog, jobId: number, afterSeq: number, limit: number): TaskRow[] {
+  return catalog
+    .prepare("SELECT * FROM job_tasks WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+    .all(jobId, afterSeq, limit) as TaskRow[];
+}
+
+export function setTaskStates(
+  catalog: Catalog,
+  jobId: number,
+  updates: { seq: number; state: TaskState; error?: string | null }[],
+): void {
+  const stmt = catalog.prepare("UPDATE job_tasks SET state = ?, error = ? WHERE job_id = ? AND seq = ?");
+  catalog.transaction(() => {
+    for (const u of updates) stmt.run(u.state, u.error ?? null, jobId, u.seq);
+  })();
+}
+
+/** A guarded transition: it only applies if the job is still in the state the caller saw. */
+export function transitionJob(
+  catalog: Catalog,
+  jobId: number,
+  from: JobState,
+  to: JobState,
+  fields: { error?: string | null } = {},
+): boolean {
+  const t = now();
+  const info = catalog
+    .prepare(
+      `UPDATE jobs SET state = ?, error = coalesce(?, error),
+         committed_at = CASE WHEN ? = 'committed' THEN ? ELSE committed_at END,
+         finished_at = CASE WHEN ? IN ('succeeded', 'failed') THEN ? ELSE finished_at END
+       WHERE id = ? AND state = ?`,
+    )
+    .run(to, fields.error ?? null, to, t, to, t, jobId, from);
+  return info.changes === 1;
+}
+
+export function setJobError(catalog: Catalog, jobId: number, error: string | null): void {
+  catalog.prepare("UPDATE jobs SET error = ? WHERE id = ?").run(error, jobId);
+}
+
+export function taskCounts(catalog: Catalog, jobId: number): Record<TaskState, number> {
+  const counts: Record<string, number> = {
+    pending: 0,
+    dry_run_ok: 0,
+    dry_run_failed: 0,
+    done: 0,
+    failed: 0,
+    aborted: 0,
+  };
+  const rows = catalog
+    .prepare("SELECT state, count(*) AS n FROM job_tasks WHERE job_id = ? GROUP BY state")
+    .all(jobId) as { state: TaskState; n: number }[];
+  for (const r of rows) counts[r.state] = r.n;
+  return counts as Record<TaskState, number>;
+}
+
+export function failedTasks(catalog: Catalog, jobId: number, limit: number): TaskRow[] {
+  return catalog
+    .prepare(
+      "SELECT * FROM job_tasks WHERE job_id = ? AND state IN ('dry_run_failed', 'failed') ORDER BY seq LIMIT ?",
+    )
+    .all(jobId, limit) as TaskRow[];
+}

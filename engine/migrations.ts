@@ -1,0 +1,343 @@
+import { createHash } from "node:crypto";
+import path from "node:path";
+import type { DatabaseRow } from "./catalog.js";
+import type { EngineContext } from "./context.js";
+import { requireDatabaseRow } from "./databases.js";
+import { conflict, failedPrecondition, invalidArgument } from "./errors.js";
+import { refusal } from "./guard.js";
+import { tryAcquireJobLock } from "./jobs/lock.js";
+import { createPool } from "./jobs/pool.js";
+import type { ItemResult, WorkItem } from "./jobs/protocol.js";
+import {
+  abandonDryRun,
+  completeCommittedJob,
+  describeFailures,
+  failureMessage,
+  type ProgressListener,
+  runPhase,
+} from "./jobs/runner.js";
+import {
+  allUnfinishedJobs,
+  getJob,
+  insertJob,
+  type JobRow,
+  transitionJob,
+  unfinishedJob,
+} from "./jobs/store.js";
+import { splitStatements } from "./sql/statements.js";
+
+export interface AppliedMigration {
+  version: number;
+  sql: string;
+  checksum: string;
+  jobId: number;
+  appliedAt: number;
+}
+
+export interface MigrationResult {
+  jobId: number;
+  version: number;
+  databases: number;
+}
+
+export const checksumOf = (sql: string) => createHash("sha256").update(sql.trim()).digest("hex");
+
+/**
+ * Checks that a migration may run as a job and returns its statements. Transaction control, ATTACH and
+ * VACUUM are refused: each database applies a migration inside a transaction of the job's own, and a
+ * migration may only touch the database it runs in.
+ */
+export function validateMigration(sql: string): string[] {
+  if (typeof sql !== "string") throw invalidArgument("a migration must be SQL text");
+  const statements = splitStatements(sql);
+  if (statements.length === 0) throw invalidArgument("the migration is empty");
+  for (const [i, s] of statements.entries()) {
+    const where = `statement ${i + 1}`;
+    if (s.kind === "transaction") {
+      throw invalidArgument(
+        `${where}: migrations may not contain transaction control (BEGIN, COMMIT, SAVEPOINT…); each database already applies a migration in one transaction`,
+      );
+    }
+    if (s.kind === "attach" || s.kind === "detach")
+      throw invalidArgument(`${where}: ATTACH is not permitted in migrations`);
+    if (s.kind === "vacuum") throw invalidArgument(`${where}: VACUUM is not permitted in migrations`);
+    const refused = refusal(s);
+    if (refused) throw refused;
+  }
+  return statements.map((s) => s.sql);
+}
+
+export function listMigrations(ctx: EngineContext, parentName: string): AppliedMigration[] {
+  const parent = requireSchemaDatabase(ctx, parentName);
+  const rows = ctx.catalog
+    .prepare("SELECT * FROM migrations WHERE database_id = ? ORDER BY version")
+    .all(parent.id) as {
+    version: number;
+    sql: string;
+    checksum: string;
+    job_id: number;
+    applied_at: number;
+  }[];
+  return rows.map((r) => ({
+    version: r.version,
+    sql: r.sql,
+    checksum: r.checksum,
+    jobId: r.job_id,
+    appliedAt: r.applied_at,
+  }));
+}
+
+export function requireSchemaDatabase(ctx: EngineContext, name: string): DatabaseRow {
+  const row = requireDatabaseRow(ctx, name);
+  if (row.type !== "schema") {
+    throw failedPrecondition(
+      `"${name}" is not a schema database; migrations run on schema databases (\`--type schema\`)`,
+    );
+  }
+  return row;
+}
+
+/**
+ * Runs one migration as a job over the schema database and all its children, all or none: record the
+ * job (which fences writes), dry-run everywhere, commit, then run on every child and the parent last.
+ */
+export async function migrate(
+  ctx: EngineContext,
+  parentName: string,
+  sql: string,
+  opts: { onProgress?: ProgressListener; expectVersion?: number } = {},
+): Promise<MigrationResult> {
+  const statements = validateMigration(sql);
+  const parent = requireSchemaDatabase(ctx, parentName);
+  return withJobLock(ctx, parent, async () => {
+    const job = ctx.catalog
+      .transaction(() => {
+        const fresh = requireSchemaDatabase(ctx, parentName);
+        const version = fresh.schema_version + 1;
+        if (opts.expectVersion !== undefined && opts.expectVersion !== version) {
+          throw conflict(`"${parentName}" moved to schema version ${fresh.schema_version} meanwhile; retry`);
+        }
+        const id = insertJob(ctx.catalog, {
+          databaseId: fresh.id,
+          databaseName: fresh.name,
+          parentPath: fresh.path,
+          version,
+          sql,
+          checksum: checksumOf(sql),
+        });
+        return getJob(ctx.catalog, id) as JobRow;
+      })
+      .immediate();
+
+    const dry = await runPhase(ctx, job, statements, "dry_run", opts.onProgress);
+    if (dry.failed > 0) {
+      const failures = describeFailures(ctx, job.id);
+      const message = `migration failed on ${dry.failed} of ${job.total} database(s), so nothing was changed: ${failureMessage(failures, dry.failed)}`;
+      ctx.catalog
+        .transaction(() => {
+          transitionJob(ctx.catalog, job.id, "dry_run", "failed", { error: message });
+          ctx.catalog
+            .prepare("UPDATE job_tasks SET state = 'aborted' WHERE job_id = ? AND state != 'dry_run_failed'")
+            .run(job.id);
+        })
+        .immediate();
+      throw failedPrecondition(message, { jobId: job.id, failures });
+    }
+
+    // The commit point: from here the job only moves forward, and a crash resumes it.
+    ctx.catalog
+      .transaction(() => {
+        transitionJob(ctx.catalog, job.id, "dry_run", "committed");
+        ctx.catalog
+          .prepare(
+            "INSERT INTO migrations (database_id, version, sql, checksum, job_id, applied_at) VALUES (?, ?, ?, ?, ?, 0)",
+          )
+          .run(job.database_id, job.version, job.sql, job.checksum, job.id);
+      })
+      .immediate();
+    await completeCommittedJob(ctx, job.id, statements, opts.onProgress);
+    return { jobId: job.id, version: job.version, databases: job.total };
+  });
+}
+
+/**
+ * Brings a schema database to an ordered list of migrations, idempotently: migrations already applied (by
+ * checksum, at their position) are skipped, the rest run as one job each. A different migration at an
+ * applied position is refused: history is append-only.
+ */
+export async function applyMigrations(
+  ctx: EngineContext,
+  parentName: string,
+  migrations: string[],
+  opts: { onProgress?: ProgressListener } = {},
+): Promise<{ applied: MigrationResult[]; version: number }> {
+  const pending = pendingMigrations(ctx, parentName, migrations);
+  const applied: MigrationResult[] = [];
+  for (const m of pending.migrations) {
+    applied.push(await migrate(ctx, parentName, m.sql, { ...opts, expectVersion: m.version }));
+  }
+  return { applied, version: requireSchemaDatabase(ctx, parentName).schema_version };
+}
+
+export function pendingMigrations(
+  ctx: EngineContext,
+  parentName: string,
+  migrations: string[],
+): { current: number; migrations: { version: number; sql: string }[] } {
+  const applied = listMigrations(ctx, parentName);
+  const drift = historyConflict(
+    applied.map((m) => m.sql),
+    migrations,
+  );
+  if (drift) throw failedPrecondition(drift);
+  for (const sql of migrations.slice(applied.length)) validateMigration(sql);
+  return {
+    current: applied.length,
+    migrations: migrations.slice(applied.length).map((sql, i) => ({ version: applied.length + i + 1, sql })),
+  };
+}
+
+/** Why a desired migration list cannot extend the applied one, or null when it can. */
+export function historyConflict(applied: string[], desired: string[]): string | null {
+  for (const [i, sql] of applied.entries()) {
+    const wanted = desired[i];
+    if (wanted === undefined) {
+      return `migration ${i + 1} has already been applied and cannot be removed; migrations are append-only — add a new migration that reverses it instead`;
+    }
+    if (checksumOf(wanted) !== checksumOf(sql)) {
+      return `migration ${i + 1} has already been applied and cannot be edited; leave it as it was and append a new migration instead`;
+    }
+  }
+  return null;
+}
+
+export interface PreviewFailure {
+  database: string;
+  error: string;
+}
+
+/**
+ * Dry-runs pending migrations on the parent and every child without recording a job or fencing writes:
+ * what `pulumi preview` shows before anything is touched. Each database applies all of them in one
+ * transaction that is rolled back.
+ */
+export async function previewMigrations(
+  ctx: EngineContext,
+  parentName: string,
+  migrations: string[],
+): Promise<{ databases: number; failures: PreviewFailure[]; failed: number }> {
+  const pending = pendingMigrations(ctx, parentName, migrations);
+  const parent = requireSchemaDatabase(ctx, parentName);
+  if (pending.migrations.length === 0) return { databases: 0, failures: [], failed: 0 };
+  const statements = pending.migrations.flatMap((m) => validateMigration(m.sql));
+  const pool = createPool(ctx.options.workers);
+  const failures: PreviewFailure[] = [];
+  let failed = 0;
+  let databases = 0;
+  const names = new Map<number, string>();
+  try {
+    const run = async (items: WorkItem[]) => {
+      const res = await pool.run({
+        op: "dry_run",
+        jobId: 0,
+        version: parent.schema_version + 1,
+        statements,
+        items,
+      });
+      for (const r of res.results as ItemResult[]) {
+        databases++;
+        if (r.ok) continue;
+        failed++;
+        if (failures.length < 50)
+          failures.push({ database: names.get(r.seq) ?? "?", error: r.error ?? "failed" });
+      }
+    };
+    let after = 0;
+    for (;;) {
+      const rows = ctx.catalog
+        .prepare("SELECT id, name, path FROM databases WHERE parent_id = ? AND id > ? ORDER BY id LIMIT 512")
+        .all(parent.id, after) as { id: number; name: string; path: string }[];
+      const last = rows.at(-1);
+      if (!last) break;
+      after = last.id;
+      const items = rows.map((r) => {
+        names.set(r.id, r.name);
+        return { seq: r.id, name: r.name, path: path.join(ctx.layout.root, r.path) };
+      });
+      const batches: Promise<void>[] = [];
+      for (let i = 0; i < items.length; i += 8) batches.push(run(items.slice(i, i + 8)));
+      await Promise.all(batches);
+      names.clear();
+    }
+    names.set(parent.id, parent.name);
+    await run([{ seq: parent.id, name: parent.name, path: path.join(ctx.layout.root, parent.path) }]);
+  } finally {
+    await pool.close();
+  }
+  return { databases, failures, failed };
+}
+
+/** Finishes the committed job of a schema database (`tenantdb db migrations resume`). */
+export async function resumeMigrations(
+  ctx: EngineContext,
+  parentName: string,
+  opts: { onProgress?: ProgressListener } = {},
+): Promise<JobRow | null> {
+  const parent = requireSchemaDatabase(ctx, parentName);
+  const lock = tryAcquireJobLock(ctx, parent.id);
+  if (!lock) throw runningConflict(parentName);
+  try {
+    return await recoverJob(ctx, parent.id, opts.onProgress);
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * At engine open: finish what dead processes left. A job whose lock is free has no owner; before its
+ * commit point it failed (nothing changed), after it, it is resumed. Jobs whose lock is held are running
+ * in another process and are left alone.
+ */
+export async function recoverAbandonedJobs(ctx: EngineContext, onProgress?: ProgressListener): Promise<void> {
+  for (const job of allUnfinishedJobs(ctx.catalog)) {
+    const lock = tryAcquireJobLock(ctx, job.database_id);
+    if (!lock) continue;
+    try {
+      await recoverJob(ctx, job.database_id, onProgress);
+    } catch (e) {
+      // An incomplete job stays committed (and fenced) with its error recorded; opening must still work
+      // so that `db migrations` can show it and `resume` can finish it.
+      if ((e as { code?: string }).code !== "FAILED_PRECONDITION") throw e;
+    } finally {
+      lock.release();
+    }
+  }
+}
+
+async function recoverJob(ctx: EngineContext, databaseId: number, onProgress?: ProgressListener) {
+  const job = unfinishedJob(ctx.catalog, databaseId);
+  if (!job) return null;
+  if (job.state === "dry_run") {
+    abandonDryRun(ctx, job);
+    return getJob(ctx.catalog, job.id) ?? null;
+  }
+  return completeCommittedJob(ctx, job.id, validateMigration(job.sql), onProgress);
+}
+
+async function withJobLock<T>(ctx: EngineContext, parent: DatabaseRow, fn: () => Promise<T>): Promise<T> {
+  const lock = tryAcquireJobLock(ctx, parent.id);
+  if (!lock) throw runningConflict(parent.name);
+  try {
+    // We hold the lock, so any unfinished job of this parent was abandoned: settle it before a new one.
+    if (unfinishedJob(ctx.catalog, parent.id)) await recoverJob(ctx, parent.id);
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+function runningConflict(name: string) {
+  return conflict(
+    `a migration job is already in progress for "${name}"; wait for it (\`tenantdb db migrations ${name}\`)`,
+  );
+}

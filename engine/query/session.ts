@@ -1,0 +1,322 @@
+import path from "node:path";
+import Database from "better-sqlite3";
+import { type DatabaseRow, getDatabaseRow } from "../catalog.js";
+import type { EngineContext } from "../context.js";
+import { requireDatabaseRow } from "../databases.js";
+import {
+  blocked,
+  failedPrecondition,
+  fromSqliteError,
+  invalidArgument,
+  notFound,
+  permissionDenied,
+  type TenantDbError,
+} from "../errors.js";
+import { blockedOnChild, childRefusal, refusal } from "../guard.js";
+import type { ProgressListener } from "../jobs/runner.js";
+import { UNFINISHED_SQL } from "../jobs/states.js";
+import { migrate } from "../migrations.js";
+import { readsOnly, type Statement, splitStatements } from "../sql/statements.js";
+import { canAttach, canRead, canWrite } from "../tokens/permissions.js";
+import type { Principal } from "./principal.js";
+import { type QueryResult, type SqlArgs, toBindable } from "./values.js";
+
+/** SQLite's own ceiling (SQLITE_MAX_ATTACHED), and Turso's documented one. */
+export const MAX_ATTACHED = 10;
+
+export interface Session {
+  readonly database: string;
+  readonly inTransaction: boolean;
+  /** Runs one or more statements; `args` bind to a single statement. One result per statement. */
+  execute(sql: string, args?: SqlArgs, opts?: ExecuteOptions): Promise<QueryResult[]>;
+  close(): void;
+}
+
+export interface ExecuteOptions {
+  /** Progress of a migration when the statements reach a schema database. */
+  onProgress?: ProgressListener;
+}
+
+/**
+ * A connection to one database with the engine's rules around it: token rights, the guard, fences,
+ * block_reads/block_writes, ATTACH by name only, and statements on a schema database turned into jobs.
+ */
+export function openSession(ctx: EngineContext, name: string, principal: Principal): Session {
+  const row = requireDatabaseRow(ctx, name);
+  authorize(principal, row, "read");
+  const conn = new Database(path.join(ctx.layout.root, row.path), { fileMustExist: true, timeout: 10_000 });
+  conn.defaultSafeIntegers(true);
+  const attached = new Map<string, string>(); // alias (folded) -> database name
+  let closed = false;
+
+  const session: Session = {
+    database: name,
+    get inTransaction() {
+      return conn.inTransaction;
+    },
+    async execute(sql, args, opts) {
+      if (closed) throw failedPrecondition("the session is closed");
+      if (typeof sql !== "string") throw invalidArgument("SQL must be a string");
+      const statements = splitStatements(sql);
+      if (args !== undefined && statements.length !== 1) {
+        throw invalidArgument("arguments can only be bound to a single statement");
+      }
+      const current = currentRow(ctx, row);
+      // Every refusal is decided before anything runs: a batch with one refused statement runs none.
+      for (const s of statements) {
+        const refused =
+          refusal(s) ?? (current.type === "child" ? childRefusal(s, name, current.parent_name ?? "") : null);
+        if (refused) throw refused;
+        if (s.kind === "attach" && principal.kind === "token") checkAttachTarget(ctx, principal, current, s);
+      }
+      if (current.block_reads) throw blocked(`reads are blocked on "${name}" (block_reads is set)`);
+
+      if (current.type === "schema" && statements.some((s) => s.kind === "transaction")) {
+        throw failedPrecondition(
+          `interactive transactions are not allowed on schema database "${name}": each change runs as a migration job`,
+        );
+      }
+      if (current.type === "schema" && statements.some((s) => !isRead(s))) {
+        return runAsMigration(ctx, principal, current, conn, statements, sql, args, opts);
+      }
+      const results: QueryResult[] = [];
+      for (const s of statements) results.push(runStatement(s, args));
+      return results;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      if (conn.inTransaction) conn.exec("ROLLBACK");
+      conn.close();
+    },
+  };
+
+  function runStatement(s: Statement, args: SqlArgs | undefined): QueryResult {
+    if (s.kind === "attach") return attach(s);
+    if (s.kind === "detach") {
+      const result = exec(s, args);
+      attached.delete(s.detach.toLowerCase());
+      return result;
+    }
+    let stmt: Database.Statement;
+    try {
+      stmt = conn.prepare(s.sql);
+    } catch (e) {
+      throw fromSqliteError(e);
+    }
+    // sqlite3_stmt_readonly is the authority on reads; the tokenizer decided only what to refuse.
+    if (stmt.readonly) return collect(stmt, args);
+    return write(s, stmt, args);
+  }
+
+  /**
+   * Writes run inside a transaction of ours (or a savepoint inside the caller's), so that after the
+   * statement we can still refuse it: a fence that appeared meanwhile, a child whose schema moved, or a
+   * write that reached an attached (read-only) database.
+   */
+  function write(s: Statement, stmt: Database.Statement, args: SqlArgs | undefined): QueryResult {
+    authorize(principal, row, "write");
+    if (s.kind === "transaction") return collect(stmt, args);
+    if (attached.size > 0 && writesAttached(s)) {
+      throw permissionDenied("attached databases are read-only; write to the session's own database only");
+    }
+    const nested = conn.inTransaction;
+    conn.exec(nested ? "SAVEPOINT tenantdb_guard" : "BEGIN IMMEDIATE");
+    const undo = () => conn.exec(nested ? "ROLLBACK TO tenantdb_guard; RELEASE tenantdb_guard" : "ROLLBACK");
+    try {
+      const fence = writeFence(ctx, row);
+      if (fence) throw fence;
+      const before = row.type === "child" ? schemaVersion() : 0;
+      const result = collect(stmt, args);
+      if (row.type === "child" && schemaVersion() !== before)
+        throw blockedOnChild(name, row.parent_name ?? "");
+      conn.exec(nested ? "RELEASE tenantdb_guard" : "COMMIT");
+      return result;
+    } catch (e) {
+      if (conn.inTransaction) undo();
+      throw e;
+    }
+  }
+
+  /** A read, for routing on a schema database: pragmas like table_info(t) read despite their argument. */
+  function isRead(s: Statement): boolean {
+    if (readsOnly(s)) return true;
+    if (s.kind !== "pragma") return false;
+    try {
+      return conn.prepare(s.sql).readonly;
+    } catch {
+      return false;
+    }
+  }
+
+  function schemaVersion(): bigint {
+    return conn.pragma("schema_version", { simple: true }) as bigint;
+  }
+
+  /** Whether the statement would open a write transaction on an attached schema (index 2 and up). */
+  function writesAttached(s: Statement): boolean {
+    const program = conn.prepare(`EXPLAIN ${s.sql}`).raw(true).all() as unknown[][];
+    return program.some(
+      (op) =>
+        (op[1] === "Transaction" && Number(op[2]) >= 2 && Number(op[3]) > 0) ||
+        (op[1] === "OpenWrite" && Number(op[4]) >= 2),
+    );
+  }
+
+  function attach(s: Extract<Statement, { kind: "attach" }>): QueryResult {
+    const target = s.attach.target;
+    if (target.type !== "identifier") throw refusal(s) as TenantDbError;
+    const alias = s.attach.alias;
+    if (!alias) throw invalidArgument(`ATTACH needs an alias: ATTACH "${target.name}" AS ${target.name}`);
+    if (attached.size >= MAX_ATTACHED) {
+      throw failedPrecondition(
+        `too many attached databases: at most ${MAX_ATTACHED} per connection; DETACH one first`,
+      );
+    }
+    const current = currentRow(ctx, row);
+    const targetRow = checkAttachTarget(ctx, principal, current, s);
+    try {
+      conn.prepare("ATTACH DATABASE ? AS ?").run(path.join(ctx.layout.root, targetRow.path), alias);
+    } catch (e) {
+      throw fromSqliteError(e);
+    }
+    attached.set(alias.toLowerCase(), targetRow.name);
+    return emptyResult();
+  }
+
+  function exec(s: Statement, args: SqlArgs | undefined): QueryResult {
+    try {
+      return collect(conn.prepare(s.sql), args);
+    } catch (e) {
+      throw fromSqliteError(e);
+    }
+  }
+
+  return session;
+}
+
+function runAsMigration(
+  ctx: EngineContext,
+  principal: Principal,
+  row: DatabaseRow,
+  conn: Database.Database,
+  statements: Statement[],
+  sql: string,
+  args: SqlArgs | undefined,
+  opts: ExecuteOptions | undefined,
+): Promise<QueryResult[]> {
+  authorize(principal, row, "write");
+  if (args !== undefined)
+    throw invalidArgument("statements that change a schema database cannot take arguments");
+  if (conn.inTransaction)
+    throw failedPrecondition(`interactive transactions are not allowed on schema database "${row.name}"`);
+  return migrate(ctx, row.name, sql, { onProgress: opts?.onProgress }).then(() =>
+    statements.map(emptyResult),
+  );
+}
+
+/** The database's row as it is now: config and fences may change while a session is open. */
+function currentRow(ctx: EngineContext, opened: DatabaseRow): DatabaseRow {
+  const row = getDatabaseRow(ctx.catalog, opened.name);
+  if (!row || row.id !== opened.id) throw notFound(`database "${opened.name}" no longer exists`);
+  return row;
+}
+
+/**
+ * Why writes to this database must wait, if they must: block_writes, or a migration job of its schema
+ * database (or of itself, for a parent) that has not finished.
+ */
+export function writeFence(ctx: EngineContext, row: DatabaseRow): TenantDbError | null {
+  const state = ctx.catalog
+    .prepare(
+      `SELECT d.block_writes AS blockWrites,
+              (SELECT id FROM jobs WHERE database_id = coalesce(d.parent_id, d.id) AND state IN ${UNFINISHED_SQL}) AS job
+       FROM databases d WHERE d.id = ?`,
+    )
+    .get(row.id) as { blockWrites: number; job: number | null } | undefined;
+  if (!state) return notFound(`database "${row.name}" no longer exists`);
+  if (state.job !== null) return blocked(`schema migration in progress (job ${state.job})`);
+  if (state.blockWrites) return blocked(`writes are blocked on "${row.name}" (block_writes is set)`);
+  return null;
+}
+
+function authorize(principal: Principal, row: DatabaseRow, right: "read" | "write"): void {
+  if (principal.kind === "owner") return;
+  const target = { database: row.name, group: row.group_name };
+  const ok =
+    right === "read" ? canRead(principal.permissions, target) : canWrite(principal.permissions, target);
+  if (!ok) {
+    throw permissionDenied(
+      right === "read"
+        ? `this token does not grant access to database "${row.name}"`
+        : `this token is read-only for database "${row.name}"`,
+    );
+  }
+}
+
+function checkAttachTarget(
+  ctx: EngineContext,
+  principal: Principal,
+  current: DatabaseRow,
+  s: Extract<Statement, { kind: "attach" }>,
+): DatabaseRow {
+  const target = s.attach.target;
+  if (target.type !== "identifier") throw refusal(s) as TenantDbError;
+  const targetRow = getDatabaseRow(ctx.catalog, target.name);
+  if (!targetRow) throw notFound(`cannot attach "${target.name}": no such database`);
+  if (targetRow.group_id !== current.group_id) {
+    throw permissionDenied(
+      `cannot attach "${target.name}": it is in group "${targetRow.group_name}", not "${current.group_name}"`,
+    );
+  }
+  if (!targetRow.allow_attach) {
+    throw permissionDenied(
+      `database "${target.name}" doesn't allow attach; enable it with \`tenantdb db config attach allow ${target.name}\``,
+    );
+  }
+  if (
+    principal.kind === "token" &&
+    !canAttach(principal.permissions, { database: targetRow.name, group: targetRow.group_name })
+  ) {
+    throw permissionDenied(
+      `this token does not allow attaching "${target.name}"; create one with --attach ${target.name}`,
+    );
+  }
+  return targetRow;
+}
+
+function collect(stmt: Database.Statement, args: SqlArgs | undefined): QueryResult {
+  const bound = toBindable(args);
+  try {
+    if (stmt.reader) {
+      const columns = stmt.columns();
+      const rows = (
+        bound === undefined ? stmt.raw(true).all() : stmt.raw(true).all(bound)
+      ) as QueryResult["rows"];
+      return {
+        columns: columns.map((c) => c.name),
+        columnTypes: columns.map((c) => c.type),
+        rows,
+        rowsAffected: 0,
+        lastInsertRowid: null,
+      };
+    }
+    const info = bound === undefined ? stmt.run() : stmt.run(bound);
+    return {
+      columns: [],
+      columnTypes: [],
+      rows: [],
+      rowsAffected: Number(info.changes),
+      lastInsertRowid: info.changes > 0 ? BigInt(info.lastInsertRowid) : null,
+    };
+  } catch (e) {
+    if ((e as { code?: string }).code?.startsWith("SQLITE_READONLY")) {
+      throw permissionDenied(`attempt to write a read-only database: ${(e as Error).message}`);
+    }
+    throw fromSqliteError(e);
+  }
+}
+
+function emptyResult(): QueryResult {
+  return { columns: [], columnTypes: [], rows: [], rowsAffected: 0, lastInsertRowid: null };
+}
