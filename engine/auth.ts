@@ -73,6 +73,26 @@ export async function authenticate(ctx: EngineContext, jwt: string, database: st
   return { kind: "token", permissions: verified.permissions, jti: verified.jti };
 }
 
+/**
+ * Whether a token is still good in a group (signature under the group's current keys, not expired, not
+ * revoked), without opening any database: what a Pulumi refresh of a Token resource asks.
+ */
+export async function checkToken(
+  ctx: EngineContext,
+  jwt: string,
+  groupName: string,
+): Promise<{ valid: true; jti: string | null; expiresAt: number | null } | { valid: false; reason: string }> {
+  const group = requireGroupRow(ctx, groupName);
+  try {
+    const verified = await verifyToken(jwt, groupKeys(ctx, group.id));
+    if (verified.jti !== null && isRevoked(ctx, verified.jti)) return { valid: false, reason: "revoked" };
+    return { valid: true, jti: verified.jti, expiresAt: verified.expiresAt };
+  } catch (e) {
+    if ((e as { code?: string }).code !== "UNAUTHENTICATED") throw e;
+    return { valid: false, reason: (e as Error).message };
+  }
+}
+
 /** Invalidates every token of a group at once by replacing its signing keys. */
 export async function rotateGroupKeys(ctx: EngineContext, groupName: string): Promise<void> {
   const group = requireGroupRow(ctx, groupName);

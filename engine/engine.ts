@@ -1,3 +1,4 @@
+import * as apiTokens from "./api-tokens.js";
 import * as auth from "./auth.js";
 import { ensureDirs, openCatalog } from "./catalog.js";
 import type { EngineContext, EngineOptions } from "./context.js";
@@ -90,6 +91,12 @@ function bind(ctx: EngineContext) {
     revokeToken: (tokenOrJti: string) => auth.revokeToken(ctx, tokenOrJti),
     publicKeys: (group: string) => auth.publicKeys(ctx, group),
     ensureGroupKey: (group: string) => auth.ensureGroupKey(ctx, group),
+    checkToken: (jwt: string, group: string) => auth.checkToken(ctx, jwt, group),
+
+    mintApiToken: (name: string) => apiTokens.mintApiToken(ctx, name),
+    listApiTokens: () => apiTokens.listApiTokens(ctx),
+    revokeApiToken: (name: string) => apiTokens.revokeApiToken(ctx, name),
+    verifyApiToken: (token: string) => apiTokens.verifyApiToken(ctx, token),
 
     close: (): void => {
       ctx.catalog.close();

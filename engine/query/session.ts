@@ -27,9 +27,18 @@ export const MAX_ATTACHED = 10;
 export interface Session {
   readonly database: string;
   readonly inTransaction: boolean;
+  /** What a single statement takes and returns, without running it (Hrana's `describe`). */
+  describe(sql: string): StatementDescription;
   /** Runs one or more statements; `args` bind to a single statement. One result per statement. */
   execute(sql: string, args?: SqlArgs, opts?: ExecuteOptions): Promise<QueryResult[]>;
   close(): void;
+}
+
+export interface StatementDescription {
+  params: (string | null)[];
+  columns: { name: string; type: string | null }[];
+  isReadonly: boolean;
+  isExplain: boolean;
 }
 
 export interface ExecuteOptions {
@@ -53,6 +62,27 @@ export function openSession(ctx: EngineContext, name: string, principal: Princip
     database: name,
     get inTransaction() {
       return conn.inTransaction;
+    },
+    describe(sql) {
+      const [s, ...rest] = splitStatements(sql);
+      if (!s || rest.length > 0) throw invalidArgument("describe takes exactly one statement");
+      const refused = refusal(s);
+      if (refused) throw refused;
+      try {
+        const stmt = conn.prepare(s.sql);
+        const columns = stmt.reader ? stmt.columns().map((c) => ({ name: c.name, type: c.type })) : [];
+        const params = s.tokens
+          .filter((t) => t.kind === "variable")
+          .map((t) => (t.text.length > 1 && !/^\?\d+$/.test(t.text) ? t.text : null));
+        return {
+          params,
+          columns,
+          isReadonly: stmt.readonly,
+          isExplain: s.tokens[0]?.text.toUpperCase() === "EXPLAIN",
+        };
+      } catch (e) {
+        throw fromSqliteError(e);
+      }
     },
     async execute(sql, args, opts) {
       if (closed) throw failedPrecondition("the session is closed");

@@ -421,6 +421,7 @@ describe("classification", () => {
   });
 
   it.each([
+    ["DETACH ?", "?"],
     ["DETACH c", "c"],
     ['DETACH DATABASE "c"', "c"],
     ["detach 'c'", "c"],
@@ -462,6 +463,50 @@ describe("classification", () => {
     expect(kinds("SELECT 1 /* ; DROP TABLE t")).toEqual(["select"]);
     expect(kinds("WITH x AS (SELECT 1")).toEqual(["other"]);
     expect(kinds("PRAGMA user_version = ")).toEqual(["pragma"]);
+  });
+});
+
+describe("classification against SQLite", () => {
+  it("calls a statement lasting DDL exactly when running it moves the main schema version", () => {
+    const samples = [
+      "CREATE TABLE c(x)",
+      "CREATE TEMP TABLE c(x)",
+      "CREATE TABLE temp.c(x)",
+      "CREATE UNIQUE INDEX i ON a(x)",
+      "CREATE VIEW v AS SELECT * FROM a",
+      "CREATE TEMPORARY VIEW v AS SELECT * FROM a",
+      "CREATE TRIGGER tr AFTER INSERT ON a BEGIN INSERT INTO b VALUES (CASE WHEN 1 THEN 'END;' END); END",
+      "CREATE TEMP TRIGGER tr AFTER INSERT ON a BEGIN DELETE FROM b; END",
+      "CREATE VIRTUAL TABLE f USING fts5(x)",
+      "DROP TABLE b",
+      "ALTER TABLE a RENAME TO c",
+      "ALTER TABLE a RENAME COLUMN x TO w",
+      "ALTER TABLE a ADD COLUMN w",
+      "INSERT INTO a VALUES (1, 2)",
+      "WITH n AS (SELECT 1) INSERT INTO b SELECT * FROM n",
+      "SELECT * FROM a",
+      "PRAGMA user_version = 3",
+      "REINDEX",
+    ];
+    for (const sql of samples) {
+      const db = new Database(":memory:");
+      db.exec("CREATE TABLE a(x, y); CREATE TABLE b(z)");
+      const version = () => db.pragma("main.schema_version", { simple: true });
+      const before = version();
+      db.exec(sql);
+      const statement = one(sql);
+      const lasting = statement.kind === "ddl" && !statement.ddl.temporary;
+      expect({ sql, moved: version() !== before }).toEqual({ sql, moved: lasting });
+    }
+  });
+
+  it("notes that a first ANALYZE moves the schema version though it is maintenance, not DDL", () => {
+    const db = new Database(":memory:");
+    db.exec("CREATE TABLE a(x); CREATE INDEX i ON a(x); INSERT INTO a VALUES (1)");
+    const before = db.pragma("schema_version", { simple: true });
+    db.exec("ANALYZE");
+    expect(one("ANALYZE").kind).toBe("maintenance");
+    expect(db.pragma("schema_version", { simple: true })).not.toBe(before);
   });
 });
 
