@@ -90,6 +90,7 @@ async function streamTasks(
     failRunOn: ctx.options.faultInjection?.failRunOn,
   };
   const dispatch = async (items: WorkItem[]) => record((await pool.run({ ...request, items })).results);
+  onProgress?.({ jobId: job.id, phase: op, done: 0, total: job.total });
 
   // The parent is the last task and goes alone, after every child: in the run phase it is what marks the
   // version as the schema databases's own, so it must never get ahead of a child.
@@ -170,11 +171,23 @@ export function abandonDryRun(ctx: EngineContext, job: JobRow): void {
     .immediate();
 }
 
+/**
+ * A dry run killed mid-flight leaves a journal beside the file. If it is hot, SQLite rolls it back on the
+ * next write lock; if SQLite never synced it (the usual case: a dry run never commits), it is stale and
+ * SQLite would leave it forever. Either way, holding the write lock we know no one else is writing, so
+ * whatever journal is left is nobody's and can go.
+ */
 function rollBackHotJournal(file: string): void {
-  if (!fs.existsSync(`${file}-journal`)) return;
+  const journal = `${file}-journal`;
+  if (!fs.existsSync(journal)) return;
   const db = new Database(file, { fileMustExist: true, timeout: 30_000 });
   try {
-    db.prepare("SELECT count(*) FROM sqlite_schema").get(); // the first read rolls a hot journal back
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      fs.rmSync(journal, { force: true });
+    } finally {
+      db.exec("ROLLBACK");
+    }
   } finally {
     db.close();
   }

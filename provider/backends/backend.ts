@@ -1,0 +1,96 @@
+/**
+ * What the resources need from wherever the fleet lives: the local engine over a data directory today, a
+ * Platform API over HTTP later. Resources only ever talk to this interface, so a second backend slots in
+ * without touching them.
+ *
+ * Contract for implementations:
+ * - failures are `TenantDbError`s (engine/errors.ts) with the engine's codes, so the server maps them to
+ *   gRPC statuses in one place whatever the backend;
+ * - `get*` return null when the thing does not exist; every other method reports a missing thing as
+ *   NOT_FOUND (resources make deletes idempotent on that code);
+ * - nothing here knows about Pulumi: no unknowns, no secrets, no property maps.
+ */
+
+export interface GroupRecord {
+  name: string;
+  location: string;
+  /** How many databases the group holds. */
+  databases: number;
+}
+
+export interface DatabaseRecord {
+  name: string;
+  group: string;
+  type: "standard" | "schema" | "child";
+  schemaParent: string | null;
+  schemaVersion: number;
+  allowAttach: boolean;
+  blockReads: boolean;
+  blockWrites: boolean;
+}
+
+export interface DatabaseConfigPatch {
+  allowAttach?: boolean;
+  blockReads?: boolean;
+  blockWrites?: boolean;
+}
+
+export interface MigrationPreview {
+  /** Databases the pending migrations were dry-run on (0 when nothing is pending). */
+  databases: number;
+  failed: number;
+  /** The first failures (a bounded list), each naming the database and SQLite's error. */
+  failures: { database: string; error: string }[];
+}
+
+export interface TokenRequest {
+  database?: string;
+  group?: string;
+  authorization: "full-access" | "read-only";
+  expiration: string;
+  attach: string[];
+}
+
+export interface IssuedToken {
+  jwt: string;
+  jti: string;
+  /** Unix seconds, or null for a token that never expires. */
+  expiresAt: number | null;
+}
+
+export type TokenStatus = { valid: true; expiresAt: number | null } | { valid: false; reason: string };
+
+export interface Backend {
+  readonly kind: "local" | "http";
+  /** Where a group goes when its `location` is omitted. */
+  readonly defaultLocation: string;
+
+  getGroup(name: string): Promise<GroupRecord | null>;
+  createGroup(name: string, location: string): Promise<GroupRecord>;
+  /** Refused (FAILED_PRECONDITION) while the group still holds databases. */
+  destroyGroup(name: string): Promise<void>;
+
+  getDatabase(name: string): Promise<DatabaseRecord | null>;
+  createDatabase(
+    name: string,
+    opts: { group: string; type: "standard" | "schema"; schemaParent?: string },
+  ): Promise<DatabaseRecord>;
+  /** Refused (FAILED_PRECONDITION) while a schema database still has children. */
+  destroyDatabase(name: string): Promise<void>;
+  updateDatabaseConfig(name: string, patch: DatabaseConfigPatch): Promise<DatabaseRecord>;
+  countChildren(schemaDatabase: string): Promise<number>;
+
+  /** The SQL of each migration applied to a schema database, in order. */
+  listMigrations(schemaDatabase: string): Promise<string[]>;
+  /** Dry-runs the not-yet-applied tail of `migrations` on the parent and every child; changes nothing. */
+  previewMigrations(schemaDatabase: string, migrations: string[]): Promise<MigrationPreview>;
+  /** Applies the not-yet-applied tail of `migrations`; returns the schema version reached. */
+  applyMigrations(schemaDatabase: string, migrations: string[]): Promise<{ version: number }>;
+
+  createToken(req: TokenRequest): Promise<IssuedToken>;
+  /** Whether a token is still good in a group: signed by its current keys, not expired, not revoked. */
+  checkToken(jwt: string, group: string): Promise<TokenStatus>;
+  revokeToken(jti: string): Promise<void>;
+
+  close(): void;
+}

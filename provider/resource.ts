@@ -1,0 +1,110 @@
+import type { Backend } from "./backends/backend.js";
+import type { PropertyMap, Unknown } from "./properties.js";
+
+/**
+ * The shape every resource file fills in, in the spirit of pulumi-go-provider's `infer`: property specs
+ * declared once (they drive the schema, the default diff and input checking), then check, create, read,
+ * update and delete side by side. Requests and results are small named objects, so adding a field later
+ * breaks nobody. Values are plain (secrets already revealed by the server); during a preview any input
+ * may be the unknown sentinel, which is why `Previewed<T>` exists.
+ */
+
+export type PropertyType = "string" | "integer" | "number" | "boolean" | "string[]";
+
+export interface PropertySpec {
+  type: PropertyType;
+  /** Markdown for the schema and the generated SDKs. */
+  description: string;
+  /** As an input: may be omitted. */
+  optional?: boolean;
+  /** As an output: may be absent or null (everything else is listed as `required`). */
+  outputOptional?: boolean;
+  secret?: boolean;
+  /** A change replaces the resource instead of updating it in place. */
+  replaceOnChanges?: boolean;
+  /** What Check fills in when the input is omitted (documented in the schema). */
+  default?: string | number | boolean;
+}
+
+export type Specs<T> = { [K in keyof T]-?: PropertySpec };
+
+/** A value during a preview may not be known yet. */
+export type Previewed<T> = { [K in keyof T]: T[K] | Unknown };
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+export interface ResourceContext {
+  backend: Backend;
+  urn: string;
+  /** The resource's name in the program (the URN's last segment). */
+  resourceName: string;
+}
+
+export interface CheckRequest {
+  /** Old inputs (empty for a new resource and for the second Check of a replacement). */
+  olds: PropertyMap;
+  news: PropertyMap;
+  randomSeed?: Uint8Array;
+}
+
+export interface CheckResult {
+  inputs: PropertyMap;
+  failures: CheckFailure[];
+}
+
+export interface CreateRequest<Args> {
+  args: Previewed<Args>;
+  preview: boolean;
+}
+
+export interface CreateResult<State> {
+  id: string;
+  state: Previewed<State>;
+}
+
+export interface ReadRequest<State> {
+  id: string;
+  /** Old outputs on a refresh; empty on an import, which has only the id. */
+  state: Partial<State>;
+  /** Old inputs on a refresh; empty on an import. */
+  inputs: PropertyMap;
+}
+
+/** The resource as it is now, and inputs that Check and Diff accept as unchanged; null when it is gone. */
+export type ReadResult<Args, State> = { id: string; state: State; inputs: Args } | null;
+
+export interface UpdateRequest<Args, State> {
+  id: string;
+  olds: State;
+  oldArgs: Args;
+  args: Previewed<Args>;
+  preview: boolean;
+}
+
+export interface DeleteRequest<State> {
+  id: string;
+  state: Partial<State>;
+}
+
+export interface Resource<Args extends object = object, State extends object = object> {
+  token: string;
+  description: string;
+  inputs: Specs<Args>;
+  /** Output-only properties; the outputs are these plus every input. */
+  outputs: Specs<Omit<State, keyof Args>>;
+  /** The input that becomes the id, when there is one (used to decide the order of a replacement). */
+  identity?: keyof Args & string;
+  /** Reads checked inputs back into typed arguments, reporting (not throwing) what is wrong. */
+  decode(inputs: PropertyMap): { args: Previewed<Args>; failures: CheckFailure[] };
+  check(ctx: ResourceContext, req: CheckRequest): Promise<CheckResult>;
+  create(ctx: ResourceContext, req: CreateRequest<Args>): Promise<CreateResult<State>>;
+  read(ctx: ResourceContext, req: ReadRequest<State>): Promise<ReadResult<Args, State>>;
+  update(ctx: ResourceContext, req: UpdateRequest<Args, State>): Promise<Previewed<State>>;
+  delete(ctx: ResourceContext, req: DeleteRequest<State>): Promise<void>;
+}
+
+/** Erases a resource's argument types so the server can hold them all in one table. */
+export const erase = <A extends object, S extends object>(r: Resource<A, S>) => r as unknown as Resource;

@@ -1,0 +1,69 @@
+import type { QueryResult, SqlValue } from "../../engine/index.js";
+import type { StmtResult, WireValue } from "./protocol.js";
+
+/**
+ * Values between SQLite and Hrana's JSON: integers travel as decimal strings (JSON numbers cannot carry
+ * 64 bits), reals as numbers, blobs as base64. The engine already gives integers as bigint, so nothing
+ * is ever rounded on the way out.
+ */
+
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+
+export function encodeValue(v: SqlValue): WireValue {
+  if (v === null) return { type: "null" };
+  if (typeof v === "bigint") return { type: "integer", value: v.toString() };
+  if (typeof v === "number") return { type: "float", value: v };
+  if (typeof v === "string") return { type: "text", value: v };
+  return { type: "blob", base64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") };
+}
+
+/** Reads a wire value; throws a plain Error saying what is wrong (the caller adds where). */
+export function decodeValue(value: unknown): SqlValue {
+  if (typeof value !== "object" || value === null) throw new Error("must be a value object");
+  const v = value as Record<string, unknown>;
+  switch (v.type) {
+    case "null":
+      return null;
+    case "integer":
+      return integer(v.value);
+    case "float":
+      // Hrana sends floats as JSON numbers; a number-like string is accepted too, as sqld does.
+      if (typeof v.value === "number") return v.value;
+      if (typeof v.value === "string" && v.value.trim() !== "" && !Number.isNaN(Number(v.value))) {
+        return Number(v.value);
+      }
+      throw new Error("a float value must be a number");
+    case "text":
+      if (typeof v.value !== "string") throw new Error("a text value must be a string");
+      return v.value;
+    case "blob":
+      if (typeof v.base64 !== "string" || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(v.base64)) {
+        throw new Error("a blob value must carry base64 text");
+      }
+      return new Uint8Array(Buffer.from(v.base64, "base64"));
+    default:
+      throw new Error(`${JSON.stringify(v.type)} is not a value type (null, integer, float, text, blob)`);
+  }
+}
+
+function integer(value: unknown): bigint {
+  let n: bigint;
+  if (typeof value === "string" && /^-?\d{1,20}$/.test(value)) n = BigInt(value);
+  else if (typeof value === "number" && Number.isSafeInteger(value)) n = BigInt(value);
+  else throw new Error("an integer value must be a decimal string");
+  if (n < I64_MIN || n > I64_MAX) throw new Error("an integer value must fit in 64 bits");
+  return n;
+}
+
+export function encodeResult(r: QueryResult, wantRows: boolean, durationMs: number): StmtResult {
+  return {
+    cols: r.columns.map((name, i) => ({ name, decltype: r.columnTypes[i] ?? null })),
+    rows: wantRows ? r.rows.map((row) => row.map(encodeValue)) : [],
+    affected_row_count: r.rowsAffected,
+    last_insert_rowid: r.lastInsertRowid === null ? null : r.lastInsertRowid.toString(),
+    rows_read: 0,
+    rows_written: 0,
+    query_duration_ms: durationMs,
+  };
+}

@@ -1,0 +1,151 @@
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli, tempDir } from "../helpers.js";
+
+function cli(dataDir: string) {
+  return (...args: string[]) => runCli(["--data-dir", dataDir, ...args]);
+}
+
+function expectCleanError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp) {
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/^Error: /);
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // never a stack trace
+}
+
+describe("tenantdb CLI", () => {
+  it("manages groups and databases, with --json printing JSON only", async () => {
+    const dir = path.join(tempDir(), "data");
+    const t = cli(dir);
+    expect((await t("group", "create", "acme", "--location", "lhr")).code).toBe(0);
+    const groups = JSON.parse((await t("group", "list", "--json")).stdout);
+    expect(groups).toEqual([expect.objectContaining({ name: "acme", location: "lhr", databases: 0 })]);
+
+    // --group defaults to "default", created on first use.
+    expect((await t("db", "create", "plain")).code).toBe(0);
+    expect((await t("db", "create", "app", "--group", "acme", "--type", "schema")).code).toBe(0);
+    expect((await t("db", "shell", "app", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")).code).toBe(0);
+    expect((await t("db", "create", "tenant-1", "--schema", "app")).code).toBe(0);
+
+    const shown = JSON.parse((await t("db", "show", "tenant-1", "--json")).stdout);
+    expect(shown).toMatchObject({
+      name: "tenant-1",
+      group: "acme",
+      type: "child",
+      schemaParent: "app",
+      schemaVersion: 1,
+      allowAttach: false,
+      blockReads: false,
+      blockWrites: false,
+    });
+    expect(fs.existsSync(shown.path)).toBe(true);
+    const list = JSON.parse((await t("db", "list", "--json")).stdout);
+    expect(list.map((d: { name: string }) => d.name)).toEqual(["app", "plain", "tenant-1"]);
+    const children = JSON.parse((await t("db", "list", "--schema", "app", "--json")).stdout);
+    expect(children.map((d: { name: string }) => d.name)).toEqual(["tenant-1"]);
+    expect((await t("group", "list")).stdout).toMatch(/^NAME\s+LOCATION\s+DATABASES/);
+
+    expectCleanError(await t("db", "destroy", "app"), /still has 1 child/);
+    expectCleanError(await t("group", "destroy", "acme"), /still has 2 databases/);
+    expectCleanError(await t("db", "create", "Bad/Name"), /invalid database name/);
+    expectCleanError(await t("db", "create", "x", "--group", "missing"), /group "missing" not found/);
+    expectCleanError(await t("db", "create", "x", "--schema", "plain"), /not a schema database/);
+    expectCleanError(await t("db", "create", "plain"), /already exists/);
+    expect((await t("db", "destroy", "tenant-1")).code).toBe(0);
+    expect((await t("db", "destroy", "app")).code).toBe(0);
+    expectCleanError(await t("db", "show", "app"), /not found/);
+  });
+
+  it("runs SQL in db shell, prints --json per statement, reads a pipe, and refuses DDL on a child", async () => {
+    const dir = path.join(tempDir(), "data");
+    const t = cli(dir);
+    await t("db", "create", "parent", "--type", "schema");
+    await t("db", "shell", "parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+    await t("db", "create", "child", "--schema", "parent");
+
+    const r = await t("db", "shell", "child", "INSERT INTO users (name) VALUES ('a'), ('b'); SELECT id, name FROM users ORDER BY id", "--json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      { columns: [], rows: [], rowsAffected: 2 },
+      { columns: ["id", "name"], rows: [[1, "a"], [2, "b"]], rowsAffected: 0 },
+    ]);
+
+    const piped = await runCli(["--data-dir", dir, "db", "shell", "child"], { input: "SELECT count(*) AS n FROM users;\n" });
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toMatch(/^N\n2\n$/);
+
+    const blocked = await t("db", "shell", "child", "CREATE TABLE new_table (name);");
+    expectCleanError(blocked, /Operation was blocked/);
+    const schema = await t("db", "shell", "child", "SELECT name FROM sqlite_schema WHERE name = 'new_table'", "--json");
+    expect(JSON.parse(schema.stdout)[0].rows).toEqual([]);
+
+    await t("db", "shell", "child", "INSERT INTO users (name) VALUES ('a')");
+    const failed = await t("db", "shell", "parent", "CREATE UNIQUE INDEX users_name ON users(name)");
+    expectCleanError(failed, /child: statement 1 .*UNIQUE constraint failed/);
+    const jobs = JSON.parse((await t("db", "migrations", "parent", "--json")).stdout);
+    expect(jobs[0]).toMatchObject({ state: "failed", statements: "CREATE UNIQUE INDEX users_name ON users(name)" });
+    expect(jobs[0].tasks).toContainEqual(expect.objectContaining({ database: "child", state: "dry_run_failed" }));
+    expect((await t("db", "migrations", "parent")).stdout).toMatch(/failed/);
+    expect((await t("db", "migrations", "resume", "parent")).stdout).toMatch(/Nothing to resume/);
+  });
+
+  it("mints tokens, runs the seed's attach query with one, and revokes it", async () => {
+    const dir = path.join(tempDir(), "data");
+    const t = cli(dir);
+    await t("db", "create", "catalog");
+    await t("db", "shell", "catalog", "CREATE TABLE promotions (category TEXT, discount REAL); INSERT INTO promotions VALUES ('books', 0.1), ('toys', 0.2)");
+    expect((await t("db", "config", "attach", "allow", "catalog")).stdout).toMatch(/allowed/);
+    expect(JSON.parse((await t("db", "config", "attach", "show", "catalog", "--json")).stdout)).toEqual({ database: "catalog", allowAttach: true });
+    await t("db", "create", "tenant");
+    await t("db", "shell", "tenant", "CREATE TABLE user_preferences (user_id INTEGER, interested_category TEXT); INSERT INTO user_preferences VALUES (7, 'books')");
+
+    const created = await t("db", "tokens", "create", "tenant", "--attach", "catalog", "--expiration", "1d");
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(token.split(".")).toHaveLength(3);
+    expect(created.stdout).toBe(`${token}\n`);
+
+    const joined = await t(
+      "db", "shell", "tenant", "--token", token, "--json",
+      'ATTACH "catalog" AS catalog; SELECT category, discount FROM catalog.promotions JOIN user_preferences AS up ON category = up.interested_category WHERE up.user_id = 7',
+    );
+    expect(joined.code).toBe(0);
+    expect(JSON.parse(joined.stdout)[1].rows).toEqual([["books", 0.1]]);
+    const viaFlag = await t("db", "shell", "tenant", "--token", token, "--attach", "catalog", "SELECT count(*) FROM catalog.promotions", "--json");
+    expect(JSON.parse(viaFlag.stdout)[0].rows).toEqual([[2]]);
+
+    const readOnly = (await t("group", "tokens", "create", "default", "--read-only")).stdout.trim();
+    expectCleanError(await t("db", "shell", "tenant", "--token", readOnly, "DELETE FROM user_preferences"), /read-only/);
+    expectCleanError(await t("db", "tokens", "create", "tenant", "--expiration", "2x"), /expiration|duration/i);
+
+    expect((await t("db", "tokens", "revoke", token)).stdout).toMatch(/Revoked/);
+    expectCleanError(await t("db", "shell", "tenant", "--token", token, "SELECT 1"), /revoked/);
+    const fresh = (await t("db", "tokens", "create", "tenant")).stdout.trim();
+    expect((await t("db", "shell", "tenant", "--token", fresh, "SELECT 1")).code).toBe(0);
+    expect((await t("db", "tokens", "invalidate", "tenant")).code).toBe(0);
+    expectCleanError(await t("db", "shell", "tenant", "--token", fresh, "SELECT 1"), /invalid/i);
+    expect((await t("group", "keys", "show", "default")).stdout).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+  });
+
+  it("runs the demo end to end on a fresh directory", async () => {
+    const dir = path.join(tempDir(), "demo");
+    const r = await runCli(["--data-dir", dir, "demo"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/tenant-acme: users\(id, name, email, phone_number\)/);
+    expect(r.stdout).toMatch(/tenant-initech: users\(id, name, email, phone_number\)/);
+    expect(r.stdout).toMatch(/Error: Operation was blocked/);
+    expect(r.stdout).toMatch(/books\s+0\.1/);
+    expectCleanError(await runCli(["--data-dir", dir, "demo"]), /--fresh/);
+    expect((await runCli(["--data-dir", dir, "demo", "--fresh"])).code).toBe(0);
+  });
+
+  it("prints help and usage errors without stack traces", async () => {
+    const help = await runCli(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: tenantdb/);
+    const bad = await runCli(["db", "frobnicate"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+});
