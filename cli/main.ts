@@ -147,6 +147,41 @@ program
   .option("--fresh", "remove the data directory's previous demo data first")
   .action(async (opts, cmd) => (await import("./commands/demo.js")).demo(globals(cmd), opts));
 
+// ── server ──────────────────────────────────────────────────────────────────────────────────────────
+program
+  .command("serve")
+  .description(
+    "serve the Platform API and the Hrana data plane (@tursodatabase/api, @libsql/client) over HTTP",
+  )
+  .option("--port <port>", "port to listen on (0 picks a free one)", "8080")
+  .option("--host <host>", "address to listen on", "127.0.0.1")
+  .option("--org <org>", "organization name in Platform API paths", "local")
+  .addHelpText(
+    "after",
+    '\nExamples:\n  $ tenantdb api-tokens mint ci          # a token for the Platform API\n  $ tenantdb serve --port 8080\n  $ curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/v1/organizations/local/databases\n\nClients reach a database at http://127.0.0.1:8080/db/<name>/ (the trailing slash matters) with a database token.',
+  )
+  .action(async (opts, cmd) => (await import("./commands/serve.js")).serve(globals(cmd), opts));
+
+const apiTokens = program
+  .command("api-tokens")
+  .description("API tokens for the Platform API of `tenantdb serve`");
+apiTokens
+  .command("mint <name>")
+  .description("mint an API token and print it (it is shown only once)")
+  .action(async (name, _opts, cmd) =>
+    (await import("./commands/api-tokens.js")).apiTokensMint(globals(cmd), name),
+  );
+apiTokens
+  .command("list")
+  .description("list API tokens by name")
+  .action(async (_opts, cmd) => (await import("./commands/api-tokens.js")).apiTokensList(globals(cmd)));
+apiTokens
+  .command("revoke <name>")
+  .description("revoke an API token")
+  .action(async (name, _opts, cmd) =>
+    (await import("./commands/api-tokens.js")).apiTokensRevoke(globals(cmd), name),
+  );
+
 async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);

@@ -6,7 +6,7 @@ import { requireDatabaseRow } from "./databases.js";
 import { conflict, failedPrecondition, invalidArgument } from "./errors.js";
 import { refusal } from "./guard.js";
 import { tryAcquireJobLock } from "./jobs/lock.js";
-import { createPool } from "./jobs/pool.js";
+import { createPool, type Pool } from "./jobs/pool.js";
 import type { ItemResult, WorkItem } from "./jobs/protocol.js";
 import {
   abandonDryRun,
@@ -129,35 +129,51 @@ export async function migrate(
       })
       .immediate();
 
-    const dry = await runPhase(ctx, job, statements, "dry_run", opts.onProgress);
-    if (dry.failed > 0) {
-      const failures = describeFailures(ctx, job.id);
-      const message = `migration failed on ${dry.failed} of ${job.total} database(s), so nothing was changed: ${failureMessage(failures, dry.failed)}`;
-      ctx.catalog
-        .transaction(() => {
-          transitionJob(ctx.catalog, job.id, "dry_run", "failed", { error: message });
-          ctx.catalog
-            .prepare("UPDATE job_tasks SET state = 'aborted' WHERE job_id = ? AND state != 'dry_run_failed'")
-            .run(job.id);
-        })
-        .immediate();
-      throw failedPrecondition(message, { jobId: job.id, failures });
+    // One pool for both phases: the workers' start-up is paid once per job.
+    const pool = createPool(ctx.options.workers);
+    try {
+      return await runJob(ctx, job, statements, pool, opts.onProgress);
+    } finally {
+      await pool.close();
     }
+  });
+}
 
-    // The commit point: from here the job only moves forward, and a crash resumes it.
+async function runJob(
+  ctx: EngineContext,
+  job: JobRow,
+  statements: string[],
+  pool: Pool,
+  onProgress?: ProgressListener,
+): Promise<MigrationResult> {
+  const dry = await runPhase(ctx, job, statements, "dry_run", onProgress, pool);
+  if (dry.failed > 0) {
+    const failures = describeFailures(ctx, job.id);
+    const message = `migration failed on ${dry.failed} of ${job.total} database(s), so nothing was changed: ${failureMessage(failures, dry.failed)}`;
     ctx.catalog
       .transaction(() => {
-        transitionJob(ctx.catalog, job.id, "dry_run", "committed");
+        transitionJob(ctx.catalog, job.id, "dry_run", "failed", { error: message });
         ctx.catalog
-          .prepare(
-            "INSERT INTO migrations (database_id, version, sql, checksum, job_id, applied_at) VALUES (?, ?, ?, ?, ?, 0)",
-          )
-          .run(job.database_id, job.version, job.sql, job.checksum, job.id);
+          .prepare("UPDATE job_tasks SET state = 'aborted' WHERE job_id = ? AND state != 'dry_run_failed'")
+          .run(job.id);
       })
       .immediate();
-    await completeCommittedJob(ctx, job.id, statements, opts.onProgress);
-    return { jobId: job.id, version: job.version, databases: job.total };
-  });
+    throw failedPrecondition(message, { jobId: job.id, failures });
+  }
+
+  // The commit point: from here the job only moves forward, and a crash resumes it.
+  ctx.catalog
+    .transaction(() => {
+      transitionJob(ctx.catalog, job.id, "dry_run", "committed");
+      ctx.catalog
+        .prepare(
+          "INSERT INTO migrations (database_id, version, sql, checksum, job_id, applied_at) VALUES (?, ?, ?, ?, ?, 0)",
+        )
+        .run(job.database_id, job.version, job.sql, job.checksum, job.id);
+    })
+    .immediate();
+  await completeCommittedJob(ctx, job.id, statements, onProgress, pool);
+  return { jobId: job.id, version: job.version, databases: job.total };
 }
 
 /**

@@ -41,11 +41,17 @@ export class Fields {
   name(key: string, kind: "group" | "database", opts: { optional?: boolean } = {}): string | undefined {
     const v = this.string(key, opts);
     if (v === undefined || isUnknown(v)) return v;
+    return this.checkName(key, v, kind);
+  }
+
+  /** Holds a value (a list item, say) to the naming rule, reporting under `property`. */
+  checkName(property: string, value: string, kind: "group" | "database"): string | undefined {
+    if (isUnknown(value)) return value;
     try {
-      return validateName(kind, v);
+      return validateName(kind, value);
     } catch (e) {
       if (!isTenantDbError(e)) throw e;
-      this.fail(key, e.message);
+      this.fail(property, e.message);
       return undefined;
     }
   }

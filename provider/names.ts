@@ -2,10 +2,11 @@ import { createHash, randomBytes } from "node:crypto";
 
 /**
  * Auto-naming: a resource declared without `name` gets `<resource name>-<7 hex>`, made into a valid
- * group/database name (lowercase letters, digits and dashes, at most 64). The suffix comes from the
- * engine's per-resource random seed when it sends one, so a preview and the `up` after it show the same
- * name; Check keeps an earlier name (olds.name) so it is stable across updates, and a replacement (Check
- * with empty olds) gets a fresh one, which lets it be created before the old one is deleted.
+ * group/database name (lowercase letters, digits and dashes, at most 64). The suffix derives from the
+ * random seed the engine sends with Check when it has one (with an update plan, the seed saved at preview
+ * time, so `up --plan` creates the names the preview showed). Check keeps an earlier name (olds.name), so
+ * the name is stable across updates; a replacement (Check with empty olds) gets a fresh one, which lets
+ * the new resource be created before the old one is deleted.
  */
 
 const MAX = 64;

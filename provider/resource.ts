@@ -26,7 +26,8 @@ export interface PropertySpec {
   default?: string | number | boolean;
 }
 
-export type Specs<T> = { [K in keyof T]-?: PropertySpec };
+/** One spec per property of T (and, erased, a plain map of specs). */
+export type Specs<T> = { [K in keyof T]-?: PropertySpec } & Record<string, PropertySpec>;
 
 /** A value during a preview may not be known yet. */
 export type Previewed<T> = { [K in keyof T]: T[K] | Unknown };

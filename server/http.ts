@@ -109,6 +109,9 @@ function readBody(raw: IncomingMessage, max: number): Promise<Buffer> {
       if (!over) resolve(Buffer.concat(chunks));
     });
     raw.on("error", reject);
+    raw.on("close", () => {
+      if (!raw.complete && !over) reject(badRequest("the request body was cut off", "BODY_INCOMPLETE"));
+    });
   });
 }
 

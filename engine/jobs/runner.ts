@@ -47,12 +47,14 @@ export async function runPhase(
   statements: string[],
   op: WorkOp,
   onProgress?: ProgressListener,
+  pool?: Pool,
 ): Promise<PhaseOutcome> {
-  const pool = createPool(ctx.options.workers);
+  if (pool) return streamTasks(ctx, pool, job, statements, op, onProgress);
+  const own = createPool(ctx.options.workers);
   try {
-    return await streamTasks(ctx, pool, job, statements, op, onProgress);
+    return await streamTasks(ctx, own, job, statements, op, onProgress);
   } finally {
-    await pool.close();
+    await own.close();
   }
 }
 
@@ -199,10 +201,11 @@ export async function completeCommittedJob(
   jobId: number,
   statements: string[],
   onProgress?: ProgressListener,
+  pool?: Pool,
 ): Promise<JobRow> {
   const job = getJob(ctx.catalog, jobId);
   if (job?.state !== "committed") throw new Error(`job ${jobId} is not committed`);
-  const outcome = await runPhase(ctx, job, statements, "run", onProgress);
+  const outcome = await runPhase(ctx, job, statements, "run", onProgress, pool);
   if (outcome.failed > 0) {
     const failures = describeFailures(ctx, job.id);
     const message = `job ${job.id} is committed but incomplete: ${outcome.failed} database(s) do not carry version ${job.version} yet (${failureMessage(failures, outcome.failed)}); fix the cause and run \`tenantdb db migrations resume ${job.database_name}\``;

@@ -1,7 +1,8 @@
 import { performance } from "node:perf_hooks";
+import { type Statement, splitStatements } from "../../engine/sql/statements.js";
 import { checkConditions, holds, type Outcomes } from "./conditions.js";
 import { toHranaError } from "./errors.js";
-import { executeStmt, oneStatement, resolveSql } from "./execute.js";
+import { executeStmt, resolveSql } from "./execute.js";
 import type { Batch, BatchStep, HranaError, ProtocolVersion, StmtResult } from "./protocol.js";
 import type { Stream } from "./streams.js";
 import { encodeResult } from "./values.js";
@@ -93,20 +94,27 @@ interface MigrationPlan {
 }
 
 function migrationPlan(stream: Stream, steps: readonly BatchStep[]): MigrationPlan | null {
-  const statements = [];
+  const statements: Statement[] = [];
   for (const step of steps) {
+    let parsed: Statement[];
     try {
-      statements.push(oneStatement(resolveSql(stream, step.stmt)));
+      parsed = splitStatements(resolveSql(stream, step.stmt));
     } catch {
-      return null;
+      return null; // an unknown sql_id: run step by step, and let that step report it
     }
+    const [only, ...more] = parsed;
+    if (!only || more.length > 0) return null;
+    statements.push(only);
   }
-  const frame = statements.flatMap((s, i) => (s.kind === "transaction" ? [{ i, action: s.transaction }] : []));
+  const frame = statements.flatMap((s, i) =>
+    s.kind === "transaction" ? [{ i, action: s.transaction }] : [],
+  );
   const [begin, commit, rollback, ...more] = frame;
   if (more.length > 0 || begin?.action !== "begin" || commit?.action !== "commit") return null;
   if (rollback && (rollback.action !== "rollback" || rollback.i !== commit.i + 1)) return null;
   const body = steps.slice(begin.i + 1, commit.i);
-  const bare = body.length > 0 && body.every((s) => s.stmt.args.length === 0 && s.stmt.namedArgs.length === 0);
+  const bare =
+    body.length > 0 && body.every((s) => s.stmt.args.length === 0 && s.stmt.namedArgs.length === 0);
   return {
     begin: begin.i,
     commit: commit.i,

@@ -35,7 +35,8 @@ function check(cond: BatchCond, at: number, version: ProtocolVersion): void {
       }
       return;
     case "not":
-      return check(cond.cond, at, version);
+      check(cond.cond, at, version);
+      return;
     case "and":
     case "or":
       for (const c of cond.conds) check(c, at, version);

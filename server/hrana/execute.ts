@@ -1,6 +1,5 @@
 import { performance } from "node:perf_hooks";
 import type { SqlArgs } from "../../engine/index.js";
-import { type Statement, splitStatements } from "../../engine/sql/statements.js";
 import { RequestError } from "./errors.js";
 import type { SqlRef, Stmt, StmtResult } from "./protocol.js";
 import type { Stream } from "./streams.js";
@@ -12,14 +11,20 @@ import { encodeResult } from "./values.js";
 export const MAX_STORED_SQLS = 50;
 export const MAX_STORED_SQL_LENGTH = 5000;
 
+/**
+ * Runs a statement and returns its result. Unlike sqld, SQL holding several statements is accepted: they
+ * run in order, as in `tenantdb db shell`, and the last one's result is returned. That is how
+ * `ATTACH "catalog" AS catalog; SELECT …` runs in one `client.execute()` — SQLite refuses ATTACH inside the
+ * transactions that `@libsql/client`'s `batch()` and `transaction()` always open.
+ */
 export async function executeStmt(stream: Stream, stmt: Stmt): Promise<StmtResult> {
   const sql = resolveSql(stream, stmt);
   const args = argsOf(stmt);
-  oneStatement(sql);
   const started = performance.now();
-  const [result] = await stream.run((session) => session.execute(sql, args));
-  if (!result) throw new RequestError("SQL_NO_STATEMENT", "SQL string does not contain any statement");
-  return encodeResult(result, stmt.wantRows, performance.now() - started);
+  const results = await stream.run((session) => session.execute(sql, args));
+  const last = results.at(-1);
+  if (!last) throw new RequestError("SQL_NO_STATEMENT", "SQL string does not contain any statement");
+  return encodeResult(last, stmt.wantRows, performance.now() - started);
 }
 
 /** The SQL text a request refers to: given inline, or stored earlier on this stream. */
@@ -37,7 +42,10 @@ export function resolveSql(stream: Stream, ref: SqlRef): string {
 
 export function storeSql(stream: Stream, sqlId: number, sql: string): void {
   if (stream.sqls.has(sqlId)) {
-    throw new RequestError("SQL_STORE_DUPLICATE", `SQL text with id ${sqlId} is already stored; close it first`);
+    throw new RequestError(
+      "SQL_STORE_DUPLICATE",
+      `SQL text with id ${sqlId} is already stored; close it first`,
+    );
   }
   if (stream.sqls.size >= MAX_STORED_SQLS) {
     throw new RequestError(
@@ -65,19 +73,4 @@ export function argsOf(stmt: Stmt): SqlArgs | undefined {
   if (stmt.args.length > 0) return stmt.args;
   if (stmt.namedArgs.length > 0) return Object.fromEntries(stmt.namedArgs.map((a) => [a.name, a.value]));
   return undefined;
-}
-
-/** A Hrana statement is exactly one SQL statement (sqld refuses the others before running anything). */
-export function oneStatement(sql: string): Statement {
-  const statements = splitStatements(sql);
-  if (statements.length === 0) {
-    throw new RequestError("SQL_NO_STATEMENT", "SQL string does not contain any statement");
-  }
-  if (statements.length > 1) {
-    throw new RequestError(
-      "SQL_MANY_STATEMENTS",
-      "SQL string contains more than one statement; use a batch or a sequence",
-    );
-  }
-  return statements[0] as Statement;
 }

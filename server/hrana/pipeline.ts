@@ -1,7 +1,7 @@
 import { isExpected } from "../http-errors.js";
 import { runBatch } from "./batch.js";
 import { RequestError, toHranaError } from "./errors.js";
-import { executeStmt, oneStatement, resolveSql, storeSql } from "./execute.js";
+import { executeStmt, resolveSql, storeSql } from "./execute.js";
 import type { ProtocolVersion, StreamRequest, StreamResponse, StreamResult } from "./protocol.js";
 import type { Stream, Streams } from "./streams.js";
 
@@ -54,7 +54,6 @@ async function handle(
     }
     case "describe": {
       const sql = resolveSql(stream, request.sql);
-      oneStatement(sql);
       const d = await stream.run(async (session) => session.describe(sql));
       return {
         type: "describe",

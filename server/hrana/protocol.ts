@@ -137,7 +137,11 @@ function readStreamRequest(value: unknown, where: string): StreamRequest {
     case "describe":
       return { type: o.type, sql: readSqlRef(o, where) };
     case "store_sql":
-      return { type: "store_sql", sqlId: sqlId(o.sql_id, `${where}.sql_id`), sql: text(o.sql, `${where}.sql`) };
+      return {
+        type: "store_sql",
+        sqlId: sqlId(o.sql_id, `${where}.sql_id`),
+        sql: text(o.sql, `${where}.sql`),
+      };
     case "close_sql":
       return { type: "close_sql", sqlId: sqlId(o.sql_id, `${where}.sql_id`) };
     default:

@@ -67,12 +67,7 @@ export class Streams {
   }
 
   /** Opens a stream over a session the caller opened; `openSession` runs only if there is room. */
-  open(
-    database: string,
-    isSchema: boolean,
-    jwt: string,
-    openSession: () => Session,
-  ): Stream {
+  open(database: string, isSchema: boolean, jwt: string, openSession: () => Session): Stream {
     if (this.#open.size >= this.limits.maxStreams) {
       throw new HttpError(
         503,
@@ -142,6 +137,11 @@ export class Streams {
       this.#gates.release(stream.database, stream);
       if (expired) this.#rememberExpired(stream.id);
     }
+  }
+
+  /** Closes the streams no request is using right now (they are waiting for their next baton). */
+  closeIdle(): void {
+    for (const stream of [...this.#open.values()]) if (stream.timer !== undefined) this.close(stream);
   }
 
   closeAll(): void {

@@ -2,6 +2,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSigningKey } from "../../engine/tokens/keys.js";
+import type { TokenGrant } from "../../engine/tokens/claims.js";
 import { signToken } from "../../engine/tokens/jwt.js";
 import { rejectsWith, suiteEngine } from "../helpers.js";
 
@@ -142,7 +143,7 @@ describe("tokens and ATTACH", () => {
       .get() as { kid: string; public_pem: string; private_pem: string; created_at: number };
     catalog.close();
     const groupKey = { kid: row.kid, publicKeyPem: row.public_pem, privateKeyPem: row.private_pem, createdAt: row.created_at };
-    const grant = { scope: { database: "tenant-a" }, authorization: "full-access", expiresInSeconds: 60, attach: [] } as const;
+    const grant: TokenGrant = { scope: { database: "tenant-a" }, authorization: "full-access", expiresInSeconds: 60, attach: [] };
     const expired = await signToken(groupKey, grant, Math.floor(Date.now() / 1000) - 3600);
     expect(await rejectsWith(engine.authenticate(expired.jwt, "tenant-a"), "UNAUTHENTICATED")).toMatch(/expired/);
     expect((await engine.authenticate((await signToken(groupKey, grant)).jwt, "tenant-a")).kind).toBe("token");

@@ -1,0 +1,60 @@
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+
+/**
+ * The baselines every benchmark prints beside its figure, measured in the same run on the same disk:
+ * the raw floor (write + fsync of small files) and the naive better-sqlite3 loops a team would write first.
+ */
+
+export function fsyncFloor(dir: string, count: number, bytes = 8192): number {
+  fs.mkdirSync(dir, { recursive: true });
+  const data = Buffer.alloc(bytes, 7);
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const fd = fs.openSync(path.join(dir, `f${i}`), "w");
+    fs.writeSync(fd, data);
+    fs.fdatasyncSync(fd);
+    fs.closeSync(fd);
+  }
+  return perSecond(count, start);
+}
+
+/** Per database: open, CREATE TABLE + CREATE INDEX, close. */
+export function naiveCreate(dir: string, count: number): number {
+  fs.mkdirSync(dir, { recursive: true });
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const db = new Database(path.join(dir, `t${i}.db`));
+    db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)");
+    db.exec("CREATE INDEX users_email ON users(email)");
+    db.close();
+  }
+  return perSecond(count, start);
+}
+
+/** Per database: open, BEGIN, ALTER, COMMIT, close — no dry run. */
+export function naiveAlter(files: string[], sql: string): number {
+  const start = performance.now();
+  for (const file of files) {
+    const db = new Database(file);
+    db.exec("BEGIN");
+    db.exec(sql);
+    db.exec("COMMIT");
+    db.close();
+  }
+  return perSecond(files.length, start);
+}
+
+export function perSecond(count: number, start: number): number {
+  return count / ((performance.now() - start) / 1000);
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+export function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}

@@ -1,0 +1,47 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { openEngine } from "../engine/index.js";
+import { fsyncFloor, median, naiveCreate, peakRssMb, perSecond } from "./baselines.js";
+
+const ROUNDS = 3;
+import { report } from "./report.js";
+
+/** 2,000 children of one schema database, created in one burst, against the naive loop and the floor. */
+export async function benchCreate(opts: { json: boolean; count?: number }) {
+  const count = opts.count ?? 2000;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-bench-create-"));
+  try {
+    const engine = await openEngine(path.join(root, "engine"));
+    engine.createGroup("default");
+    await engine.createDatabase("app", { type: "schema" });
+    await engine.migrate(
+      "app",
+      "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT); CREATE INDEX users_email ON users(email)",
+    );
+    // Disks here are shared and noisy: interleave rounds of each and keep the medians.
+    const floors: number[] = [];
+    const naives: number[] = [];
+    const engines: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      floors.push(fsyncFloor(path.join(root, `floor-${round}`), count));
+      naives.push(naiveCreate(path.join(root, `naive-${round}`), count));
+      const names = Array.from({ length: count }, (_, i) => `tenant-${round}-${i}`);
+      const start = performance.now();
+      await engine.createChildren("app", names);
+      engines.push(perSecond(count, start));
+    }
+    engine.close();
+    const [floorPerSecond, naivePerSecond, enginePerSecond] = [floors, naives, engines].map(median) as [number, number, number];
+
+    report(opts.json, `create: ${count} children of one schema database in one call, median of ${ROUNDS} rounds`, {
+      enginePerSecond,
+      naivePerSecond,
+      floorPerSecond,
+      ratioToNaive: enginePerSecond / naivePerSecond,
+      peakRssMb: peakRssMb(),
+    });
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,197 @@
+import { failedPrecondition } from "../../engine/errors.js";
+import { historyConflict, isTenantDbError, validateMigration } from "../../engine/index.js";
+import type { Backend, MigrationPreview } from "../backends/backend.js";
+import { Fields } from "../fields.js";
+import { chooseName } from "../names.js";
+import { containsUnknown, isUnknown, type PropertyMap, UNKNOWN } from "../properties.js";
+import type { CheckFailure, Resource } from "../resource.js";
+import { ignoreNotFound, known, replacing } from "./common.js";
+
+/**
+ * A schema database: owns the schema of its tenant databases. Its migrations are an append-only list;
+ * appending is an in-place update that reaches the parent and every child all-or-none, and a preview
+ * dry-runs the new ones everywhere first. Its id is its name.
+ */
+
+export interface SchemaDatabaseArgs {
+  name: string;
+  group: string;
+  migrations: string[];
+}
+
+export interface SchemaDatabaseState extends SchemaDatabaseArgs {
+  schemaVersion: number;
+  childCount: number;
+}
+
+const inputs = {
+  name: {
+    type: "string",
+    optional: true,
+    replaceOnChanges: true,
+    description:
+      "The schema database's name: 1–64 lowercase letters, digits and dashes. Omit it to get the resource name plus a random suffix.",
+  },
+  group: { type: "string", replaceOnChanges: true, description: "The group the schema database lives in." },
+  migrations: {
+    type: "string[]",
+    description:
+      "The schema as an ordered list of migrations, each one or more SQL statements. Append-only: once applied, a migration cannot be edited, removed or reordered — append a new one instead.",
+  },
+} as const;
+
+const outputs = {
+  schemaVersion: { type: "integer", description: "How many migrations have been applied." },
+  childCount: { type: "integer", description: "How many tenant databases follow this schema database." },
+} as const;
+
+function decode(map: PropertyMap) {
+  const f = new Fields(map, inputs);
+  const migrations = f.strings("migrations");
+  if (Array.isArray(migrations)) {
+    for (const [i, sql] of migrations.entries()) {
+      if (isUnknown(sql)) continue;
+      try {
+        validateMigration(sql);
+      } catch (e) {
+        if (!isTenantDbError(e)) throw e;
+        f.fail(`migrations[${i}]`, e.message);
+      }
+    }
+  }
+  const args = { name: f.name("name", "database"), group: f.name("group", "group"), migrations };
+  return { args: args as SchemaDatabaseArgs, failures: f.failures };
+}
+
+export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> = {
+  token: "tenantdb:index:SchemaDatabase",
+  description:
+    "A schema database: its migrations reach every tenant database created with it as `schemaParent`, all or none. A preview dry-runs new migrations on every database and fails, naming the databases, if any would fail.",
+  inputs,
+  outputs,
+  identity: "name",
+  decode,
+
+  async check(ctx, req) {
+    const news: PropertyMap = {
+      ...req.news,
+      name: chooseName(req.news, req.olds, ctx.resourceName, req.randomSeed),
+    };
+    const { args, failures } = decode(news);
+    // A replacement starts a fresh database, so only an in-place change is held to the applied history.
+    if (failures.length === 0 && !containsUnknown(args) && !replacing(req.olds, news, ["name", "group"])) {
+      failures.push(...(await historyFailures(ctx.backend, req.olds, args)));
+    }
+    return { inputs: news, failures };
+  },
+
+  async create(ctx, { args, preview }) {
+    if (preview) {
+      // Nothing to dry-run against yet: a new schema database has no children and no data.
+      const schemaVersion = Array.isArray(args.migrations) ? args.migrations.length : UNKNOWN;
+      const id = isUnknown(args.name) ? "" : args.name;
+      return { id, state: { ...args, schemaVersion, childCount: 0 } };
+    }
+    const { name, group, migrations } = known(args);
+    await ctx.backend.createDatabase(name, { group, type: "schema" });
+    try {
+      if (migrations.length > 0) await ctx.backend.applyMigrations(name, migrations);
+    } catch (e) {
+      // The database was made a moment ago and has no children: remove it so a failed create leaves
+      // nothing behind and the next `up` starts clean.
+      await ignoreNotFound(() => ctx.backend.destroyDatabase(name));
+      throw e;
+    }
+    return { id: name, state: await currentState(ctx.backend, name) };
+  },
+
+  async read(ctx, { id }) {
+    const db = await ctx.backend.getDatabase(id);
+    if (!db) return null;
+    if (db.type !== "schema") {
+      throw failedPrecondition(
+        `"${id}" is not a schema database; manage it with a tenantdb:index:Database resource instead`,
+      );
+    }
+    const state = await currentState(ctx.backend, id);
+    return { id, state, inputs: { name: state.name, group: state.group, migrations: state.migrations } };
+  },
+
+  // Only `migrations` changes in place (name and group replace), and only by appending.
+  async update(ctx, { id, olds, args, preview }) {
+    if (preview) {
+      if (containsUnknown(args.migrations)) {
+        return { ...args, schemaVersion: UNKNOWN, childCount: olds.childCount };
+      }
+      const migrations = args.migrations as string[];
+      assertPreviewPasses(id, await ctx.backend.previewMigrations(id, migrations));
+      return { ...args, schemaVersion: migrations.length, childCount: await ctx.backend.countChildren(id) };
+    }
+    const { migrations } = known(args);
+    // Dry-run the whole batch first: the engine applies one job per migration, and without this a batch
+    // whose third migration fails would stop with the first two applied.
+    assertPreviewPasses(id, await ctx.backend.previewMigrations(id, migrations));
+    await ctx.backend.applyMigrations(id, migrations);
+    return currentState(ctx.backend, id);
+  },
+
+  async delete(ctx, { id }) {
+    // Refused by the engine (FAILED_PRECONDITION) while tenant databases still follow it.
+    await ignoreNotFound(() => ctx.backend.destroyDatabase(id));
+  },
+};
+
+/** Edited, removed or reordered migrations, against the last inputs and against what was applied. */
+async function historyFailures(
+  backend: Backend,
+  olds: PropertyMap,
+  args: SchemaDatabaseArgs,
+): Promise<CheckFailure[]> {
+  const failures: CheckFailure[] = [];
+  const add = (reason: string | null) => {
+    if (reason && !failures.some((f) => f.reason === reason)) failures.push({ property: "migrations", reason });
+  };
+  const previous = olds.migrations;
+  if (Array.isArray(previous) && previous.every((m) => typeof m === "string")) {
+    add(historyConflict(previous, args.migrations));
+  }
+  // The engine's list is the truth (the old inputs may predate changes made with the CLI); it is only
+  // consulted for this resource's own database, never a stranger's that happens to share the name.
+  if (olds.name === args.name) {
+    add(historyConflict(await appliedOrEmpty(backend, args.name), args.migrations));
+  }
+  return failures;
+}
+
+async function appliedOrEmpty(backend: Backend, name: string): Promise<string[]> {
+  try {
+    return await backend.listMigrations(name);
+  } catch (e) {
+    // Gone, or not a schema database: nothing applied to compare with; create/read report it properly.
+    if (isTenantDbError(e) && (e.code === "NOT_FOUND" || e.code === "FAILED_PRECONDITION")) return [];
+    throw e;
+  }
+}
+
+async function currentState(backend: Backend, name: string): Promise<SchemaDatabaseState> {
+  const db = await backend.getDatabase(name);
+  if (!db) throw failedPrecondition(`schema database "${name}" disappeared while it was being read`);
+  return {
+    name: db.name,
+    group: db.group,
+    migrations: await backend.listMigrations(name),
+    schemaVersion: db.schemaVersion,
+    childCount: await backend.countChildren(name),
+  };
+}
+
+/** A failing dry run fails the preview (or the update), naming every database and SQLite's error. */
+function assertPreviewPasses(name: string, preview: MigrationPreview): void {
+  if (preview.failed === 0) return;
+  const listed = preview.failures.map((f) => `${f.database}: ${f.error}`).join("; ");
+  const more =
+    preview.failed > preview.failures.length ? `; and ${preview.failed - preview.failures.length} more` : "";
+  throw failedPrecondition(
+    `the new migrations of "${name}" would fail on ${preview.failed} of ${preview.databases} database(s), so nothing was changed: ${listed}${more}. Fix or replace the new migrations (applied ones stay as they are).`,
+  );
+}

@@ -1,0 +1,144 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Handler, ServerContext } from "./context.js";
+import { hranaCode } from "./hrana/errors.js";
+import { pipeline, probe } from "./hrana/http.js";
+import { createRequest, type Reply, type Request } from "./http.js";
+import { errorReply, HttpError, isExpected } from "./http-errors.js";
+import { getJob, listJobs } from "./jobs.js";
+import * as apiTokens from "./platform/api-tokens.js";
+import * as databases from "./platform/databases.js";
+import * as groups from "./platform/groups.js";
+import * as orgs from "./platform/organizations.js";
+import * as tokens from "./platform/tokens.js";
+import { Router } from "./router.js";
+
+/**
+ * Every route the server answers, and the one path a request takes through it: match, authenticate
+ * (Platform routes need an API token; data routes authenticate their database token themselves), handle,
+ * and write the reply — or the error, mapped in http-errors.ts.
+ */
+
+/** `platform`: behind an API token, errors in Turso's vocabulary. `data`: Hrana's. `public`: no token. */
+type Api = "platform" | "data" | "public";
+
+interface Route {
+  api: Api;
+  handle: Handler;
+}
+
+function routes(): Router<Route> {
+  const router = new Router<Route>();
+  const add = (api: Api, method: string, path: string, handle: Handler) =>
+    router.add(method, path, { api, handle });
+  const platform = (method: string, path: string, handle: Handler) => add("platform", method, path, handle);
+  const org = "/v1/organizations/:org";
+
+  // ── Platform API ─────────────────────────────────────────────────────────────────────────────────
+  platform("GET", "/v1/organizations", orgs.listOrganizations);
+  platform("GET", org, orgs.getOrganization);
+  platform("GET", "/v1/locations", orgs.listLocations);
+
+  platform("GET", `${org}/groups`, groups.listGroups);
+  platform("POST", `${org}/groups`, groups.createGroup);
+  platform("GET", `${org}/groups/:group`, groups.getGroup);
+  platform("DELETE", `${org}/groups/:group`, groups.deleteGroup);
+  platform("POST", `${org}/groups/:group/auth/tokens`, tokens.createGroupToken);
+  platform("POST", `${org}/groups/:group/auth/rotate`, tokens.rotateGroupTokens);
+
+  platform("GET", `${org}/databases`, databases.listDatabases);
+  platform("POST", `${org}/databases`, databases.createDatabase);
+  platform("GET", `${org}/databases/:db`, databases.getDatabase);
+  platform("DELETE", `${org}/databases/:db`, databases.deleteDatabase);
+  platform("GET", `${org}/databases/:db/configuration`, databases.getConfiguration);
+  platform("PATCH", `${org}/databases/:db/configuration`, databases.patchConfiguration);
+  platform("POST", `${org}/databases/:db/auth/tokens`, tokens.createDatabaseToken);
+  platform("POST", `${org}/databases/:db/auth/rotate`, tokens.rotateDatabaseTokens);
+
+  platform("GET", "/v1/auth/validate", apiTokens.validateApiToken);
+  platform("GET", "/v1/auth/api-tokens", apiTokens.listApiTokens);
+  platform("GET", "/v1/auth/api-tokens/validate", apiTokens.validateApiToken);
+  platform("POST", "/v1/auth/api-tokens/:name", apiTokens.mintApiToken);
+  platform("DELETE", "/v1/auth/api-tokens/:name", apiTokens.revokeApiToken);
+
+  // ── data plane: Hrana over HTTP and migration jobs, at the root or under /db/<name> ─────────────────
+  for (const prefix of ["", "/db/:db"]) {
+    add("public", "GET", `${prefix}/v2`, probe(2));
+    add("public", "GET", `${prefix}/v3`, probe(3));
+    add("data", "POST", `${prefix}/v2/pipeline`, pipeline(2));
+    add("data", "POST", `${prefix}/v3/pipeline`, pipeline(3));
+    add("data", "GET", `${prefix}/v1/jobs`, listJobs);
+    add("data", "GET", `${prefix}/v1/jobs/:id`, getJob);
+  }
+  add("public", "GET", "/health", () => ({ text: "ok" }));
+  return router;
+}
+
+export function createApp(ctx: ServerContext, opts: { maxBodyBytes: number }) {
+  const router = routes();
+
+  return async function handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    let api: Api = "public";
+    try {
+      const url = new URL(raw.url ?? "/", "http://localhost");
+      const method = raw.method ?? "GET";
+      const match = router.match(method, url.pathname);
+      if (match.kind === "not-found") throw notFound(method, url.pathname);
+      if (match.kind === "method-not-allowed") {
+        throw new HttpError(405, "METHOD_NOT_ALLOWED", `${method} is not allowed on ${url.pathname}`, {
+          allow: match.allow.join(", "),
+        });
+      }
+      api = match.value.api;
+      const req = createRequest(raw, url, match.params, opts.maxBodyBytes);
+      if (api === "platform") checkPlatformAccess(ctx, req);
+      send(raw, res, await match.value.handle(ctx, req));
+    } catch (e) {
+      if (!isExpected(e)) ctx.logError(e);
+      const { status, headers, body } = errorReply(e, api === "data" ? hranaCode : undefined);
+      send(raw, res, { status, headers, json: body });
+    }
+  };
+}
+
+/** Platform routes need a valid API token, and name this server's organization. */
+function checkPlatformAccess(ctx: ServerContext, req: Request): void {
+  const token = req.bearer();
+  if (token === undefined) {
+    throw new HttpError(
+      401,
+      "UNAUTHENTICATED",
+      "an API token is required: send `Authorization: Bearer <token>`; mint one with `tenantdb api-tokens mint <name>`",
+    );
+  }
+  ctx.engine.verifyApiToken(token);
+  const org = req.params.org;
+  if (org !== undefined && org !== ctx.org) {
+    throw new HttpError(404, "NOT_FOUND", `organization "${org}" not found; this server serves "${ctx.org}"`);
+  }
+}
+
+function notFound(method: string, path: string): HttpError {
+  const hint = /^\/db\/[^/]+\/?$/.test(path)
+    ? `; a database URL needs a trailing slash for clients to build on: http://<host>:<port>${path.replace(/\/?$/, "/")}`
+    : "";
+  return new HttpError(404, "NOT_FOUND", `no route for ${method} ${path}${hint}`);
+}
+
+function send(raw: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  if (res.headersSent || res.destroyed) return;
+  let body = "";
+  const headers: Record<string, string | number> = {};
+  if (reply.json !== undefined) {
+    body = JSON.stringify(reply.json);
+    // Exactly this: hrana-client only reads a JSON error body when the content type is "application/json".
+    headers["content-type"] = "application/json";
+  } else if (reply.text !== undefined) {
+    body = reply.text;
+    headers["content-type"] = "text/plain; charset=utf-8";
+  }
+  headers["content-length"] = Buffer.byteLength(body);
+  res.writeHead(reply.status ?? 200, { ...headers, ...reply.headers });
+  res.end(raw.method === "HEAD" ? undefined : body);
+  // A body the handler never read (a refusal before it looked) is drained, so keep-alive stays usable.
+  if (!raw.complete) raw.resume();
+}

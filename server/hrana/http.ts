@@ -1,0 +1,39 @@
+import type { Handler } from "../context.js";
+import { authenticateDatabase } from "../database-auth.js";
+import { runPipeline } from "./pipeline.js";
+import { type PipelineResponse, type ProtocolVersion, readPipelineRequest } from "./protocol.js";
+
+/** The Hrana-over-HTTP endpoints: the version probe and the pipeline. */
+
+export const probe =
+  (version: ProtocolVersion): Handler =>
+  () => ({ text: `Hello, this is HTTP API v${version} (Hrana over HTTP)` });
+
+/**
+ * `POST [/db/<name>]/v<N>/pipeline`: authenticate, find or open the stream, run every request, and hand
+ * back the stream's next baton (null once it is closed).
+ */
+export const pipeline =
+  (version: ProtocolVersion): Handler =>
+  async (ctx, req) => {
+    const caller = await authenticateDatabase(ctx.engine, req, req.params.db);
+    const body = readPipelineRequest(await req.json());
+    const stream =
+      body.baton !== null
+        ? ctx.streams.take(body.baton, caller.database, caller.jwt)
+        : ctx.streams.open(
+            caller.database,
+            ctx.engine.getDatabase(caller.database).type === "schema",
+            caller.jwt,
+            () => ctx.engine.openSession(caller.database, caller.principal),
+          );
+    let results: PipelineResponse["results"];
+    try {
+      results = await runPipeline(ctx.streams, stream, body.requests, version, ctx.logError);
+    } catch (e) {
+      ctx.streams.close(stream); // a stream no baton leads back to would never expire
+      throw e;
+    }
+    const response: PipelineResponse = { baton: ctx.streams.handBack(stream), base_url: null, results };
+    return { json: response };
+  };

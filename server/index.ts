@@ -1,0 +1,1 @@
+export { DEFAULT_PORT, type RunningServer, type ServerOptions, startServer } from "./main.js";

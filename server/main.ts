@@ -1,0 +1,116 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { type Engine, isValidName, TenantDbError } from "../engine/index.js";
+import { createApp } from "./app.js";
+import type { ServerContext } from "./context.js";
+import { Streams } from "./hrana/streams.js";
+
+/**
+ * `startServer(engine, opts)`: the HTTP server over an engine, used by `tenantdb serve` and by tests.
+ * The engine stays the caller's: `close()` stops the server and its streams, never the engine.
+ */
+
+export interface ServerOptions {
+  /** Default 8080; 0 picks a free port (read it back from `port`). */
+  port?: number;
+  /** Default 127.0.0.1: the server is local unless you say otherwise. */
+  host?: string;
+  /** The organization name in Platform API paths. Default `local`. */
+  org?: string;
+  /** Larger request bodies are refused with 413. Default 10 MiB. */
+  maxBodyBytes?: number;
+  /** Idle Hrana streams are closed (and rolled back) after this long. Default 10 s, as sqld. */
+  streamIdleMs?: number;
+  /** Hrana streams open at once. Default 1000. */
+  maxStreams?: number;
+  /** How long `close()` lets requests in flight finish before cutting them. Default 10 s. */
+  shutdownGraceMs?: number;
+  /** Where the server reports its own failures. Default: standard error. */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  port: number;
+  /** `http://host:port`; a database's client URL is `${url}/db/<name>/`. */
+  url: string;
+  org: string;
+  /** Stops accepting, lets requests in flight finish (within the grace period), closes every stream. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8080;
+
+export async function startServer(engine: Engine, opts: ServerOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? "127.0.0.1";
+  const org = opts.org ?? "local";
+  if (!isValidName(org)) {
+    throw new TenantDbError(
+      "INVALID_ARGUMENT",
+      `invalid organization name ${JSON.stringify(org)}: use lowercase letters, digits and dashes`,
+    );
+  }
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const streams = new Streams({ idleMs: opts.streamIdleMs ?? 10_000, maxStreams: opts.maxStreams ?? 1000 });
+  let port = opts.port ?? DEFAULT_PORT;
+  const hostInUrl = host.includes(":") ? `[${host}]` : host;
+  const ctx: ServerContext = {
+    engine,
+    org,
+    address: () => `${hostInUrl}:${port}`,
+    streams,
+    logError: (e) => log(`tenantdb serve: unexpected error: ${(e as Error)?.stack ?? String(e)}`),
+  };
+  const handle = createApp(ctx, { maxBodyBytes: opts.maxBodyBytes ?? 10 * 1024 * 1024 });
+
+  let inFlight = 0;
+  let onDrained: (() => void) | undefined;
+  const server = http.createServer((req, res) => {
+    inFlight++;
+    res.on("close", () => {
+      inFlight--;
+      if (inFlight === 0) onDrained?.();
+    });
+    handle(req, res).catch(ctx.logError);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) => reject(listenError(e, host, port)));
+    server.listen(port, host, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  server.on("error", ctx.logError);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      streams.closeIdle();
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          onDrained = resolve;
+          setTimeout(resolve, opts.shutdownGraceMs ?? 10_000).unref();
+        });
+      }
+      server.closeAllConnections();
+      await stopped;
+      streams.closeAll();
+    })();
+    return closing;
+  };
+
+  return { port, url: `http://${hostInUrl}:${port}`, org, close };
+}
+
+function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (e.code === "EADDRINUSE") {
+    return new TenantDbError(
+      "FAILED_PRECONDITION",
+      `${host}:${port} is already in use; pick another port with --port (0 picks a free one)`,
+    );
+  }
+  if (e.code === "EACCES" || e.code === "EADDRNOTAVAIL") {
+    return new TenantDbError("FAILED_PRECONDITION", `cannot listen on ${host}:${port}: ${e.message}`);
+  }
+  return e;
+}

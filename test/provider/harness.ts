@@ -1,0 +1,535 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import grpc from "@grpc/grpc-js";
+import grpcPb from "@pulumi/pulumi/proto/provider_grpc_pb.js";
+import type { PluginInfo } from "@pulumi/pulumi/proto/plugin_pb.js";
+import providerPb from "@pulumi/pulumi/proto/provider_pb.js";
+import emptyPb from "google-protobuf/google/protobuf/empty_pb.js";
+import structPb from "google-protobuf/google/protobuf/struct_pb.js";
+import { expect } from "vitest";
+import { type Engine, openEngine } from "../../engine/index.js";
+
+/**
+ * Acts as the Pulumi engine against the real plugin: spawns `bin/pulumi-resource-tenantdb` as a process,
+ * reads its port from the first stdout line and speaks gRPC to it with Pulumi's own client stubs, in the
+ * call orders of reference/pulumi-provider-protocol.md §3. `Stack` plays a deployment (preview, up,
+ * refresh, import, destroy) over those calls so the tests read like Pulumi programs.
+ */
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const PLUGIN = path.join(ROOT, "bin", "pulumi-resource-tenantdb");
+const CLI = path.join(ROOT, "bin", "tenantdb");
+
+export type Props = Record<string, unknown>;
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const SECRET_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const secret = (value: unknown) => ({ [SECRET_KEY]: SECRET_SIG, value });
+export const isSecret = (v: unknown): v is { value: unknown } =>
+  typeof v === "object" && v !== null && (v as Props)[SECRET_KEY] === SECRET_SIG;
+
+export const urnOf = (type: string, name: string) => `urn:pulumi:test::tenantdb::tenantdb:index:${type}::${name}`;
+
+// ── build ───────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The plugin runs from dist/, so make sure dist/ is at least as new as the sources. Test files run in
+ * parallel workers, so the build is guarded by a lock directory and re-checked after waiting for it.
+ */
+export function ensureBuilt(): void {
+  const lock = path.join(os.tmpdir(), `tenantdb-build-${Buffer.from(ROOT).toString("hex").slice(-24)}.lock`);
+  for (;;) {
+    if (!isStale()) return;
+    try {
+      fs.mkdirSync(lock);
+    } catch {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      continue;
+    }
+    try {
+      if (!isStale()) return;
+      try {
+        execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+          cwd: ROOT,
+          stdio: "pipe",
+        });
+      } catch (e) {
+        // Type errors elsewhere in the tree still emit JavaScript; only a missing plugin is fatal.
+        process.stderr.write(`tsc reported errors:\n${(e as { stdout?: Buffer }).stdout?.toString() ?? e}\n`);
+      }
+      if (isStale()) throw new Error("the build did not produce a fresh dist/provider/main.js; run `npm run build`");
+      return;
+    } finally {
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+function isStale(): boolean {
+  const built = path.join(ROOT, "dist", "provider", "main.js");
+  if (!fs.existsSync(built)) return true;
+  const builtAt = fs.statSync(built).mtimeMs;
+  return ["engine", "cli", "provider"].some((dir) => newestSource(path.join(ROOT, dir)) > builtAt);
+}
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+// ── the plugin process ──────────────────────────────────────────────────────────────────────────────
+
+export interface CheckResult {
+  inputs: Props;
+  failures: { property: string; reason: string }[];
+}
+
+export interface DiffResult {
+  changes: "UNKNOWN" | "NONE" | "SOME";
+  diffs: string[];
+  replaces: string[];
+  stables: string[];
+  detailedDiff: Record<string, string>;
+  hasDetailedDiff: boolean;
+  deleteBeforeReplace: boolean;
+}
+
+export interface Resource {
+  id: string;
+  outputs: Props;
+  inputs?: Props;
+}
+
+const KIND_NAMES = Object.fromEntries(Object.entries(providerPb.PropertyDiff.Kind).map(([k, v]) => [v, k]));
+const CHANGE_NAMES = ["UNKNOWN", "NONE", "SOME"] as const;
+
+const struct = (p: Props) => structPb.Struct.fromJavaScript(p as Record<string, structPb.JavaScriptValue>);
+const plain = (s: structPb.Struct | undefined) => (s?.toJavaScript() ?? {}) as Props;
+
+type Client = InstanceType<typeof grpcPb.ResourceProviderClient>;
+
+export class Plugin {
+  private stderrText = "";
+  private exited = false;
+
+  private constructor(
+    readonly process: ChildProcess,
+    readonly client: Client,
+    /** The plugin's working directory (a Pulumi program's directory). */
+    readonly cwd: string,
+    readonly port: number,
+  ) {
+    process.stderr?.on("data", (d: Buffer) => {
+      this.stderrText += d.toString();
+    });
+    process.on("exit", () => {
+      this.exited = true;
+    });
+  }
+
+  /** Spawns the real plugin the way the engine does: `<bin> [flags] <engine address>`, cwd = program dir. */
+  static async start(opts: { cwd?: string; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<Plugin> {
+    const cwd = opts.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-provider-"));
+    const child = spawn(PLUGIN, opts.args ?? ["--logtostderr", "-v=9", "127.0.0.1:1"], {
+      cwd,
+      env: { ...process.env, TENANTDB_DATA_DIR: "", PULUMI_CONFIG: "", ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const firstLine = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      let err = "";
+      child.stderr?.on("data", (d: Buffer) => {
+        err += d.toString();
+      });
+      child.stdout?.on("data", (d: Buffer) => {
+        out += d.toString();
+        const nl = out.indexOf("\n");
+        if (nl >= 0) resolve(out.slice(0, nl));
+      });
+      child.on("exit", (code) => reject(new Error(`plugin exited (${code}) before printing its port:\n${err}`)));
+    });
+    expect(firstLine).toMatch(/^\d+$/);
+    const port = Number(firstLine);
+    const client = new grpcPb.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    return new Plugin(child, client, cwd, port);
+  }
+
+  get stderr(): string {
+    return this.stderrText;
+  }
+
+  get alive(): boolean {
+    return !this.exited && this.process.exitCode === null;
+  }
+
+  /** Sends Cancel, then stops the process, as the engine does when it closes its plugin host. */
+  async stop(): Promise<void> {
+    if (this.alive) await this.cancel().catch(() => {});
+    this.client.close();
+    if (this.alive) {
+      const exited = new Promise((r) => this.process.once("exit", r));
+      this.process.kill("SIGTERM");
+      await exited;
+    }
+  }
+
+  call<Req, Res>(method: string, req: Req): Promise<Res> {
+    const fn = (this.client as unknown as Record<string, Function>)[method] as (
+      req: Req,
+      cb: (e: grpc.ServiceError | null, res: Res) => void,
+    ) => void;
+    return new Promise((resolve, reject) =>
+      fn.call(this.client, req, (e, res) => (e ? reject(e) : resolve(res))),
+    );
+  }
+
+  async pluginInfo(): Promise<string> {
+    return (await this.call<emptyPb.Empty, PluginInfo>("getPluginInfo", new emptyPb.Empty())).getVersion();
+  }
+
+  async schema(): Promise<Record<string, unknown>> {
+    const res = await this.call<providerPb.GetSchemaRequest, providerPb.GetSchemaResponse>(
+      "getSchema",
+      new providerPb.GetSchemaRequest(),
+    );
+    return JSON.parse(res.getSchema());
+  }
+
+  async checkConfig(news: Props, olds: Props = {}): Promise<CheckResult> {
+    const req = new providerPb.CheckRequest()
+      .setUrn("urn:pulumi:test::tenantdb::pulumi:providers:tenantdb::default")
+      .setOlds(struct(olds))
+      .setNews(struct(news));
+    return checkResult(await this.call("checkConfig", req));
+  }
+
+  async diffConfig(olds: Props, news: Props): Promise<DiffResult> {
+    const req = new providerPb.DiffRequest()
+      .setUrn("urn:pulumi:test::tenantdb::pulumi:providers:tenantdb::default")
+      .setOlds(struct(olds))
+      .setOldInputs(struct(olds))
+      .setNews(struct(news));
+    return diffResult(await this.call("diffConfig", req));
+  }
+
+  /** Configure as the engine sends it: args, `tenantdb:config:*` variables, secrets and old inputs on. */
+  async configure(args: Props = {}, variables: Record<string, string> = {}) {
+    const req = new providerPb.ConfigureRequest()
+      .setArgs(struct(args))
+      .setAcceptsecrets(true)
+      .setAcceptresources(true)
+      .setSendsOldInputs(true)
+      .setSendsOldInputsToDelete(true);
+    for (const [k, v] of Object.entries(variables)) req.getVariablesMap().set(k, v);
+    return this.call<providerPb.ConfigureRequest, providerPb.ConfigureResponse>("configure", req);
+  }
+
+  async check(urn: string, olds: Props, news: Props, seed?: Uint8Array): Promise<CheckResult> {
+    const req = new providerPb.CheckRequest().setUrn(urn).setOlds(struct(olds)).setNews(struct(news));
+    if (seed) req.setRandomseed(seed);
+    return checkResult(await this.call("check", req));
+  }
+
+  async diff(urn: string, id: string, olds: Props, oldInputs: Props | undefined, news: Props): Promise<DiffResult> {
+    const req = new providerPb.DiffRequest().setUrn(urn).setId(id).setOlds(struct(olds)).setNews(struct(news));
+    if (oldInputs) req.setOldInputs(struct(oldInputs));
+    return diffResult(await this.call("diff", req));
+  }
+
+  async create(urn: string, properties: Props, preview = false): Promise<Resource> {
+    const req = new providerPb.CreateRequest().setUrn(urn).setProperties(struct(properties)).setPreview(preview);
+    const res = await this.call<providerPb.CreateRequest, providerPb.CreateResponse>("create", req);
+    return { id: res.getId(), outputs: plain(res.getProperties()) };
+  }
+
+  async read(urn: string, id: string, properties?: Props, inputs?: Props): Promise<Resource> {
+    const req = new providerPb.ReadRequest().setUrn(urn).setId(id);
+    if (properties) req.setProperties(struct(properties));
+    if (inputs) req.setInputs(struct(inputs));
+    const res = await this.call<providerPb.ReadRequest, providerPb.ReadResponse>("read", req);
+    return { id: res.getId(), outputs: plain(res.getProperties()), inputs: plain(res.getInputs()) };
+  }
+
+  async update(urn: string, id: string, olds: Props, oldInputs: Props, news: Props, preview = false) {
+    const req = new providerPb.UpdateRequest()
+      .setUrn(urn)
+      .setId(id)
+      .setOlds(struct(olds))
+      .setOldInputs(struct(oldInputs))
+      .setNews(struct(news))
+      .setPreview(preview);
+    const res = await this.call<providerPb.UpdateRequest, providerPb.UpdateResponse>("update", req);
+    return plain(res.getProperties());
+  }
+
+  async delete(urn: string, id: string, properties: Props, oldInputs?: Props): Promise<void> {
+    const req = new providerPb.DeleteRequest().setUrn(urn).setId(id).setProperties(struct(properties));
+    if (oldInputs) req.setOldInputs(struct(oldInputs));
+    await this.call("delete", req);
+  }
+
+  async cancel(): Promise<void> {
+    await this.call("cancel", new emptyPb.Empty());
+  }
+}
+
+function checkResult(res: providerPb.CheckResponse): CheckResult {
+  return {
+    inputs: plain(res.getInputs()),
+    failures: res.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
+  };
+}
+
+function diffResult(res: providerPb.DiffResponse): DiffResult {
+  const detailedDiff: Record<string, string> = {};
+  res.getDetaileddiffMap().forEach((v, k) => {
+    detailedDiff[k] = KIND_NAMES[v.getKind()] as string;
+  });
+  return {
+    changes: CHANGE_NAMES[res.getChanges()] ?? "UNKNOWN",
+    diffs: res.getDiffsList(),
+    replaces: res.getReplacesList(),
+    stables: res.getStablesList(),
+    detailedDiff,
+    hasDetailedDiff: res.getHasdetaileddiff(),
+    deleteBeforeReplace: res.getDeletebeforereplace(),
+  };
+}
+
+/** Asserts that a call fails with a gRPC status (by name) and returns its message. */
+export async function grpcError(promise: Promise<unknown>, code: keyof typeof grpc.status): Promise<string> {
+  try {
+    await promise;
+  } catch (e) {
+    const err = e as grpc.ServiceError;
+    expect(grpc.status[err.code], err.details).toBe(code);
+    expect(err.details).not.toMatch(/\n\s+at /); // no stack traces reach the engine
+    return err.details;
+  }
+  throw new Error(`expected a ${code} error, but the call succeeded`);
+}
+
+// ── a deployment ────────────────────────────────────────────────────────────────────────────────────
+
+/** A resource in a "program": inputs may read outputs of resources declared before it. */
+export interface Decl {
+  type: string;
+  name: string;
+  inputs: Props | ((outputs: (name: string) => Props) => Props);
+}
+
+export interface StateEntry {
+  type: string;
+  name: string;
+  urn: string;
+  id: string;
+  inputs: Props;
+  outputs: Props;
+}
+
+export interface Step {
+  op: "create" | "same" | "update" | "replace" | "delete";
+  name: string;
+  diff?: DiffResult;
+  outputs?: Props;
+}
+
+export class CheckFailed extends Error {
+  constructor(
+    readonly resource: string,
+    readonly failures: CheckResult["failures"],
+  ) {
+    super(`${resource}: ${failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+  }
+}
+
+/**
+ * A stack's state and the engine's step logic (step_generator.go, simplified): for each declared resource
+ * Check, then Create for a new one, or Diff and then nothing, Update, or a replacement (Check again with
+ * empty olds, Create, and Delete the old one — first when the provider asks for delete-before-replace);
+ * resources no longer declared are deleted at the end in reverse order. A preview makes the same calls
+ * with preview=true and keeps the state as it was.
+ */
+export class Stack {
+  state = new Map<string, StateEntry>();
+  /** Every gRPC method the stack called, in order (e.g. "Check Group g"). */
+  calls: string[] = [];
+
+  constructor(readonly plugin: Plugin) {}
+
+  preview(decls: Decl[]): Promise<Step[]> {
+    return this.run(decls, true);
+  }
+
+  up(decls: Decl[]): Promise<Step[]> {
+    return this.run(decls, false);
+  }
+
+  outputs(name: string): Props {
+    const entry = this.state.get(name);
+    if (!entry) throw new Error(`no resource ${name} in the stack`);
+    return entry.outputs;
+  }
+
+  private async run(decls: Decl[], preview: boolean): Promise<Step[]> {
+    const p = this.plugin;
+    const steps: Step[] = [];
+    const next = new Map<string, StateEntry>();
+    const deletes: StateEntry[] = [];
+    const outputsOf = (name: string) => {
+      const entry = next.get(name);
+      if (!entry) throw new Error(`${name} is not declared before it is used`);
+      return entry.outputs;
+    };
+    for (const decl of decls) {
+      const urn = urnOf(decl.type, decl.name);
+      const news = typeof decl.inputs === "function" ? decl.inputs(outputsOf) : decl.inputs;
+      const old = this.state.get(decl.name);
+      const log = (m: string) => this.calls.push(`${m} ${decl.type} ${decl.name}`);
+      const checked = async (olds: Props) => {
+        log("Check");
+        // Like the engine (without an update plan), a fresh random seed for every Check.
+        const res = await p.check(urn, olds, news, randomBytes(32));
+        if (res.failures.length > 0) throw new CheckFailed(decl.name, res.failures);
+        return res.inputs;
+      };
+      const entry = (id: string, inputs: Props, outputs: Props): StateEntry => ({
+        type: decl.type,
+        name: decl.name,
+        urn,
+        id,
+        inputs,
+        outputs,
+      });
+      if (!old) {
+        const inputs = await checked({});
+        log("Create");
+        const created = await p.create(urn, inputs, preview);
+        next.set(decl.name, entry(created.id, inputs, created.outputs));
+        steps.push({ op: "create", name: decl.name, outputs: created.outputs });
+        continue;
+      }
+      const inputs = await checked(old.inputs);
+      log("Diff");
+      const diff = await p.diff(urn, old.id, old.outputs, old.inputs, inputs);
+      if (diff.changes === "NONE") {
+        next.set(decl.name, old);
+        steps.push({ op: "same", name: decl.name, diff });
+      } else if (diff.replaces.length > 0) {
+        const fresh = await checked({});
+        if (diff.deleteBeforeReplace && !preview) {
+          log("Delete");
+          await p.delete(urn, old.id, old.outputs, old.inputs);
+        }
+        log("Create");
+        const created = await p.create(urn, fresh, preview);
+        if (!diff.deleteBeforeReplace) deletes.push(old);
+        next.set(decl.name, entry(created.id, fresh, created.outputs));
+        steps.push({ op: "replace", name: decl.name, diff, outputs: created.outputs });
+      } else {
+        log("Update");
+        const outputs = await p.update(urn, old.id, old.outputs, old.inputs, inputs, preview);
+        next.set(decl.name, entry(old.id, inputs, outputs));
+        steps.push({ op: "update", name: decl.name, diff, outputs });
+      }
+    }
+    const declared = new Set(decls.map((d) => d.name));
+    for (const old of this.state.values()) if (!declared.has(old.name)) deletes.push(old);
+    // Replaced and removed resources go last, dependents before what they depend on.
+    const order = [...this.state.keys()];
+    deletes.sort((a, b) => order.indexOf(b.name) - order.indexOf(a.name));
+    for (const old of deletes) steps.push({ op: "delete", name: old.name });
+    if (!preview) {
+      for (const old of deletes) {
+        this.calls.push(`Delete ${old.type} ${old.name}`);
+        await p.delete(old.urn, old.id, old.outputs, old.inputs);
+      }
+      this.state = next;
+    }
+    return steps;
+  }
+
+  /** `pulumi refresh`: Read each resource; an empty id drops it from the state. Returns the dropped. */
+  async refresh(): Promise<string[]> {
+    const gone: string[] = [];
+    for (const [name, e] of this.state) {
+      this.calls.push(`Read ${e.type} ${name}`);
+      const res = await this.plugin.read(e.urn, e.id, e.outputs, e.inputs);
+      if (res.id === "") {
+        gone.push(name);
+        this.state.delete(name);
+      } else {
+        this.state.set(name, { ...e, id: res.id, outputs: res.outputs, inputs: res.inputs ?? e.inputs });
+      }
+    }
+    return gone;
+  }
+
+  /**
+   * `pulumi import` (or `import:` in a program): Read with the id alone, then Check the program's inputs
+   * against the inputs Read returned, then Diff; anything but DIFF_NONE fails the import.
+   */
+  async import(decl: Decl, id: string): Promise<{ read: Resource; diff: DiffResult }> {
+    const urn = urnOf(decl.type, decl.name);
+    const news = typeof decl.inputs === "function" ? decl.inputs((n) => this.outputs(n)) : decl.inputs;
+    const read = await this.plugin.read(urn, id);
+    expect(read.id, "Read found nothing to import").toBe(id);
+    const checked = await this.plugin.check(urn, read.inputs ?? {}, news);
+    if (checked.failures.length > 0) throw new CheckFailed(decl.name, checked.failures);
+    const diff = await this.plugin.diff(urn, id, read.outputs, read.inputs, checked.inputs);
+    if (diff.changes === "NONE") {
+      this.state.set(decl.name, {
+        type: decl.type,
+        name: decl.name,
+        urn,
+        id,
+        inputs: checked.inputs,
+        outputs: read.outputs,
+      });
+    }
+    return { read, diff };
+  }
+
+  /** `pulumi destroy`: Delete only, in reverse dependency (declaration) order. */
+  async destroy(): Promise<void> {
+    for (const e of [...this.state.values()].reverse()) {
+      this.calls.push(`Delete ${e.type} ${e.name}`);
+      await this.plugin.delete(e.urn, e.id, e.outputs, e.inputs);
+      this.state.delete(e.name);
+    }
+  }
+}
+
+// ── the world outside the plugin ────────────────────────────────────────────────────────────────────
+
+/** Runs the real CLI against a data directory (as a person would, behind the stack's back). */
+export function cli(dataDir: string, ...args: string[]): string {
+  return execFileSync(CLI, ["--data-dir", dataDir, ...args], { encoding: "utf8", stdio: "pipe" });
+}
+
+/** Opens the engine on the plugin's data directory to look at what really happened. */
+export async function withEngine<T>(dataDir: string, fn: (engine: Engine) => Promise<T> | T): Promise<T> {
+  const engine = await openEngine(dataDir, { recover: false });
+  try {
+    return await fn(engine);
+  } finally {
+    engine.close();
+  }
+}
+
+/** The column names of a table in a database. */
+export async function columns(engine: Engine, database: string, table: string): Promise<string[]> {
+  const [result] = await engine.execute(database, `PRAGMA table_info(${table})`);
+  if (!result) return [];
+  const name = result.columns.indexOf("name");
+  return result.rows.map((r) => String(r[name]));
+}
