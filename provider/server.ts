@@ -95,8 +95,14 @@ export class TenantDbProvider {
     this.#backend?.close();
     this.#backend = undefined;
     this.#configError = undefined;
-    // Select now so a bad configuration fails here, where the engine reports it against the provider.
-    this.#backend = selectBackend(config, this.opts.cwd, this.opts.env);
+    try {
+      // Select now so a bad configuration fails here, where the engine reports it against the provider.
+      this.#backend = selectBackend(config, this.opts.cwd, this.opts.env);
+    } catch (e) {
+      // Remembered, so resource calls made anyway fail with the same message instead of using defaults.
+      if (isTenantDbError(e)) this.#configError = e;
+      throw e;
+    }
     return new providerPb.ConfigureResponse()
       .setAcceptsecrets(true)
       .setSupportspreview(true)
