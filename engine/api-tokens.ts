@@ -19,7 +19,7 @@ const PREFIX = "tdb_";
 const hashOf = (token: string) => createHash("sha256").update(token).digest("hex");
 
 export function mintApiToken(ctx: EngineContext, name: string): { name: string; token: string } {
-  validateName("database", name);
+  validateName("API token", name);
   const token = PREFIX + randomBytes(32).toString("base64url");
   ctx.catalog
     .transaction(() => {

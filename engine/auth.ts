@@ -37,10 +37,8 @@ export async function createToken(ctx: EngineContext, req: CreateTokenRequest): 
     );
   }
   const expiresInSeconds = parseExpiration(req.expiration ?? "never");
-  const group =
-    req.database !== undefined
-      ? requireGroupRow(ctx, requireDatabaseRow(ctx, req.database).group_name)
-      : requireGroupRow(ctx, req.group as string);
+  const database = req.database !== undefined ? requireDatabaseRow(ctx, req.database) : undefined;
+  const group = requireGroupRow(ctx, database ? database.group_name : (req.group as string));
   const attach = [...new Set(req.attach ?? [])];
   for (const name of attach) {
     const target = requireDatabaseRow(ctx, name);
@@ -56,6 +54,7 @@ export async function createToken(ctx: EngineContext, req: CreateTokenRequest): 
     authorization,
     expiresInSeconds,
     attach,
+    databaseId: database?.uuid,
   });
 }
 
@@ -70,6 +69,14 @@ export async function authenticate(ctx: EngineContext, jwt: string, database: st
   const verified = await verifyToken(jwt, keys);
   if (verified.jti !== null && isRevoked(ctx, verified.jti))
     throw unauthenticated("The JWT has been revoked");
+  // A database destroyed and created again under the same name is a different database.
+  if (
+    verified.database?.name === row.name &&
+    verified.database.id !== null &&
+    verified.database.id !== row.uuid
+  ) {
+    throw unauthenticated(`The JWT was issued for an earlier database named "${row.name}"`);
+  }
   return { kind: "token", permissions: verified.permissions, jti: verified.jti };
 }
 

@@ -50,9 +50,15 @@ export function fromSqliteError(e: unknown): TenantDbError {
   const err = e as { code?: string; message?: string };
   if (typeof err?.code === "string" && err.code.startsWith("SQLITE_")) {
     if (err.code === "SQLITE_BUSY" || err.code === "SQLITE_LOCKED") {
-      return conflict(`database is busy: ${err.message}; retry shortly`);
+      return new TenantDbError("CONFLICT", `database is busy: ${err.message}; retry shortly`, {
+        sqliteCode: err.code,
+      });
     }
     return new TenantDbError("INVALID_ARGUMENT", `SQLite error: ${err.message}`, { sqliteCode: err.code });
+  }
+  // better-sqlite3 reports bad bindings (too many or too few values, unsupported types) this way.
+  if (e instanceof RangeError || e instanceof TypeError) {
+    return new TenantDbError("INVALID_ARGUMENT", `bad statement arguments: ${e.message}`);
   }
   return new TenantDbError("INTERNAL", `internal error: ${err?.message ?? String(e)}; please report this`);
 }

@@ -7,7 +7,7 @@ const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
  * letters, digits and dashes, starting with a letter or digit. Nothing else can reach outside the data
  * directory, whatever the caller passes.
  */
-export function validateName(kind: "group" | "database", name: unknown): string {
+export function validateName(kind: "group" | "database" | "API token", name: unknown): string {
   if (typeof name !== "string" || !NAME.test(name)) {
     const shown =
       typeof name === "string"

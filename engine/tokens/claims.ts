@@ -14,6 +14,8 @@ export interface TokenGrant {
   expiresInSeconds: number | null;
   /** Databases a connection using this token may ATTACH (read-only). */
   attach: string[];
+  /** The database's unique id: binds a database token to this database, not to a later one of the same name. */
+  databaseId?: string;
 }
 
 /** The permission claims of a new token; the standard claims (iat, exp, jti) are added when signing. */
@@ -27,7 +29,10 @@ export function claimsForGrant(grant: TokenGrant): Record<string, unknown> {
   const attach = [...new Set(grant.attach)];
   if (attach.length > 0) p.roa = { ns: attach };
   const claims: Record<string, unknown> = { p, a: right };
-  if ("database" in grant.scope) claims.id = grant.scope.database;
+  if ("database" in grant.scope) {
+    claims.id = grant.scope.database;
+    if (grant.databaseId !== undefined) claims.did = grant.databaseId;
+  }
   // sqld ignores `gid`, but Turso's group tokens carry it, and it tells us which group's keys to verify with.
   else claims.gid = grant.scope.group;
   return claims;

@@ -29,6 +29,8 @@ export interface VerifiedToken {
   issuedAt: number | null;
   expiresAt: number | null;
   permissions: Permissions;
+  /** For a database token: the database's name and the id of the database it was minted for. */
+  database: { name: string; id: string | null } | null;
 }
 
 /** Unverified hints for choosing a group's keys; never use them to authorize anything. */
@@ -141,6 +143,10 @@ function readVerified(payload: JWTPayload, nowSeconds: number): VerifiedToken {
     issuedAt,
     expiresAt: payload.exp ?? null,
     permissions: permissionsFromClaims(payload),
+    database:
+      typeof payload.id === "string"
+        ? { name: payload.id, id: typeof payload.did === "string" ? payload.did : null }
+        : null,
   };
 }
 

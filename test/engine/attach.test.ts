@@ -1,9 +1,9 @@
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSigningKey } from "../../engine/tokens/keys.js";
 import type { TokenGrant } from "../../engine/tokens/claims.js";
 import { signToken } from "../../engine/tokens/jwt.js";
+import { generateSigningKey } from "../../engine/tokens/keys.js";
 import { rejectsWith, suiteEngine } from "../helpers.js";
 
 const JOIN = `ATTACH "catalog" AS catalog;
@@ -63,9 +63,9 @@ describe("tokens and ATTACH", () => {
   it("lets the owner attach a database that allows it, and only such", async () => {
     const [, joined] = await engine.execute("tenant-b", JOIN);
     expect(joined?.rows).toHaveLength(2);
-    expect(await rejectsWith(engine.execute("tenant-b", 'ATTACH "private" AS p'), "PERMISSION_DENIED")).toMatch(
-      /doesn't allow attach/,
-    );
+    expect(
+      await rejectsWith(engine.execute("tenant-b", 'ATTACH "private" AS p'), "PERMISSION_DENIED"),
+    ).toMatch(/doesn't allow attach/);
   });
 
   it("refuses attach when the target disallows it, the token does not list it, or it is in another group", async () => {
@@ -76,7 +76,9 @@ describe("tokens and ATTACH", () => {
     expect(await rejectsWith(as(jwt, "tenant-a", 'ATTACH "shared-0" AS s'), "PERMISSION_DENIED")).toMatch(
       /does not allow attaching "shared-0"/,
     );
-    expect(await rejectsWith(as(jwt, "tenant-a", 'ATTACH "foreign" AS f'), "PERMISSION_DENIED")).toMatch(/another|group/);
+    expect(await rejectsWith(as(jwt, "tenant-a", 'ATTACH "foreign" AS f'), "PERMISSION_DENIED")).toMatch(
+      /another|group/,
+    );
     const plain = await engine.createToken({ database: "tenant-a" });
     await rejectsWith(as(plain.jwt, "tenant-a", JOIN), "PERMISSION_DENIED");
     await rejectsWith(engine.createToken({ database: "tenant-a", attach: ["foreign"] }), "INVALID_ARGUMENT");
@@ -89,7 +91,9 @@ describe("tokens and ATTACH", () => {
     const session = engine.openSession("tenant-a", await engine.authenticate(jwt, "tenant-a"));
     try {
       for (const name of names.slice(0, 10)) await session.execute(`ATTACH "${name}" AS "${name}"`);
-      expect(await rejectsWith(session.execute('ATTACH "shared-10" AS s10'), "FAILED_PRECONDITION")).toMatch(/at most 10/);
+      expect(await rejectsWith(session.execute('ATTACH "shared-10" AS s10'), "FAILED_PRECONDITION")).toMatch(
+        /at most 10/,
+      );
       await session.execute('DETACH "shared-0"');
       await session.execute('ATTACH "shared-10" AS s10');
     } finally {
@@ -122,10 +126,12 @@ describe("tokens and ATTACH", () => {
     const dbToken = await engine.createToken({ database: "tenant-a", authorization: "read-only" });
     const groupToken = await engine.createToken({ group: "shop", authorization: "read-only" });
     for (const { jwt } of [dbToken, groupToken]) {
-      expect((await as(jwt, "tenant-a", "SELECT count(*) FROM user_preferences"))[0]?.rows[0]?.[0]).toBeTypeOf("bigint");
-      expect(await rejectsWith(as(jwt, "tenant-a", "DELETE FROM user_preferences"), "PERMISSION_DENIED")).toMatch(
-        /read-only/,
-      );
+      expect(
+        (await as(jwt, "tenant-a", "SELECT count(*) FROM user_preferences"))[0]?.rows[0]?.[0],
+      ).toBeTypeOf("bigint");
+      expect(
+        await rejectsWith(as(jwt, "tenant-a", "DELETE FROM user_preferences"), "PERMISSION_DENIED"),
+      ).toMatch(/read-only/);
     }
     const full = await engine.createToken({ group: "shop" });
     await as(full.jwt, "tenant-b", "INSERT INTO user_preferences VALUES (3, 'books')");
@@ -142,11 +148,25 @@ describe("tokens and ATTACH", () => {
       .prepare("SELECT k.* FROM signing_keys k JOIN groups g ON g.id = k.group_id WHERE g.name = 'shop'")
       .get() as { kid: string; public_pem: string; private_pem: string; created_at: number };
     catalog.close();
-    const groupKey = { kid: row.kid, publicKeyPem: row.public_pem, privateKeyPem: row.private_pem, createdAt: row.created_at };
-    const grant: TokenGrant = { scope: { database: "tenant-a" }, authorization: "full-access", expiresInSeconds: 60, attach: [] };
+    const groupKey = {
+      kid: row.kid,
+      publicKeyPem: row.public_pem,
+      privateKeyPem: row.private_pem,
+      createdAt: row.created_at,
+    };
+    const grant: TokenGrant = {
+      scope: { database: "tenant-a" },
+      authorization: "full-access",
+      expiresInSeconds: 60,
+      attach: [],
+    };
     const expired = await signToken(groupKey, grant, Math.floor(Date.now() / 1000) - 3600);
-    expect(await rejectsWith(engine.authenticate(expired.jwt, "tenant-a"), "UNAUTHENTICATED")).toMatch(/expired/);
-    expect((await engine.authenticate((await signToken(groupKey, grant)).jwt, "tenant-a")).kind).toBe("token");
+    expect(await rejectsWith(engine.authenticate(expired.jwt, "tenant-a"), "UNAUTHENTICATED")).toMatch(
+      /expired/,
+    );
+    expect((await engine.authenticate((await signToken(groupKey, grant)).jwt, "tenant-a")).kind).toBe(
+      "token",
+    );
 
     // A real, unexpired token signed by a key the group never had.
     const foreign = await signToken(await generateSigningKey(), { ...grant, expiresInSeconds: null });
@@ -172,7 +192,9 @@ describe("tokens and ATTACH", () => {
     const revoked = await engine.createToken({ database: "tenant-a" });
     const kept = await engine.createToken({ database: "tenant-a" });
     engine.revokeToken(revoked.jwt);
-    expect(await rejectsWith(engine.authenticate(revoked.jwt, "tenant-a"), "UNAUTHENTICATED")).toMatch(/revoked/);
+    expect(await rejectsWith(engine.authenticate(revoked.jwt, "tenant-a"), "UNAUTHENTICATED")).toMatch(
+      /revoked/,
+    );
     await as(kept.jwt, "tenant-a", "SELECT 1");
     const byJti = await engine.createToken({ group: "shop" });
     engine.revokeToken(byJti.jti);
@@ -198,6 +220,17 @@ describe("tokens and ATTACH", () => {
     // Other groups are untouched.
     const shop = await engine.createToken({ group: "shop" });
     await as(shop.jwt, "tenant-a", "SELECT 1");
+  });
+
+  it("refuses a database token on a new database that reuses the old one's name", async () => {
+    await engine.createDatabase("reborn", { group: "shop" });
+    const { jwt } = await engine.createToken({ database: "reborn" });
+    await as(jwt, "reborn", "SELECT 1");
+    engine.destroyDatabase("reborn");
+    await engine.createDatabase("reborn", { group: "shop" });
+    expect(await rejectsWith(engine.authenticate(jwt, "reborn"), "UNAUTHENTICATED")).toMatch(
+      /earlier database/,
+    );
   });
 
   it("publishes each group's public key as PEM", () => {

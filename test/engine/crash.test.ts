@@ -20,13 +20,18 @@ const KILL_POINTS: KillPoint[] = [
   ...[0, 8, 60, 150, 250, 350, 450, 496].map((done) => ({ phase: "dry_run" as const, done })),
   { phase: "run", done: 0 },
   { phase: "run", done: 0 },
-  ...[8, 40, 100, 160, 220, 280, 340, 400, 440, 480, 496, 501].map((done) => ({ phase: "run" as const, done })),
+  ...[8, 40, 100, 160, 220, 280, 340, 400, 440, 480, 496, 501].map((done) => ({
+    phase: "run" as const,
+    done,
+  })),
 ];
 
 /** Runs the migration in a child process and SIGKILLs it at the kill point (or lets it finish). */
 function migrateAndKill(dataDir: string, sql: string, at: KillPoint): Promise<"killed" | "finished"> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FIXTURE, dataDir, "parent", sql], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [FIXTURE, dataDir, "parent", sql], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d) => {
       stderr += d;

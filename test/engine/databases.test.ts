@@ -62,11 +62,16 @@ describe("groups and databases", () => {
     const engine = await tempEngine();
     engine.createGroup("default");
     await engine.createDatabase("parent", { type: "schema" });
-    await engine.migrate("parent", "CREATE TABLE plans (name TEXT); INSERT INTO plans VALUES ('free'), ('pro')");
+    await engine.migrate(
+      "parent",
+      "CREATE TABLE plans (name TEXT); INSERT INTO plans VALUES ('free'), ('pro')",
+    );
     const child = await engine.createDatabase("child", { schemaParent: "parent" });
     expect(child.schemaVersion).toBe(1);
     expect(await scalar(engine, "child", "SELECT group_concat(name) FROM plans")).toBe("free,pro");
-    expect(await scalar(engine, "child", "SELECT value FROM _tenantdb_ WHERE key = 'schema_version'")).toBe(1n);
+    expect(await scalar(engine, "child", "SELECT value FROM _tenantdb_ WHERE key = 'schema_version'")).toBe(
+      1n,
+    );
   });
 
   it("creates many children in one call, all or none", async () => {
@@ -106,16 +111,26 @@ describe("groups and databases", () => {
     engine.createGroup("other");
     await engine.createDatabase("plain");
     await engine.createDatabase("parent", { type: "schema" });
-    expect(await rejectsWith(engine.createDatabase("x", { group: "missing" }), "NOT_FOUND")).toMatch(/group "missing" not found/);
-    expect(await rejectsWith(engine.createDatabase("x", { schemaParent: "plain" }), "FAILED_PRECONDITION")).toMatch(
-      /not a schema database/,
+    expect(await rejectsWith(engine.createDatabase("x", { group: "missing" }), "NOT_FOUND")).toMatch(
+      /group "missing" not found/,
     );
-    expect(await rejectsWith(engine.createDatabase("x", { schemaParent: "nope" }), "NOT_FOUND")).toMatch(/nope/);
     expect(
-      await rejectsWith(engine.createDatabase("x", { schemaParent: "parent", group: "other" }), "INVALID_ARGUMENT"),
+      await rejectsWith(engine.createDatabase("x", { schemaParent: "plain" }), "FAILED_PRECONDITION"),
+    ).toMatch(/not a schema database/);
+    expect(await rejectsWith(engine.createDatabase("x", { schemaParent: "nope" }), "NOT_FOUND")).toMatch(
+      /nope/,
+    );
+    expect(
+      await rejectsWith(
+        engine.createDatabase("x", { schemaParent: "parent", group: "other" }),
+        "INVALID_ARGUMENT",
+      ),
     ).toMatch(/must be in its schema database's group/);
     expect(await rejectsWith(engine.createDatabase("plain"), "ALREADY_EXISTS")).toMatch(/already exists/);
-    await rejectsWith(engine.createDatabase("x", { type: "schema", schemaParent: "parent" }), "INVALID_ARGUMENT");
+    await rejectsWith(
+      engine.createDatabase("x", { type: "schema", schemaParent: "parent" }),
+      "INVALID_ARGUMENT",
+    );
     expect(() => engine.createGroup("other")).toThrow(/already exists/);
     expect(engine.listDatabases().map((d) => d.name)).toEqual(["parent", "plain"]);
   });
@@ -149,11 +164,16 @@ describe("groups and databases", () => {
       blockWrites: true,
       blockReads: false,
     });
-    expect(await rejectsWith(engine.execute("db", "CREATE TABLE t (x)"), "BLOCKED")).toMatch(/^Operation was blocked/);
+    expect(await rejectsWith(engine.execute("db", "CREATE TABLE t (x)"), "BLOCKED")).toMatch(
+      /^Operation was blocked/,
+    );
     expect(await scalar(engine, "db", "SELECT 1")).toBe(1n);
     engine.updateDatabaseConfig("db", { blockWrites: false, blockReads: true });
     await rejectsWith(engine.execute("db", "SELECT 1"), "BLOCKED");
-    await rejectsWith(() => engine.updateDatabaseConfig("db", { allowAttach: "yes" as never }), "INVALID_ARGUMENT");
+    await rejectsWith(
+      () => engine.updateDatabaseConfig("db", { allowAttach: "yes" as never }),
+      "INVALID_ARGUMENT",
+    );
   });
 });
 
@@ -185,7 +205,10 @@ describe("the query path", () => {
     await engine.createDatabase("db");
     await engine.execute("db", "CREATE TABLE t (x UNIQUE)");
     expect(await rejectsWith(engine.execute("db", "SELEC 1"), "INVALID_ARGUMENT")).toMatch(/syntax error/);
-    await rejectsWith(engine.execute("db", "INSERT INTO t VALUES (1); INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)"), "INVALID_ARGUMENT");
+    await rejectsWith(
+      engine.execute("db", "INSERT INTO t VALUES (1); INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)"),
+      "INVALID_ARGUMENT",
+    );
     expect(await scalar(engine, "db", "SELECT group_concat(x) FROM t")).toBe("1");
     await rejectsWith(engine.execute("nope", "SELECT 1"), "NOT_FOUND");
   });

@@ -92,7 +92,7 @@ const REFUSED_EVERYWHERE = [
   "pragma main.SCHEMA_VERSION(7)",
   "PRAGMA journal_mode = WAL",
   "INSERT INTO _tenantdb_ VALUES ('schema_version', 9)",
-  "UPDATE \"_tenantdb_\" SET value = 0",
+  'UPDATE "_tenantdb_" SET value = 0',
   "DELETE FROM '_tenantdb_'",
 ];
 
@@ -111,12 +111,19 @@ describe("the guard on children", () => {
 
   it("still runs ordinary reads and writes on children, in and out of transactions", async () => {
     const engine = await family();
-    await engine.execute("child", "INSERT INTO users (name) VALUES ('a'), ('b'); UPDATE users SET name = 'c' WHERE id = 2");
+    await engine.execute(
+      "child",
+      "INSERT INTO users (name) VALUES ('a'), ('b'); UPDATE users SET name = 'c' WHERE id = 2",
+    );
     const session = engine.openSession("child");
-    await session.execute("BEGIN; INSERT INTO audit VALUES ('in tx'); SAVEPOINT s; DELETE FROM users WHERE id = 1; RELEASE s; COMMIT");
+    await session.execute(
+      "BEGIN; INSERT INTO audit VALUES ('in tx'); SAVEPOINT s; DELETE FROM users WHERE id = 1; RELEASE s; COMMIT",
+    );
     session.close();
     expect(await scalar(engine, "child", "SELECT group_concat(name) FROM users")).toBe("c");
-    expect(await scalar(engine, "child", "SELECT value FROM _tenantdb_ WHERE key = 'schema_version'")).toBe(1n);
+    expect(await scalar(engine, "child", "SELECT value FROM _tenantdb_ WHERE key = 'schema_version'")).toBe(
+      1n,
+    );
     expect(await scalar(engine, "other", "SELECT count(*) FROM users")).toBe(0n);
   });
 
@@ -125,7 +132,9 @@ describe("the guard on children", () => {
     const before = await schemaOf(engine, "other");
     // ANALYZE is not DDL to the classifier, but its first run creates sqlite_stat1.
     await engine.execute("other", "INSERT INTO users (name) VALUES ('a')");
-    expect(await rejectsWith(engine.execute("other", "ANALYZE"), "BLOCKED")).toMatch(/^Operation was blocked/);
+    expect(await rejectsWith(engine.execute("other", "ANALYZE"), "BLOCKED")).toMatch(
+      /^Operation was blocked/,
+    );
     expect(await schemaOf(engine, "other")).toEqual(before);
     // Inside the caller's own transaction the check undoes just that statement.
     const session = engine.openSession("other");
@@ -140,27 +149,39 @@ describe("the guard on children", () => {
 });
 
 describe("the guard on every database", () => {
-  it.each(REFUSED_EVERYWHERE)("refuses %j without touching any file outside the data directory", async (sql) => {
-    const engine = await family();
-    const outsideDir = tempDir();
-    const tmpBefore = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("tenantdb-vacuum") || f === "abs-attack.db");
-    const cwdBefore = fs.readdirSync(process.cwd());
-    for (const db of ["plain", "child", "parent"]) {
-      const before = await schemaOf(engine, db);
-      await expect(engine.execute(db, sql)).rejects.toMatchObject({ code: expect.stringMatching(/PERMISSION_DENIED|BLOCKED/) });
-      expect(await schemaOf(engine, db)).toEqual(before);
-    }
-    expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("tenantdb-vacuum") || f === "abs-attack.db")).toEqual(
-      tmpBefore,
-    );
-    expect(fs.readdirSync(process.cwd())).toEqual(cwdBefore);
-    expect(listFiles(outsideDir)).toEqual([]);
-    expect(await scalar(engine, "child", "SELECT value FROM _tenantdb_ WHERE key = 'schema_version'")).toBe(1n);
-  });
+  it.each(REFUSED_EVERYWHERE)(
+    "refuses %j without touching any file outside the data directory",
+    async (sql) => {
+      const engine = await family();
+      const outsideDir = tempDir();
+      const tmpBefore = fs
+        .readdirSync(os.tmpdir())
+        .filter((f) => f.startsWith("tenantdb-vacuum") || f === "abs-attack.db");
+      const cwdBefore = fs.readdirSync(process.cwd());
+      for (const db of ["plain", "child", "parent"]) {
+        const before = await schemaOf(engine, db);
+        await expect(engine.execute(db, sql)).rejects.toMatchObject({
+          code: expect.stringMatching(/PERMISSION_DENIED|BLOCKED/),
+        });
+        expect(await schemaOf(engine, db)).toEqual(before);
+      }
+      expect(
+        fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("tenantdb-vacuum") || f === "abs-attack.db"),
+      ).toEqual(tmpBefore);
+      expect(fs.readdirSync(process.cwd())).toEqual(cwdBefore);
+      expect(listFiles(outsideDir)).toEqual([]);
+      expect(await scalar(engine, "child", "SELECT value FROM _tenantdb_ WHERE key = 'schema_version'")).toBe(
+        1n,
+      );
+    },
+  );
 
   it("lets standard databases change their own schema freely", async () => {
     const engine = await family();
-    await engine.execute("plain", "CREATE TABLE t (a); ALTER TABLE t ADD COLUMN b; CREATE INDEX ti ON t(a); DROP INDEX ti");
+    await engine.execute(
+      "plain",
+      "CREATE TABLE t (a); ALTER TABLE t ADD COLUMN b; CREATE INDEX ti ON t(a); DROP INDEX ti",
+    );
     expect(await scalar(engine, "plain", "SELECT count(*) FROM pragma_table_info('t')")).toBe(2n);
     expect(path.isAbsolute(engine.getDatabase("plain").path)).toBe(true);
   });

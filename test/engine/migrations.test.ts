@@ -16,7 +16,9 @@ describe("migrations on a schema database", () => {
   it("reaches 500 children and the parent, keeps every row, and new children get the change", async () => {
     const { engine, names } = await fleet(500);
     for (const name of names.slice(0, 50)) {
-      await engine.execute(name, "INSERT INTO users (name, email) VALUES (?, ?)", { args: [name, `${name}@x`] });
+      await engine.execute(name, "INSERT INTO users (name, email) VALUES (?, ?)", {
+        args: [name, `${name}@x`],
+      });
     }
     const phases = new Set<string>();
     const result = await engine.execute("parent", "ALTER TABLE users ADD COLUMN phone_number TEXT", {
@@ -28,8 +30,11 @@ describe("migrations on a schema database", () => {
       expect(await columnsOf(engine, name, "users")).toEqual(["id", "name", "email", "phone_number"]);
       expect(engine.getDatabase(name).schemaVersion).toBe(2);
     }
-    for (const name of names.slice(0, 50)) expect(await scalar(engine, name, "SELECT name FROM users")).toBe(name);
-    expect(await scalar(engine, "tenant-400", "SELECT value FROM _tenantdb_ WHERE key = 'schema_version'")).toBe(2n);
+    for (const name of names.slice(0, 50))
+      expect(await scalar(engine, name, "SELECT name FROM users")).toBe(name);
+    expect(
+      await scalar(engine, "tenant-400", "SELECT value FROM _tenantdb_ WHERE key = 'schema_version'"),
+    ).toBe(2n);
     const later = await engine.createDatabase("late", { schemaParent: "parent" });
     expect(later.schemaVersion).toBe(2);
     expect(await columnsOf(engine, "late", "users")).toContain("phone_number");
@@ -49,12 +54,16 @@ describe("migrations on a schema database", () => {
     expect(message).toMatch(/UNIQUE constraint failed/);
     expect(message).toMatch(/nothing was changed/);
     for (const name of [...names, "parent"]) {
-      expect(await scalar(engine, name, "SELECT count(*) FROM sqlite_schema WHERE name = 'users_email'")).toBe(0n);
+      expect(
+        await scalar(engine, name, "SELECT count(*) FROM sqlite_schema WHERE name = 'users_email'"),
+      ).toBe(0n);
       expect(engine.getDatabase(name).schemaVersion).toBe(1);
     }
     const [failed] = engine.listJobs("parent");
     expect(failed?.state).toBe("failed");
-    expect(engine.getJob("parent", failed?.id ?? 0).tasks.find((t) => t.database === "tenant-17")).toMatchObject({
+    expect(
+      engine.getJob("parent", failed?.id ?? 0).tasks.find((t) => t.database === "tenant-17"),
+    ).toMatchObject({
       state: "dry_run_failed",
     });
     // Writes are fenced only while a job runs: after the failure they work again.
@@ -83,7 +92,10 @@ describe("migrations on a schema database", () => {
       /migration 2 has already been applied and cannot be edited/,
     );
     await rejectsWith(engine.applyMigrations("parent", list.slice(0, 2)), "FAILED_PRECONDITION");
-    await rejectsWith(engine.applyMigrations("parent", [list[0], list[2], list[1]] as string[]), "FAILED_PRECONDITION");
+    await rejectsWith(
+      engine.applyMigrations("parent", [list[0], list[2], list[1]] as string[]),
+      "FAILED_PRECONDITION",
+    );
     expect(engine.getDatabase("tenant-0").schemaVersion).toBe(3);
   });
 
@@ -109,7 +121,10 @@ describe("migrations on a schema database", () => {
   it("runs one job per schema database at a time", async () => {
     const { engine } = await fleet(30);
     const first = engine.migrate("parent", "ALTER TABLE users ADD COLUMN a TEXT");
-    const message = await rejectsWith(engine.migrate("parent", "ALTER TABLE users ADD COLUMN b TEXT"), "CONFLICT");
+    const message = await rejectsWith(
+      engine.migrate("parent", "ALTER TABLE users ADD COLUMN b TEXT"),
+      "CONFLICT",
+    );
     expect(message).toMatch(/already in progress/);
     await first;
     await engine.migrate("parent", "ALTER TABLE users ADD COLUMN b TEXT");
@@ -122,7 +137,10 @@ describe("migrations on a schema database", () => {
       "parent",
       "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id) ON DELETE CASCADE)",
     );
-    await engine.execute("tenant-0", "INSERT INTO users (id, name) VALUES (1, 'a'); INSERT INTO posts VALUES (1, 1), (2, 1)");
+    await engine.execute(
+      "tenant-0",
+      "INSERT INTO users (id, name) VALUES (1, 'a'); INSERT INTO posts VALUES (1, 1), (2, 1)",
+    );
     await engine.migrate(
       "parent",
       `CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '', email TEXT);
@@ -132,16 +150,22 @@ describe("migrations on a schema database", () => {
     );
     expect(await scalar(engine, "tenant-0", "SELECT count(*) FROM posts")).toBe(2n);
     // A migration that would leave dangling references fails in the dry run instead.
-    await engine.execute("tenant-1", "INSERT INTO users (id, name) VALUES (5, 'b'); INSERT INTO posts VALUES (9, 5)");
-    expect(await rejectsWith(engine.migrate("parent", "DELETE FROM users WHERE id = 5"), "FAILED_PRECONDITION")).toMatch(
-      /tenant-1.*FOREIGN KEY/,
+    await engine.execute(
+      "tenant-1",
+      "INSERT INTO users (id, name) VALUES (5, 'b'); INSERT INTO posts VALUES (9, 5)",
     );
+    expect(
+      await rejectsWith(engine.migrate("parent", "DELETE FROM users WHERE id = 5"), "FAILED_PRECONDITION"),
+    ).toMatch(/tenant-1.*FOREIGN KEY/);
   });
 
   it("leaves a job with an I/O failure in its run phase committed and incomplete, fenced, until resume completes it", async () => {
     const { engine, names } = await fleet(20, { faultInjection: { failRunOn: ["tenant-7"] } });
     await engine.execute("tenant-7", "INSERT INTO users (name) VALUES ('kept')");
-    const message = await rejectsWith(engine.migrate("parent", "ALTER TABLE users ADD COLUMN phone TEXT"), "FAILED_PRECONDITION");
+    const message = await rejectsWith(
+      engine.migrate("parent", "ALTER TABLE users ADD COLUMN phone TEXT"),
+      "FAILED_PRECONDITION",
+    );
     expect(message).toMatch(/committed but incomplete/);
     expect(message).toMatch(/tenant-7/);
     const [job] = engine.listJobs("parent");
@@ -153,9 +177,9 @@ describe("migrations on a schema database", () => {
     expect(await columnsOf(engine, "tenant-8", "users")).toContain("phone");
     // Reads go on; writes wait for the job.
     expect(await scalar(engine, "tenant-7", "SELECT name FROM users")).toBe("kept");
-    expect(await rejectsWith(engine.execute("tenant-3", "INSERT INTO users (name) VALUES ('x')"), "BLOCKED")).toMatch(
-      /Operation was blocked: schema migration in progress/,
-    );
+    expect(
+      await rejectsWith(engine.execute("tenant-3", "INSERT INTO users (name) VALUES ('x')"), "BLOCKED"),
+    ).toMatch(/Operation was blocked: schema migration in progress/);
     // A new migration cannot start until this one is done, and children cannot be added to a moving parent.
     await rejectsWith(engine.createDatabase("late", { schemaParent: "parent" }), "CONFLICT");
 

@@ -14,7 +14,9 @@ describe("several processes on one data directory", () => {
     const dataDir = path.join(tempDir(), "data");
     const fixture = path.join(ROOT, "test", "fixtures", "create-many.mjs");
     const per = 40;
-    await Promise.all(["p1", "p2", "p3"].map((prefix) => run(process.execPath, [fixture, dataDir, prefix, String(per)])));
+    await Promise.all(
+      ["p1", "p2", "p3"].map((prefix) => run(process.execPath, [fixture, dataDir, prefix, String(per)])),
+    );
 
     const engine = await openEngine(dataDir, { recover: false });
     try {
@@ -27,11 +29,15 @@ describe("several processes on one data directory", () => {
         const file = new Database(db.path, { readonly: true, fileMustExist: true });
         expect(file.pragma("integrity_check", { simple: true })).toBe("ok");
         if (db.type === "child") {
-          expect(file.prepare("SELECT count(*) AS n FROM pragma_table_info('users')").get()).toEqual({ n: 2 });
+          expect(file.prepare("SELECT count(*) AS n FROM pragma_table_info('users')").get()).toEqual({
+            n: 2,
+          });
         }
         file.close();
       }
-      const files = fs.readdirSync(path.join(dataDir, "dbs"), { recursive: true }).filter((f) => String(f).endsWith(".db"));
+      const files = fs
+        .readdirSync(path.join(dataDir, "dbs"), { recursive: true })
+        .filter((f) => String(f).endsWith(".db"));
       expect(files).toHaveLength(databases.length);
     } finally {
       engine.close();

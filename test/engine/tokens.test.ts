@@ -181,6 +181,7 @@ describe("tokens", () => {
 
       const verified = await verifyToken(signed.jwt, [key], NOW + 10);
       expect(verified).toEqual({
+        database: { name: "acme", id: null },
         jti: signed.jti,
         issuedAt: NOW,
         expiresAt: NOW + DAY,

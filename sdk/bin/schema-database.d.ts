@@ -1,0 +1,29 @@
+import * as pulumi from "@pulumi/pulumi";
+export interface SchemaDatabaseArgs {
+    /** The database's name; omitted, it is the resource name plus a random suffix. Changing it replaces the database. */
+    name?: pulumi.Input<string>;
+    /** The group it lives in. Changing it replaces the database. */
+    group: pulumi.Input<string>;
+    /**
+     * The schema's history, oldest first: each entry is one migration (one or more statements) applied to
+     * the schema database and every child, all or none. Append to change the schema; applied entries
+     * cannot be edited, removed or reordered.
+     */
+    migrations: pulumi.Input<pulumi.Input<string>[]>;
+}
+/** A schema database: owns the schema of its children (Databases with `schemaParent`). */
+export declare class SchemaDatabase extends pulumi.CustomResource {
+    /** @internal */
+    static readonly __pulumiType = "tenantdb:index:SchemaDatabase";
+    /** Adopts an existing schema database by name. */
+    static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): SchemaDatabase;
+    static isInstance(obj: unknown): obj is SchemaDatabase;
+    readonly name: pulumi.Output<string>;
+    readonly group: pulumi.Output<string>;
+    readonly migrations: pulumi.Output<string[]>;
+    /** How many migrations the schema database and all its children carry. */
+    readonly schemaVersion: pulumi.Output<number>;
+    /** How many child databases it has. */
+    readonly childCount: pulumi.Output<number>;
+    constructor(name: string, args: SchemaDatabaseArgs, opts?: pulumi.CustomResourceOptions);
+}

@@ -1,0 +1,50 @@
+import * as pulumi from "@pulumi/pulumi";
+import { isInstanceOf, registration } from "./resource";
+
+export interface SchemaDatabaseArgs {
+  /** The database's name; omitted, it is the resource name plus a random suffix. Changing it replaces the database. */
+  name?: pulumi.Input<string>;
+  /** The group it lives in. Changing it replaces the database. */
+  group: pulumi.Input<string>;
+  /**
+   * The schema's history, oldest first: each entry is one migration (one or more statements) applied to
+   * the schema database and every child, all or none. Append to change the schema; applied entries
+   * cannot be edited, removed or reordered.
+   */
+  migrations: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/** A schema database: owns the schema of its children (Databases with `schemaParent`). */
+export class SchemaDatabase extends pulumi.CustomResource {
+  /** @internal */
+  public static readonly __pulumiType = "tenantdb:index:SchemaDatabase";
+
+  /** Adopts an existing schema database by name. */
+  public static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): SchemaDatabase {
+    return new SchemaDatabase(name, undefined as unknown as SchemaDatabaseArgs, { ...opts, id });
+  }
+
+  public static isInstance(obj: unknown): obj is SchemaDatabase {
+    return isInstanceOf(obj, SchemaDatabase.__pulumiType);
+  }
+
+  declare readonly name: pulumi.Output<string>;
+  declare readonly group: pulumi.Output<string>;
+  declare readonly migrations: pulumi.Output<string[]>;
+  /** How many migrations the schema database and all its children carry. */
+  declare readonly schemaVersion: pulumi.Output<number>;
+  /** How many child databases it has. */
+  declare readonly childCount: pulumi.Output<number>;
+
+  constructor(name: string, args: SchemaDatabaseArgs, opts?: pulumi.CustomResourceOptions) {
+    if (!opts?.id) {
+      if (args?.group === undefined) throw new Error("Missing required property 'group'");
+      if (args?.migrations === undefined) throw new Error("Missing required property 'migrations'");
+    }
+    super(
+      SchemaDatabase.__pulumiType,
+      name,
+      ...registration(args, ["name", "group", "migrations"], ["schemaVersion", "childCount"], opts),
+    );
+  }
+}
