@@ -30,7 +30,9 @@ export async function tempEngine(opts: OpenOptions = {}): Promise<Engine & { dir
 }
 
 /** An engine shared by a suite (set up in beforeAll): the caller disposes of it in afterAll. */
-export async function suiteEngine(opts: OpenOptions = {}): Promise<Engine & { dir: string; dispose(): void }> {
+export async function suiteEngine(
+  opts: OpenOptions = {},
+): Promise<Engine & { dir: string; dispose(): void }> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-suite-"));
   const engine = await openEngine(path.join(root, "data"), { workers: 2, ...opts });
   return Object.assign(engine, {
@@ -57,7 +59,10 @@ export interface CliResult {
 }
 
 /** Runs the real CLI (built by `npm test` before vitest) as a process. */
-export function runCli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       CLI,
@@ -74,7 +79,10 @@ export function runCli(args: string[], opts: { input?: string; env?: NodeJS.Proc
 }
 
 /** Asserts that a promise rejects with a TenantDbError of `code`, and returns its message. */
-export async function rejectsWith(promise: Promise<unknown> | (() => unknown), code: string): Promise<string> {
+export async function rejectsWith(
+  promise: Promise<unknown> | (() => unknown),
+  code: string,
+): Promise<string> {
   try {
     await (typeof promise === "function" ? promise() : promise);
   } catch (e) {

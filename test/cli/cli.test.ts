@@ -25,7 +25,9 @@ describe("tenantdb CLI", () => {
     // --group defaults to "default", created on first use.
     expect((await t("db", "create", "plain")).code).toBe(0);
     expect((await t("db", "create", "app", "--group", "acme", "--type", "schema")).code).toBe(0);
-    expect((await t("db", "shell", "app", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")).code).toBe(0);
+    expect(
+      (await t("db", "shell", "app", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")).code,
+    ).toBe(0);
     expect((await t("db", "create", "tenant-1", "--schema", "app")).code).toBe(0);
 
     const shown = JSON.parse((await t("db", "show", "tenant-1", "--json")).stdout);
@@ -64,28 +66,54 @@ describe("tenantdb CLI", () => {
     await t("db", "shell", "parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
     await t("db", "create", "child", "--schema", "parent");
 
-    const r = await t("db", "shell", "child", "INSERT INTO users (name) VALUES ('a'), ('b'); SELECT id, name FROM users ORDER BY id", "--json");
+    const r = await t(
+      "db",
+      "shell",
+      "child",
+      "INSERT INTO users (name) VALUES ('a'), ('b'); SELECT id, name FROM users ORDER BY id",
+      "--json",
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
       { columns: [], rows: [], rowsAffected: 2 },
-      { columns: ["id", "name"], rows: [[1, "a"], [2, "b"]], rowsAffected: 0 },
+      {
+        columns: ["id", "name"],
+        rows: [
+          [1, "a"],
+          [2, "b"],
+        ],
+        rowsAffected: 0,
+      },
     ]);
 
-    const piped = await runCli(["--data-dir", dir, "db", "shell", "child"], { input: "SELECT count(*) AS n FROM users;\n" });
+    const piped = await runCli(["--data-dir", dir, "db", "shell", "child"], {
+      input: "SELECT count(*) AS n FROM users;\n",
+    });
     expect(piped.code).toBe(0);
     expect(piped.stdout).toMatch(/^N\n2\n$/);
 
     const blocked = await t("db", "shell", "child", "CREATE TABLE new_table (name);");
     expectCleanError(blocked, /Operation was blocked/);
-    const schema = await t("db", "shell", "child", "SELECT name FROM sqlite_schema WHERE name = 'new_table'", "--json");
+    const schema = await t(
+      "db",
+      "shell",
+      "child",
+      "SELECT name FROM sqlite_schema WHERE name = 'new_table'",
+      "--json",
+    );
     expect(JSON.parse(schema.stdout)[0].rows).toEqual([]);
 
     await t("db", "shell", "child", "INSERT INTO users (name) VALUES ('a')");
     const failed = await t("db", "shell", "parent", "CREATE UNIQUE INDEX users_name ON users(name)");
     expectCleanError(failed, /child: statement 1 .*UNIQUE constraint failed/);
     const jobs = JSON.parse((await t("db", "migrations", "parent", "--json")).stdout);
-    expect(jobs[0]).toMatchObject({ state: "failed", statements: "CREATE UNIQUE INDEX users_name ON users(name)" });
-    expect(jobs[0].tasks).toContainEqual(expect.objectContaining({ database: "child", state: "dry_run_failed" }));
+    expect(jobs[0]).toMatchObject({
+      state: "failed",
+      statements: "CREATE UNIQUE INDEX users_name ON users(name)",
+    });
+    expect(jobs[0].tasks).toContainEqual(
+      expect.objectContaining({ database: "child", state: "dry_run_failed" }),
+    );
     expect((await t("db", "migrations", "parent")).stdout).toMatch(/failed/);
     expect((await t("db", "migrations", "resume", "parent")).stdout).toMatch(/Nothing to resume/);
   });
@@ -94,11 +122,24 @@ describe("tenantdb CLI", () => {
     const dir = path.join(tempDir(), "data");
     const t = cli(dir);
     await t("db", "create", "catalog");
-    await t("db", "shell", "catalog", "CREATE TABLE promotions (category TEXT, discount REAL); INSERT INTO promotions VALUES ('books', 0.1), ('toys', 0.2)");
+    await t(
+      "db",
+      "shell",
+      "catalog",
+      "CREATE TABLE promotions (category TEXT, discount REAL); INSERT INTO promotions VALUES ('books', 0.1), ('toys', 0.2)",
+    );
     expect((await t("db", "config", "attach", "allow", "catalog")).stdout).toMatch(/allowed/);
-    expect(JSON.parse((await t("db", "config", "attach", "show", "catalog", "--json")).stdout)).toEqual({ database: "catalog", allowAttach: true });
+    expect(JSON.parse((await t("db", "config", "attach", "show", "catalog", "--json")).stdout)).toEqual({
+      database: "catalog",
+      allowAttach: true,
+    });
     await t("db", "create", "tenant");
-    await t("db", "shell", "tenant", "CREATE TABLE user_preferences (user_id INTEGER, interested_category TEXT); INSERT INTO user_preferences VALUES (7, 'books')");
+    await t(
+      "db",
+      "shell",
+      "tenant",
+      "CREATE TABLE user_preferences (user_id INTEGER, interested_category TEXT); INSERT INTO user_preferences VALUES (7, 'books')",
+    );
 
     const created = await t("db", "tokens", "create", "tenant", "--attach", "catalog", "--expiration", "1d");
     expect(created.code).toBe(0);
@@ -107,17 +148,38 @@ describe("tenantdb CLI", () => {
     expect(created.stdout).toBe(`${token}\n`);
 
     const joined = await t(
-      "db", "shell", "tenant", "--token", token, "--json",
+      "db",
+      "shell",
+      "tenant",
+      "--token",
+      token,
+      "--json",
       'ATTACH "catalog" AS catalog; SELECT category, discount FROM catalog.promotions JOIN user_preferences AS up ON category = up.interested_category WHERE up.user_id = 7',
     );
     expect(joined.code).toBe(0);
     expect(JSON.parse(joined.stdout)[1].rows).toEqual([["books", 0.1]]);
-    const viaFlag = await t("db", "shell", "tenant", "--token", token, "--attach", "catalog", "SELECT count(*) FROM catalog.promotions", "--json");
+    const viaFlag = await t(
+      "db",
+      "shell",
+      "tenant",
+      "--token",
+      token,
+      "--attach",
+      "catalog",
+      "SELECT count(*) FROM catalog.promotions",
+      "--json",
+    );
     expect(JSON.parse(viaFlag.stdout)[0].rows).toEqual([[2]]);
 
     const readOnly = (await t("group", "tokens", "create", "default", "--read-only")).stdout.trim();
-    expectCleanError(await t("db", "shell", "tenant", "--token", readOnly, "DELETE FROM user_preferences"), /read-only/);
-    expectCleanError(await t("db", "tokens", "create", "tenant", "--expiration", "2x"), /expiration|duration/i);
+    expectCleanError(
+      await t("db", "shell", "tenant", "--token", readOnly, "DELETE FROM user_preferences"),
+      /read-only/,
+    );
+    expectCleanError(
+      await t("db", "tokens", "create", "tenant", "--expiration", "2x"),
+      /expiration|duration/i,
+    );
 
     expect((await t("db", "tokens", "revoke", token)).stdout).toMatch(/Revoked/);
     expectCleanError(await t("db", "shell", "tenant", "--token", token, "SELECT 1"), /revoked/);
