@@ -1,5 +1,5 @@
+import path from "node:path";
 import { failedPrecondition } from "../engine/errors.js";
-import { resolveDataDir } from "../engine/index.js";
 import type { Backend } from "./backends/backend.js";
 import { localBackend } from "./backends/local.js";
 import { Fields } from "./fields.js";
@@ -24,7 +24,8 @@ export const configSpecs = {
     type: "string",
     optional: true,
     replaceOnChanges: true,
-    description: "The base URL of a Platform API (`tenantdb serve`, or Turso's) instead of a local data directory.",
+    description:
+      "The base URL of a Platform API (`tenantdb serve`, or Turso's) instead of a local data directory.",
   },
   apiToken: {
     type: "string",
@@ -121,6 +122,8 @@ export function selectBackend(config: ProviderConfig, cwd: string, env: NodeJS.P
       "the Platform API backend (`url`, `apiToken`, `organization`) is not available yet in this version of the tenantdb provider; remove those settings to use the local engine (`dataDir`)",
     );
   }
-  const dataDir = config.dataDir ?? env.TENANTDB_DATA_DIR;
-  return localBackend(resolveDataDir(dataDir, cwd));
+  // The CLI's rule (engine resolveDataDir), but reading the env we were given, and treating an empty
+  // variable as unset rather than as "the working directory itself".
+  const dataDir = config.dataDir ?? (env.TENANTDB_DATA_DIR || ".tenantdb");
+  return localBackend(path.resolve(cwd, dataDir));
 }

@@ -11,7 +11,8 @@ import { TenantDbProvider } from "./server.js";
 function engineAddress(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (arg === "--tracing") i++; // its value is the next argument
+    if (arg === "--tracing")
+      i++; // its value is the next argument
     else if (!arg.startsWith("-")) return arg;
   }
   return undefined;
@@ -39,7 +40,9 @@ server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p
 });
 
 // Never crash on a stray error: report it on stderr and keep serving the engine.
-process.on("uncaughtException", (e) => process.stderr.write(`tenantdb provider: uncaught: ${e.stack ?? e}\n`));
+process.on("uncaughtException", (e) =>
+  process.stderr.write(`tenantdb provider: uncaught: ${e.stack ?? e}\n`),
+);
 process.on("unhandledRejection", (e) =>
   process.stderr.write(`tenantdb provider: unhandled rejection: ${(e as Error)?.stack ?? String(e)}\n`),
 );

@@ -26,7 +26,8 @@ export function autoName(resourceName: string, seed?: Uint8Array): string {
   const base =
     resourceName
       .toLowerCase()
-      .replace(/[^a-z0-9-]/g, "-")
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/-{2,}/g, "-")
       .replace(/^-+/, "")
       .slice(0, MAX - SUFFIX - 1)
       .replace(/-+$/, "") || "tenantdb";
@@ -37,7 +38,9 @@ export function autoName(resourceName: string, seed?: Uint8Array): string {
 export function isAutoName(resourceName: string, name: unknown): boolean {
   if (typeof name !== "string") return false;
   const base = autoName(resourceName).slice(0, -SUFFIX);
-  return name.length === base.length + SUFFIX && name.startsWith(base) && /^[0-9a-f]+$/.test(name.slice(-SUFFIX));
+  return (
+    name.length === base.length + SUFFIX && name.startsWith(base) && /^[0-9a-f]+$/.test(name.slice(-SUFFIX))
+  );
 }
 
 function suffix(seed?: Uint8Array): string {

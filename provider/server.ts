@@ -1,7 +1,5 @@
-import grpc from "@grpc/grpc-js";
-import type { IResourceProviderServer } from "@pulumi/pulumi/proto/provider_grpc_pb.js";
 import pluginPb from "@pulumi/pulumi/proto/plugin_pb.js";
-import providerPb from "@pulumi/pulumi/proto/provider_pb.js";
+import type { IResourceProviderServer } from "@pulumi/pulumi/proto/provider_grpc_pb.js";
 import type {
   CheckRequest,
   ConfigureRequest,
@@ -13,24 +11,19 @@ import type {
   ReadRequest,
   UpdateRequest,
 } from "@pulumi/pulumi/proto/provider_pb.js";
+import providerPb from "@pulumi/pulumi/proto/provider_pb.js";
 import emptyPb from "google-protobuf/google/protobuf/empty_pb.js";
 import { invalidArgument } from "../engine/errors.js";
-import { type ErrorCode, isTenantDbError, type TenantDbError } from "../engine/index.js";
+import { isTenantDbError, type TenantDbError } from "../engine/index.js";
 import type { Backend } from "./backends/backend.js";
 import { checkConfig, configSpecs, resolveConfig, selectBackend } from "./config.js";
 import { type DiffKind, type DiffResult, diffInputs } from "./diff.js";
 import { resourceNameOf, typeOfUrn } from "./names.js";
-import {
-  conceal,
-  fromStruct,
-  type PropertyMap,
-  revealMap,
-  secretKeys,
-  toStruct,
-} from "./properties.js";
+import { conceal, fromStruct, type PropertyMap, revealMap, secretKeys, toStruct } from "./properties.js";
 import type { CheckFailure, Resource, ResourceContext } from "./resource.js";
 import { resourceByToken } from "./resources/index.js";
 import { packageSchema, packageVersion } from "./schema.js";
+import { unary } from "./status.js";
 
 /**
  * The ResourceProvider gRPC service: turns requests into plain values, dispatches on the type token to the
@@ -64,7 +57,9 @@ export class TenantDbProvider {
 
   handlers(): Handlers {
     return {
-      getPluginInfo: unary("GetPluginInfo", async () => new pluginPb.PluginInfo().setVersion(packageVersion())),
+      getPluginInfo: unary("GetPluginInfo", async () =>
+        new pluginPb.PluginInfo().setVersion(packageVersion()),
+      ),
       getSchema: unary("GetSchema", async (_req: GetSchemaRequest) =>
         new providerPb.GetSchemaResponse().setSchema(JSON.stringify(packageSchema())),
       ),
@@ -139,16 +134,18 @@ export class TenantDbProvider {
     const props = fromStruct(req.getProperties());
     const args = decodeOrThrow(resource, revealMap(props));
     const { id, state } = await resource.create(ctx, { args, preview: req.getPreview() });
-    return new providerPb.CreateResponse()
-      .setId(id)
-      .setProperties(toStruct(outputs(resource, state, props)));
+    return new providerPb.CreateResponse().setId(id).setProperties(toStruct(outputs(resource, state, props)));
   }
 
   private async read(req: ReadRequest) {
     const { resource, ctx } = this.dispatch(req.getUrn(), req.getType(), req.getName());
     const props = fromStruct(req.getProperties());
     const inputs = fromStruct(req.getInputs());
-    const found = await resource.read(ctx, { id: req.getId(), state: revealMap(props), inputs: revealMap(inputs) });
+    const found = await resource.read(ctx, {
+      id: req.getId(),
+      state: revealMap(props),
+      inputs: revealMap(inputs),
+    });
     // An empty id tells the engine the resource is gone.
     if (!found) return new providerPb.ReadResponse().setId("");
     return new providerPb.ReadResponse()
@@ -196,7 +193,7 @@ export class TenantDbProvider {
  */
 function outputs(resource: Resource, state: object, ...sources: PropertyMap[]): PropertyMap {
   const specSecrets = Object.entries({ ...resource.inputs, ...resource.outputs })
-    .filter(([, spec]) => (spec as { secret?: boolean }).secret)
+    .filter(([, spec]) => spec.secret)
     .map(([k]) => k);
   return conceal(state as PropertyMap, [...specSecrets, ...secretKeys(...sources)]);
 }
@@ -213,7 +210,8 @@ function decodeOrThrow(resource: Resource, inputs: PropertyMap) {
 
 function checkResponse(inputs: PropertyMap, failures: CheckFailure[]) {
   const res = new providerPb.CheckResponse().setInputs(toStruct(inputs));
-  for (const f of failures) res.addFailures(new providerPb.CheckFailure().setProperty(f.property).setReason(f.reason));
+  for (const f of failures)
+    res.addFailures(new providerPb.CheckFailure().setProperty(f.property).setReason(f.reason));
   return res;
 }
 
@@ -228,7 +226,11 @@ const KINDS: Record<DiffKind, PropertyDiff.Kind> = {
 
 function diffResponse(d: DiffResult) {
   const res = new providerPb.DiffResponse()
-    .setChanges(d.changes ? providerPb.DiffResponse.DiffChanges.DIFF_SOME : providerPb.DiffResponse.DiffChanges.DIFF_NONE)
+    .setChanges(
+      d.changes
+        ? providerPb.DiffResponse.DiffChanges.DIFF_SOME
+        : providerPb.DiffResponse.DiffChanges.DIFF_NONE,
+    )
     .setDiffsList(d.diffs)
     .setReplacesList(d.replaces)
     .setStablesList(d.stables)
@@ -240,45 +242,3 @@ function diffResponse(d: DiffResult) {
   }
   return res;
 }
-
-// ── errors ──────────────────────────────────────────────────────────────────────────────────────────
-
-/** The one place engine error codes become gRPC statuses. */
-const STATUS: Record<ErrorCode, grpc.status> = {
-  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
-  NOT_FOUND: grpc.status.NOT_FOUND,
-  ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
-  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
-  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
-  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
-  CONFLICT: grpc.status.ABORTED,
-  BLOCKED: grpc.status.FAILED_PRECONDITION,
-  INTERNAL: grpc.status.INTERNAL,
-};
-
-export function toStatus(method: string, e: unknown): grpc.StatusObject {
-  if (isTenantDbError(e)) {
-    return { code: STATUS[e.code] ?? grpc.status.INTERNAL, details: e.message, metadata: new grpc.Metadata() };
-  }
-  // A bug of ours: the engine gets a message without internals, stderr (traced by the engine) the stack.
-  process.stderr.write(`tenantdb provider: unexpected error in ${method}: ${(e as Error)?.stack ?? String(e)}\n`);
-  const message = e instanceof Error ? e.message : String(e);
-  return {
-    code: grpc.status.INTERNAL,
-    details: `internal error in ${method}: ${message}; please report this`,
-    metadata: new grpc.Metadata(),
-  };
-}
-
-/** Wraps a handler so that whatever it throws (sync or async) becomes a status, never a crash. */
-function unary<Req, Res>(method: string, fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    Promise.resolve()
-      .then(() => fn(call.request))
-      .then(
-        (res) => callback(null, res),
-        (e) => callback(toStatus(method, e)),
-      );
-  };
-}
-

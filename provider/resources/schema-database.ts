@@ -149,7 +149,8 @@ async function historyFailures(
 ): Promise<CheckFailure[]> {
   const failures: CheckFailure[] = [];
   const add = (reason: string | null) => {
-    if (reason && !failures.some((f) => f.reason === reason)) failures.push({ property: "migrations", reason });
+    if (reason && !failures.some((f) => f.reason === reason))
+      failures.push({ property: "migrations", reason });
   };
   const previous = olds.migrations;
   if (Array.isArray(previous) && previous.every((m) => typeof m === "string")) {

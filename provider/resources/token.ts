@@ -41,7 +41,8 @@ const inputs = {
     optional: true,
     outputOptional: true,
     replaceOnChanges: true,
-    description: "The group whose every database the token is for. Set exactly one of `database` and `group`.",
+    description:
+      "The group whose every database the token is for. Set exactly one of `database` and `group`.",
   },
   authorization: {
     type: "string",
@@ -79,7 +80,9 @@ function decode(map: PropertyMap) {
   const f = new Fields(map, inputs);
   const database = f.name("database", "database", { optional: true });
   const group = f.name("group", "group", { optional: true });
-  if ((map.database === undefined || map.database === null) === (map.group === undefined || map.group === null)) {
+  if (
+    (map.database === undefined || map.database === null) === (map.group === undefined || map.group === null)
+  ) {
     f.fail("database", "set exactly one of `database` (a database token) and `group` (a group token)");
   }
   const expiration = f.string("expiration");

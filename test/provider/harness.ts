@@ -5,8 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import grpc from "@grpc/grpc-js";
-import grpcPb from "@pulumi/pulumi/proto/provider_grpc_pb.js";
 import type { PluginInfo } from "@pulumi/pulumi/proto/plugin_pb.js";
+import grpcPb from "@pulumi/pulumi/proto/provider_grpc_pb.js";
 import providerPb from "@pulumi/pulumi/proto/provider_pb.js";
 import emptyPb from "google-protobuf/google/protobuf/empty_pb.js";
 import structPb from "google-protobuf/google/protobuf/struct_pb.js";
@@ -32,7 +32,8 @@ export const secret = (value: unknown) => ({ [SECRET_KEY]: SECRET_SIG, value });
 export const isSecret = (v: unknown): v is { value: unknown } =>
   typeof v === "object" && v !== null && (v as Props)[SECRET_KEY] === SECRET_SIG;
 
-export const urnOf = (type: string, name: string) => `urn:pulumi:test::tenantdb::tenantdb:index:${type}::${name}`;
+export const urnOf = (type: string, name: string) =>
+  `urn:pulumi:test::tenantdb::tenantdb:index:${type}::${name}`;
 
 // ── build ───────────────────────────────────────────────────────────────────────────────────────────
 
@@ -53,15 +54,20 @@ export function ensureBuilt(): void {
     try {
       if (!isStale()) return;
       try {
-        execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
-          cwd: ROOT,
-          stdio: "pipe",
-        });
+        execFileSync(
+          process.execPath,
+          [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+          {
+            cwd: ROOT,
+            stdio: "pipe",
+          },
+        );
       } catch (e) {
         // Type errors elsewhere in the tree still emit JavaScript; only a missing plugin is fatal.
         process.stderr.write(`tsc reported errors:\n${(e as { stdout?: Buffer }).stdout?.toString() ?? e}\n`);
       }
-      if (isStale()) throw new Error("the build did not produce a fresh dist/provider/main.js; run `npm run build`");
+      if (isStale())
+        throw new Error("the build did not produce a fresh dist/provider/main.js; run `npm run build`");
       return;
     } finally {
       fs.rmSync(lock, { recursive: true, force: true });
@@ -127,6 +133,8 @@ export class Plugin {
     /** The plugin's working directory (a Pulumi program's directory). */
     readonly cwd: string,
     readonly port: number,
+    /** Whether `cwd` is a temporary directory of ours, removed on stop. */
+    private readonly ownsCwd: boolean,
   ) {
     process.stderr?.on("data", (d: Buffer) => {
       this.stderrText += d.toString();
@@ -138,6 +146,7 @@ export class Plugin {
 
   /** Spawns the real plugin the way the engine does: `<bin> [flags] <engine address>`, cwd = program dir. */
   static async start(opts: { cwd?: string; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<Plugin> {
+    const ownsCwd = opts.cwd === undefined;
     const cwd = opts.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-provider-"));
     const child = spawn(PLUGIN, opts.args ?? ["--logtostderr", "-v=9", "127.0.0.1:1"], {
       cwd,
@@ -155,12 +164,14 @@ export class Plugin {
         const nl = out.indexOf("\n");
         if (nl >= 0) resolve(out.slice(0, nl));
       });
-      child.on("exit", (code) => reject(new Error(`plugin exited (${code}) before printing its port:\n${err}`)));
+      child.on("exit", (code) =>
+        reject(new Error(`plugin exited (${code}) before printing its port:\n${err}`)),
+      );
     });
     expect(firstLine).toMatch(/^\d+$/);
     const port = Number(firstLine);
     const client = new grpcPb.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    return new Plugin(child, client, cwd, port);
+    return new Plugin(child, client, cwd, port, ownsCwd);
   }
 
   get stderr(): string {
@@ -180,13 +191,13 @@ export class Plugin {
       this.process.kill("SIGTERM");
       await exited;
     }
+    if (this.ownsCwd) fs.rmSync(this.cwd, { recursive: true, force: true });
   }
 
   call<Req, Res>(method: string, req: Req): Promise<Res> {
-    const fn = (this.client as unknown as Record<string, Function>)[method] as (
-      req: Req,
-      cb: (e: grpc.ServiceError | null, res: Res) => void,
-    ) => void;
+    type Unary = (req: Req, cb: (e: grpc.ServiceError | null, res: Res) => void) => void;
+    const fn = (this.client as unknown as Record<string, Unary>)[method];
+    if (!fn) throw new Error(`the client has no method ${method}`);
     return new Promise((resolve, reject) =>
       fn.call(this.client, req, (e, res) => (e ? reject(e) : resolve(res))),
     );
@@ -239,14 +250,27 @@ export class Plugin {
     return checkResult(await this.call("check", req));
   }
 
-  async diff(urn: string, id: string, olds: Props, oldInputs: Props | undefined, news: Props): Promise<DiffResult> {
-    const req = new providerPb.DiffRequest().setUrn(urn).setId(id).setOlds(struct(olds)).setNews(struct(news));
+  async diff(
+    urn: string,
+    id: string,
+    olds: Props,
+    oldInputs: Props | undefined,
+    news: Props,
+  ): Promise<DiffResult> {
+    const req = new providerPb.DiffRequest()
+      .setUrn(urn)
+      .setId(id)
+      .setOlds(struct(olds))
+      .setNews(struct(news));
     if (oldInputs) req.setOldInputs(struct(oldInputs));
     return diffResult(await this.call("diff", req));
   }
 
   async create(urn: string, properties: Props, preview = false): Promise<Resource> {
-    const req = new providerPb.CreateRequest().setUrn(urn).setProperties(struct(properties)).setPreview(preview);
+    const req = new providerPb.CreateRequest()
+      .setUrn(urn)
+      .setProperties(struct(properties))
+      .setPreview(preview);
     const res = await this.call<providerPb.CreateRequest, providerPb.CreateResponse>("create", req);
     return { id: res.getId(), outputs: plain(res.getProperties()) };
   }

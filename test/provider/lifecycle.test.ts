@@ -73,7 +73,10 @@ function program(k: Knobs = {}): Decl[] {
     {
       type: "Token",
       name: "reader",
-      inputs: (o) => ({ database: o("tenant").name, authorization: k.fullAccess ? "full-access" : "read-only" }),
+      inputs: (o) => ({
+        database: o("tenant").name,
+        authorization: k.fullAccess ? "full-access" : "read-only",
+      }),
     },
   ];
 }
@@ -111,11 +114,18 @@ describe("a stack's life over the real plugin", () => {
   it("previews an empty stack with predicted outputs and touches nothing", async () => {
     const steps = await stack.preview(program());
     expect(steps.map((s) => s.op)).toEqual(Array(7).fill("create"));
-    expect(stack.calls).toEqual(program().flatMap((d) => [`Check ${d.type} ${d.name}`, `Create ${d.type} ${d.name}`]));
+    expect(stack.calls).toEqual(
+      program().flatMap((d) => [`Check ${d.type} ${d.name}`, `Create ${d.type} ${d.name}`]),
+    );
 
     const out = Object.fromEntries(steps.map((s) => [s.name, s.outputs ?? {}]));
     expect(out.main).toEqual({ name: "acme", location: "local" });
-    expect(out["app-schema"]).toMatchObject({ group: "acme", migrations: [NOTES], schemaVersion: 1, childCount: 0 });
+    expect(out["app-schema"]).toMatchObject({
+      group: "acme",
+      migrations: [NOTES],
+      schemaVersion: 1,
+      childCount: 0,
+    });
     expect(out["app-schema"]?.name).toMatch(/^app-schema-[0-9a-f]{7}$/);
     // A tenant database copies its parent's version, which the same preview may change: not knowable.
     expect(out.tenant).toMatchObject({ name: "tenant-a", schemaVersion: UNKNOWN, blockReads: false });
@@ -144,9 +154,17 @@ describe("a stack's life over the real plugin", () => {
     await withEngine(dataDir, async (e) => {
       expect(e.listGroups().map((g) => g.name)).toEqual(["acme", "spare"]);
       expect(e.getDatabase(schema)).toMatchObject({ type: "schema", group: "acme", schemaVersion: 1 });
-      expect(e.getDatabase("tenant-a")).toMatchObject({ type: "child", schemaParent: schema, schemaVersion: 1 });
+      expect(e.getDatabase("tenant-a")).toMatchObject({
+        type: "child",
+        schemaParent: schema,
+        schemaVersion: 1,
+      });
       expect(await columns(e, "tenant-a", "notes")).toEqual(["id", "body"]);
-      expect(e.getDatabase(standalone)).toMatchObject({ type: "standard", allowAttach: true, blockWrites: false });
+      expect(e.getDatabase(standalone)).toMatchObject({
+        type: "standard",
+        allowAttach: true,
+        blockWrites: false,
+      });
     });
   });
 
@@ -157,7 +175,9 @@ describe("a stack's life over the real plugin", () => {
     for (const s of steps) {
       expect(s.diff).toMatchObject({ changes: "NONE", diffs: [], replaces: [], detailedDiff: {} });
     }
-    expect(stack.calls).toEqual(program().flatMap((d) => [`Check ${d.type} ${d.name}`, `Diff ${d.type} ${d.name}`]));
+    expect(stack.calls).toEqual(
+      program().flatMap((d) => [`Check ${d.type} ${d.name}`, `Diff ${d.type} ${d.name}`]),
+    );
   });
 
   it("updates in place: Diff names the property, Update(preview) changes nothing, Update applies it", async () => {
@@ -167,7 +187,12 @@ describe("a stack's life over the real plugin", () => {
     const preview = byName(await stack.preview(changed));
     expect(preview.standalone).toMatchObject({
       op: "update",
-      diff: { changes: "SOME", diffs: ["blockWrites"], replaces: [], detailedDiff: { blockWrites: "UPDATE" } },
+      diff: {
+        changes: "SOME",
+        diffs: ["blockWrites"],
+        replaces: [],
+        detailedDiff: { blockWrites: "UPDATE" },
+      },
       outputs: { blockWrites: true, schemaVersion: 0 },
     });
     expect(preview.attach).toMatchObject({ op: "update", diff: { detailedDiff: { allowAttach: "UPDATE" } } });
@@ -187,7 +212,12 @@ describe("a stack's life over the real plugin", () => {
   it("replaces create-before-delete: Diff says replace, Check again with empty olds, Create, then Delete the old", async () => {
     const oldToken = stack.outputs("reader");
     const oldStandalone = stack.outputs("standalone").name as string;
-    const changed = program({ blockWrites: true, allowAttach: false, fullAccess: true, standaloneName: "standalone-b" });
+    const changed = program({
+      blockWrites: true,
+      allowAttach: false,
+      fullAccess: true,
+      standaloneName: "standalone-b",
+    });
     stack.calls = [];
     const steps = byName(await stack.up(changed));
 
@@ -196,26 +226,47 @@ describe("a stack's life over the real plugin", () => {
       detailedDiff: { authorization: "UPDATE_REPLACE" },
       deleteBeforeReplace: false,
     });
-    expect(steps.standalone?.diff).toMatchObject({ detailedDiff: { name: "UPDATE_REPLACE" }, deleteBeforeReplace: false });
+    expect(steps.standalone?.diff).toMatchObject({
+      detailedDiff: { name: "UPDATE_REPLACE" },
+      deleteBeforeReplace: false,
+    });
     expect(steps.attach?.diff).toMatchObject({ detailedDiff: { database: "UPDATE_REPLACE" } });
     const readerCalls = stack.calls.filter((c) => c.endsWith("Token reader"));
-    expect(readerCalls).toEqual(["Check Token reader", "Diff Token reader", "Check Token reader", "Create Token reader", "Delete Token reader"]);
+    expect(readerCalls).toEqual([
+      "Check Token reader",
+      "Diff Token reader",
+      "Check Token reader",
+      "Create Token reader",
+      "Delete Token reader",
+    ]);
     // Old ones go last, dependents first.
-    expect(stack.calls.slice(-3)).toEqual(["Delete Token reader", "Delete AttachPolicy attach", "Delete Database standalone"]);
+    expect(stack.calls.slice(-3)).toEqual([
+      "Delete Token reader",
+      "Delete AttachPolicy attach",
+      "Delete Database standalone",
+    ]);
 
     const newToken = stack.outputs("reader");
     expect(newToken.jti).not.toBe(oldToken.jti);
     await withEngine(dataDir, async (e) => {
       expect(e.getDatabase("standalone-b")).toMatchObject({ blockWrites: true, allowAttach: false });
       expect(() => e.getDatabase(oldStandalone)).toThrow(/not found/);
-      await expect(e.authenticate((oldToken.jwt as { value: string }).value, "tenant-a")).rejects.toThrow(/revoked/);
+      await expect(e.authenticate((oldToken.jwt as { value: string }).value, "tenant-a")).rejects.toThrow(
+        /revoked/,
+      );
       const principal = await e.authenticate((newToken.jwt as { value: string }).value, "tenant-a");
       expect(principal.kind).toBe("token");
     });
   });
 
   it("replaces delete-before-create when the replacement keeps its explicit name", async () => {
-    const changed = program({ blockWrites: true, allowAttach: false, fullAccess: true, standaloneName: "standalone-b", spareLocation: "eu-west" });
+    const changed = program({
+      blockWrites: true,
+      allowAttach: false,
+      fullAccess: true,
+      standaloneName: "standalone-b",
+      spareLocation: "eu-west",
+    });
     stack.calls = [];
     const steps = byName(await stack.up(changed));
     expect(steps.spare?.diff).toMatchObject({
@@ -237,11 +288,23 @@ describe("a stack's life over the real plugin", () => {
   it("asks for delete-before-replace only when the new resource would take the old one's name", async () => {
     const urn = urnOf("Database", "standalone");
     const base = { group: "acme", blockReads: false, blockWrites: false };
-    const explicit = await plugin.diff(urn, "fixed", {}, { ...base, name: "fixed" }, { ...base, name: "fixed", group: "spare" });
+    const explicit = await plugin.diff(
+      urn,
+      "fixed",
+      {},
+      { ...base, name: "fixed" },
+      { ...base, name: "fixed", group: "spare" },
+    );
     expect(explicit).toMatchObject({ replaces: ["group"], deleteBeforeReplace: true });
     // An auto-name is fresh on replacement (Check with empty olds), so the new one can come first.
     const auto = "standalone-0a1b2c3";
-    const autoDiff = await plugin.diff(urn, auto, {}, { ...base, name: auto }, { ...base, name: auto, group: "spare" });
+    const autoDiff = await plugin.diff(
+      urn,
+      auto,
+      {},
+      { ...base, name: auto },
+      { ...base, name: auto, group: "spare" },
+    );
     expect(autoDiff).toMatchObject({ replaces: ["group"], deleteBeforeReplace: false });
     const fresh = await plugin.check(urn, {}, { group: "spare" });
     expect(fresh.inputs.name).toMatch(/^standalone-[0-9a-f]{7}$/);
@@ -261,7 +324,13 @@ describe("a stack's life over the real plugin", () => {
     // Outputs catch up with the world: the schema database got its child after it was created.
     expect(stack.outputs("app-schema")).toEqual({ ...before.get("app-schema")?.outputs, childCount: 1 });
     // The next preview wants them back, and up recreates them.
-    const changed = program({ blockWrites: true, allowAttach: false, fullAccess: true, standaloneName: "standalone-b", spareLocation: "eu-west" });
+    const changed = program({
+      blockWrites: true,
+      allowAttach: false,
+      fullAccess: true,
+      standaloneName: "standalone-b",
+      spareLocation: "eu-west",
+    });
     const steps = byName(await stack.preview(changed));
     expect([steps.standalone?.op, steps.attach?.op, steps.tenant?.op]).toEqual(["create", "create", "same"]);
     await stack.up(changed);
@@ -277,28 +346,55 @@ describe("a stack's life over the real plugin", () => {
     cli(dataDir, "group", "create", "legacy-group");
     cli(dataDir, "db", "config", "attach", "allow", "legacy");
 
-    const db = await stack.import({ type: "Database", name: "legacy", inputs: { name: "legacy", group: "acme" } }, "legacy");
+    const db = await stack.import(
+      { type: "Database", name: "legacy", inputs: { name: "legacy", group: "acme" } },
+      "legacy",
+    );
     expect(db.read.inputs).toEqual({ name: "legacy", group: "acme", blockReads: false, blockWrites: false });
     expect(db.diff.changes).toBe("NONE");
 
     const child = await stack.import(
-      { type: "Database", name: "legacy-tenant", inputs: { name: "legacy-tenant", group: "acme", schemaParent: schema } },
+      {
+        type: "Database",
+        name: "legacy-tenant",
+        inputs: { name: "legacy-tenant", group: "acme", schemaParent: schema },
+      },
       "legacy-tenant",
     );
-    expect(child.read.inputs).toEqual({ name: "legacy-tenant", group: "acme", schemaParent: schema, blockReads: false, blockWrites: false });
+    expect(child.read.inputs).toEqual({
+      name: "legacy-tenant",
+      group: "acme",
+      schemaParent: schema,
+      blockReads: false,
+      blockWrites: false,
+    });
     expect(child.diff.changes).toBe("NONE");
 
     const parent = await stack.import(
-      { type: "SchemaDatabase", name: "legacy-schema", inputs: { name: "legacy-schema", group: "acme", migrations: ["CREATE TABLE t (x TEXT)"] } },
+      {
+        type: "SchemaDatabase",
+        name: "legacy-schema",
+        inputs: { name: "legacy-schema", group: "acme", migrations: ["CREATE TABLE t (x TEXT)"] },
+      },
       "legacy-schema",
     );
-    expect(parent.read.inputs).toEqual({ name: "legacy-schema", group: "acme", migrations: ["CREATE TABLE t (x TEXT)"] });
+    expect(parent.read.inputs).toEqual({
+      name: "legacy-schema",
+      group: "acme",
+      migrations: ["CREATE TABLE t (x TEXT)"],
+    });
     expect(parent.read.outputs).toMatchObject({ schemaVersion: 1, childCount: 0 });
     expect(parent.diff.changes).toBe("NONE");
 
-    const group = await stack.import({ type: "Group", name: "legacy-group", inputs: { name: "legacy-group" } }, "legacy-group");
+    const group = await stack.import(
+      { type: "Group", name: "legacy-group", inputs: { name: "legacy-group" } },
+      "legacy-group",
+    );
     expect(group.diff.changes).toBe("NONE");
-    const policy = await stack.import({ type: "AttachPolicy", name: "legacy-attach", inputs: { database: "legacy" } }, "legacy");
+    const policy = await stack.import(
+      { type: "AttachPolicy", name: "legacy-attach", inputs: { database: "legacy" } },
+      "legacy",
+    );
     expect(policy.read.inputs).toEqual({ database: "legacy", allowAttach: true });
     expect(policy.diff.changes).toBe("NONE");
 
@@ -311,7 +407,10 @@ describe("a stack's life over the real plugin", () => {
     stack.state.delete("mismatch");
 
     // A token's JWT is never stored, so there is nothing to import it from.
-    const message = await grpcError(plugin.read(urnOf("Token", "t"), stack.outputs("reader").jti as string), "FAILED_PRECONDITION");
+    const message = await grpcError(
+      plugin.read(urnOf("Token", "t"), stack.outputs("reader").jti as string),
+      "FAILED_PRECONDITION",
+    );
     expect(message).toMatch(/cannot be imported/);
   });
 
@@ -319,7 +418,10 @@ describe("a stack's life over the real plugin", () => {
     await withEngine(dataDir, (e) => e.execute("tenant-a", "INSERT INTO notes (body) VALUES ('keep me')"));
     const schema = stack.state.get("app-schema");
     if (!schema) throw new Error("no app-schema");
-    const message = await grpcError(plugin.delete(schema.urn, schema.id, schema.outputs), "FAILED_PRECONDITION");
+    const message = await grpcError(
+      plugin.delete(schema.urn, schema.id, schema.outputs),
+      "FAILED_PRECONDITION",
+    );
     expect(message).toMatch(/still has 2 child databases/);
     const group = stack.state.get("main");
     if (!group) throw new Error("no main");
@@ -349,7 +451,9 @@ describe("a stack's life over the real plugin", () => {
 
   it("a failing Check is reported as data, and the plugin is still serving after all of it", async () => {
     await expect(
-      new Stack(plugin).preview([{ type: "Database", name: "bad", inputs: { name: "Bad Name!", group: "acme" } }]),
+      new Stack(plugin).preview([
+        { type: "Database", name: "bad", inputs: { name: "Bad Name!", group: "acme" } },
+      ]),
     ).rejects.toBeInstanceOf(CheckFailed);
     expect(plugin.alive).toBe(true);
     expect(plugin.stderr).not.toMatch(/uncaught|unhandled/);

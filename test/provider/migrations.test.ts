@@ -114,7 +114,11 @@ describe("schema migrations through the provider", () => {
   it("applies it on up: the migration reaches every tenant and raises schemaVersion", async () => {
     const steps = await stack.up(program([USERS, PHONE]));
     expect(step(steps, "app")?.op).toBe("update");
-    expect(stack.outputs("app")).toMatchObject({ schemaVersion: 2, migrations: [USERS, PHONE], childCount: 3 });
+    expect(stack.outputs("app")).toMatchObject({
+      schemaVersion: 2,
+      migrations: [USERS, PHONE],
+      childCount: 3,
+    });
     await withEngine(dataDir, async (e) => {
       expect(e.getDatabase("app-schema").schemaVersion).toBe(2);
       for (const t of TENANTS) {
@@ -140,7 +144,10 @@ describe("schema migrations through the provider", () => {
     await withEngine(dataDir, async (e) => {
       expect(e.getDatabase("app-schema").schemaVersion).toBe(2);
       for (const t of ["app-schema", ...TENANTS]) {
-        const [res] = await e.execute(t, "SELECT name FROM sqlite_schema WHERE type = 'index' AND name = 'users_email'");
+        const [res] = await e.execute(
+          t,
+          "SELECT name FROM sqlite_schema WHERE type = 'index' AND name = 'users_email'",
+        );
         expect(res?.rows, t).toEqual([]);
       }
     });
@@ -148,7 +155,10 @@ describe("schema migrations through the provider", () => {
 
     // Fix the data, and the same change goes through.
     await withEngine(dataDir, (e) =>
-      e.execute("globex", "DELETE FROM users WHERE rowid NOT IN (SELECT min(rowid) FROM users GROUP BY email)"),
+      e.execute(
+        "globex",
+        "DELETE FROM users WHERE rowid NOT IN (SELECT min(rowid) FROM users GROUP BY email)",
+      ),
     );
     expect(step(await stack.preview(next), "app")?.op).toBe("update");
     await stack.up(next);
@@ -159,9 +169,17 @@ describe("schema migrations through the provider", () => {
     const edited = await failuresOf(
       stack.preview(program(["CREATE TABLE users (id INTEGER PRIMARY KEY)", PHONE, UNIQUE_EMAIL])),
     );
-    expect(edited).toEqual([{ property: "migrations", reason: expect.stringMatching(/migration 1 .*cannot be edited.*append a new migration/) }]);
+    expect(edited).toEqual([
+      {
+        property: "migrations",
+        reason: expect.stringMatching(/migration 1 .*cannot be edited.*append a new migration/),
+      },
+    ]);
     const removed = await failuresOf(stack.preview(program([USERS, PHONE])));
-    expect(removed[0]).toMatchObject({ property: "migrations", reason: expect.stringMatching(/migration 3 .*cannot be removed/) });
+    expect(removed[0]).toMatchObject({
+      property: "migrations",
+      reason: expect.stringMatching(/migration 3 .*cannot be removed/),
+    });
     const reordered = await failuresOf(stack.preview(program([PHONE, USERS, UNIQUE_EMAIL])));
     expect(reordered[0]).toMatchObject({ property: "migrations", reason: expect.stringMatching(/append/) });
   });
@@ -169,14 +187,22 @@ describe("schema migrations through the provider", () => {
   it("checks each migration: strings only, no transaction control, and against what the CLI applied", async () => {
     const notStrings = await failuresOf(stack.preview(program([USERS, PHONE, UNIQUE_EMAIL, 42])));
     expect(notStrings).toEqual([{ property: "migrations[3]", reason: "must be a string, not number 42" }]);
-    const txn = await failuresOf(stack.preview(program([USERS, PHONE, UNIQUE_EMAIL, "BEGIN; DROP TABLE users; COMMIT"])));
-    expect(txn[0]).toMatchObject({ property: "migrations[3]", reason: expect.stringMatching(/transaction control/) });
+    const txn = await failuresOf(
+      stack.preview(program([USERS, PHONE, UNIQUE_EMAIL, "BEGIN; DROP TABLE users; COMMIT"])),
+    );
+    expect(txn[0]).toMatchObject({
+      property: "migrations[3]",
+      reason: expect.stringMatching(/transaction control/),
+    });
 
     // A migration applied behind the stack's back (the CLI) is part of the history too.
     const extra = "CREATE INDEX users_phone ON users (phone_number)";
     cli(dataDir, "db", "shell", "app-schema", extra);
     const forgotten = await failuresOf(stack.preview(program([USERS, PHONE, UNIQUE_EMAIL])));
-    expect(forgotten[0]).toMatchObject({ property: "migrations", reason: expect.stringMatching(/migration 4 .*cannot be removed/) });
+    expect(forgotten[0]).toMatchObject({
+      property: "migrations",
+      reason: expect.stringMatching(/migration 4 .*cannot be removed/),
+    });
     // Adopting it is an update that has nothing left to apply.
     const steps = await stack.up(program([USERS, PHONE, UNIQUE_EMAIL, extra]));
     expect(step(steps, "app")?.diff?.detailedDiff).toEqual({ migrations: "UPDATE" });
@@ -186,7 +212,14 @@ describe("schema migrations through the provider", () => {
   it("previews unknown migrations with an unknown schemaVersion, without dry-running anything", async () => {
     const app = stack.state.get("app");
     if (!app) throw new Error("no app");
-    const outputs = await plugin.update(app.urn, app.id, app.outputs, app.inputs, { ...app.inputs, migrations: UNKNOWN }, true);
+    const outputs = await plugin.update(
+      app.urn,
+      app.id,
+      app.outputs,
+      app.inputs,
+      { ...app.inputs, migrations: UNKNOWN },
+      true,
+    );
     expect(outputs).toMatchObject({ name: "app-schema", schemaVersion: UNKNOWN, migrations: UNKNOWN });
   });
 
@@ -194,9 +227,20 @@ describe("schema migrations through the provider", () => {
     const broken: Decl = {
       type: "SchemaDatabase",
       name: "broken",
-      inputs: { name: "broken", group: "fleet", migrations: ["CREATE TABLE ok (x)", "CREATE TABLE bad (x REFERENCES"] },
+      inputs: {
+        name: "broken",
+        group: "fleet",
+        migrations: ["CREATE TABLE ok (x)", "CREATE TABLE bad (x REFERENCES"],
+      },
     };
-    const message = await grpcError(plugin.create(urnOf("SchemaDatabase", "broken"), (await plugin.check(urnOf("SchemaDatabase", "broken"), {}, broken.inputs as Record<string, unknown>)).inputs), "FAILED_PRECONDITION");
+    const message = await grpcError(
+      plugin.create(
+        urnOf("SchemaDatabase", "broken"),
+        (await plugin.check(urnOf("SchemaDatabase", "broken"), {}, broken.inputs as Record<string, unknown>))
+          .inputs,
+      ),
+      "FAILED_PRECONDITION",
+    );
     expect(message).toMatch(/broken/);
     await withEngine(dataDir, (e) => expect(() => e.getDatabase("broken")).toThrow(/not found/));
   });
