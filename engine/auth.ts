@@ -1,4 +1,4 @@
-import type { GroupRow } from "./catalog.js";
+import { type GroupRow, getDatabaseRow } from "./catalog.js";
 import type { EngineContext } from "./context.js";
 import { now } from "./context.js";
 import { requireDatabaseRow } from "./databases.js";
@@ -88,11 +88,17 @@ export async function checkToken(
   ctx: EngineContext,
   jwt: string,
   groupName: string,
+  database?: string,
 ): Promise<{ valid: true; jti: string | null; expiresAt: number | null } | { valid: false; reason: string }> {
   const group = requireGroupRow(ctx, groupName);
   try {
     const verified = await verifyToken(jwt, groupKeys(ctx, group.id));
     if (verified.jti !== null && isRevoked(ctx, verified.jti)) return { valid: false, reason: "revoked" };
+    if (database !== undefined && verified.database?.name === database && verified.database.id !== null) {
+      const row = getDatabaseRow(ctx.catalog, database);
+      if (!row || row.uuid !== verified.database.id)
+        return { valid: false, reason: "its database no longer exists" };
+    }
     return { valid: true, jti: verified.jti, expiresAt: verified.expiresAt };
   } catch (e) {
     if ((e as { code?: string }).code !== "UNAUTHENTICATED") throw e;

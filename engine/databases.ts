@@ -224,6 +224,22 @@ export function listDatabases(ctx: EngineContext, filter: { group?: string; sche
   );
 }
 
+/** How many databases match, without loading them: a parent may have thousands of children. */
+export function countDatabases(
+  ctx: EngineContext,
+  filter: { group?: string; schemaParent?: string } = {},
+): number {
+  if (filter.group !== undefined) requireGroupRow(ctx, filter.group);
+  const parent = filter.schemaParent !== undefined ? requireDatabaseRow(ctx, filter.schemaParent) : undefined;
+  const row = ctx.catalog
+    .prepare(
+      `SELECT count(*) AS n FROM databases d JOIN groups g ON g.id = d.group_id
+       WHERE (? IS NULL OR g.name = ?) AND (? IS NULL OR d.parent_id = ?)`,
+    )
+    .get(filter.group ?? null, filter.group ?? null, parent?.id ?? null, parent?.id ?? null) as { n: number };
+  return row.n;
+}
+
 export function destroyDatabase(ctx: EngineContext, name: string): void {
   const row = ctx.catalog
     .transaction(() => {

@@ -54,6 +54,8 @@ function bind(ctx: EngineContext) {
     getDatabase: (name: string) => databases.getDatabase(ctx, name),
     listDatabases: (filter?: { group?: string; schemaParent?: string }) =>
       databases.listDatabases(ctx, filter),
+    countDatabases: (filter?: { group?: string; schemaParent?: string }) =>
+      databases.countDatabases(ctx, filter),
     destroyDatabase: (name: string) => databases.destroyDatabase(ctx, name),
     updateDatabaseConfig: (name: string, patch: Partial<databases.DatabaseConfig>) =>
       databases.updateDatabaseConfig(ctx, name, patch),
@@ -73,11 +75,12 @@ function bind(ctx: EngineContext) {
       }
     },
 
-    migrate: (parent: string, sql: string, opts?: { onProgress?: ProgressListener }) =>
+    migrate: (parent: string, sql: string | string[], opts?: { onProgress?: ProgressListener }) =>
       migrations.migrate(ctx, parent, sql, opts),
     applyMigrations: (parent: string, list: string[], opts?: { onProgress?: ProgressListener }) =>
       migrations.applyMigrations(ctx, parent, list, opts),
     previewMigrations: (parent: string, list: string[]) => migrations.previewMigrations(ctx, parent, list),
+    dryRunOnEmpty: (list: string[]) => migrations.dryRunOnEmpty(list),
     pendingMigrations: (parent: string, list: string[]) => migrations.pendingMigrations(ctx, parent, list),
     listMigrations: (parent: string) => migrations.listMigrations(ctx, parent),
     resumeMigrations: (parent: string, opts?: { onProgress?: ProgressListener }) =>
@@ -91,7 +94,7 @@ function bind(ctx: EngineContext) {
     revokeToken: (tokenOrJti: string) => auth.revokeToken(ctx, tokenOrJti),
     publicKeys: (group: string) => auth.publicKeys(ctx, group),
     ensureGroupKey: (group: string) => auth.ensureGroupKey(ctx, group),
-    checkToken: (jwt: string, group: string) => auth.checkToken(ctx, jwt, group),
+    checkToken: (jwt: string, group: string, database?: string) => auth.checkToken(ctx, jwt, group, database),
 
     mintApiToken: (name: string) => apiTokens.mintApiToken(ctx, name),
     listApiTokens: () => apiTokens.listApiTokens(ctx),

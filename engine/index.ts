@@ -1,11 +1,25 @@
 export type { CreateDatabaseOptions, DatabaseConfig, DatabaseInfo } from "./databases.js";
 export { type Engine, type OpenOptions, openEngine } from "./engine.js";
-export { ERROR_CODES, type ErrorCode, isTenantDbError, TenantDbError } from "./errors.js";
+export {
+  alreadyExists,
+  blocked,
+  conflict,
+  ERROR_CODES,
+  type ErrorCode,
+  failedPrecondition,
+  invalidArgument,
+  isTenantDbError,
+  notFound,
+  permissionDenied,
+  TenantDbError,
+  unauthenticated,
+} from "./errors.js";
 export type { GroupInfo } from "./groups.js";
+export { DEFAULT_LOCATION } from "./groups.js";
 export type { JobProgress, ProgressListener } from "./jobs/runner.js";
 export type { JobView, TaskView } from "./jobs/view.js";
 export { resolveDataDir } from "./layout.js";
-export { checksumOf, historyConflict, validateMigration } from "./migrations.js";
+export { checksumOf, dryRunOnEmpty, historyConflict, validateMigration } from "./migrations.js";
 export { isValidName, validateName } from "./names.js";
 export type { Principal } from "./query/principal.js";
 export { OWNER } from "./query/principal.js";

@@ -34,5 +34,6 @@ export function databaseFile(id: number, name: string): string {
 }
 
 export function resolveDataDir(flag: string | undefined, cwd = process.cwd()): string {
-  return path.resolve(cwd, flag ?? process.env.TENANTDB_DATA_DIR ?? ".tenantdb");
+  // An empty value means unset: never the working directory itself.
+  return path.resolve(cwd, flag || process.env.TENANTDB_DATA_DIR || ".tenantdb");
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
+import Database from "better-sqlite3";
 import type { DatabaseRow } from "./catalog.js";
 import type { EngineContext } from "./context.js";
 import { requireDatabaseRow } from "./databases.js";
@@ -21,10 +22,12 @@ import {
   getJob,
   insertJob,
   type JobRow,
+  jobParts,
   transitionJob,
   unfinishedJob,
 } from "./jobs/store.js";
 import { splitStatements } from "./sql/statements.js";
+import { createStampTable } from "./stamp.js";
 
 export interface AppliedMigration {
   version: number;
@@ -98,32 +101,34 @@ export function requireSchemaDatabase(ctx: EngineContext, name: string): Databas
 }
 
 /**
- * Runs one migration as a job over the schema database and all its children, all or none: record the
- * job (which fences writes), dry-run everywhere, commit, then run on every child and the parent last.
+ * Runs migrations as one job over the schema database and all its children, all or none: record the job
+ * (which fences writes), dry-run everywhere, commit, then run on every child and the parent last. Several
+ * migrations in one job are applied together in each database's transaction and recorded as one version
+ * each.
  */
 export async function migrate(
   ctx: EngineContext,
   parentName: string,
-  sql: string,
+  sql: string | string[],
   opts: { onProgress?: ProgressListener; expectVersion?: number } = {},
 ): Promise<MigrationResult> {
-  const statements = validateMigration(sql);
+  const migrations = typeof sql === "string" ? [sql] : sql;
+  if (migrations.length === 0) throw invalidArgument("no migrations to run");
+  const statements = migrations.flatMap((m) => validateMigration(m));
   const parent = requireSchemaDatabase(ctx, parentName);
   return withJobLock(ctx, parent, async () => {
     const job = ctx.catalog
       .transaction(() => {
         const fresh = requireSchemaDatabase(ctx, parentName);
-        const version = fresh.schema_version + 1;
-        if (opts.expectVersion !== undefined && opts.expectVersion !== version) {
+        if (opts.expectVersion !== undefined && opts.expectVersion !== fresh.schema_version) {
           throw conflict(`"${parentName}" moved to schema version ${fresh.schema_version} meanwhile; retry`);
         }
         const id = insertJob(ctx.catalog, {
           databaseId: fresh.id,
           databaseName: fresh.name,
           parentPath: fresh.path,
-          version,
-          sql,
-          checksum: checksumOf(sql),
+          fromVersion: fresh.schema_version,
+          migrations,
         });
         return getJob(ctx.catalog, id) as JobRow;
       })
@@ -165,11 +170,12 @@ async function runJob(
   ctx.catalog
     .transaction(() => {
       transitionJob(ctx.catalog, job.id, "dry_run", "committed");
-      ctx.catalog
-        .prepare(
-          "INSERT INTO migrations (database_id, version, sql, checksum, job_id, applied_at) VALUES (?, ?, ?, ?, ?, 0)",
-        )
-        .run(job.database_id, job.version, job.sql, job.checksum, job.id);
+      const record = ctx.catalog.prepare(
+        "INSERT INTO migrations (database_id, version, sql, checksum, job_id, applied_at) VALUES (?, ?, ?, ?, ?, 0)",
+      );
+      for (const [i, sql] of jobParts(job).entries()) {
+        record.run(job.database_id, job.from_version + i + 1, sql, checksumOf(sql), job.id);
+      }
     })
     .immediate();
   await completeCommittedJob(ctx, job.id, statements, onProgress, pool);
@@ -178,21 +184,24 @@ async function runJob(
 
 /**
  * Brings a schema database to an ordered list of migrations, idempotently: migrations already applied (by
- * checksum, at their position) are skipped, the rest run as one job each. A different migration at an
- * applied position is refused: history is append-only.
+ * checksum, at their position) are skipped, and the rest run as one job, all or none. A different
+ * migration at an applied position is refused: history is append-only.
  */
 export async function applyMigrations(
   ctx: EngineContext,
   parentName: string,
   migrations: string[],
   opts: { onProgress?: ProgressListener } = {},
-): Promise<{ applied: MigrationResult[]; version: number }> {
+): Promise<{ applied: MigrationResult | null; version: number }> {
   const pending = pendingMigrations(ctx, parentName, migrations);
-  const applied: MigrationResult[] = [];
-  for (const m of pending.migrations) {
-    applied.push(await migrate(ctx, parentName, m.sql, { ...opts, expectVersion: m.version }));
-  }
-  return { applied, version: requireSchemaDatabase(ctx, parentName).schema_version };
+  if (pending.migrations.length === 0) return { applied: null, version: pending.current };
+  const applied = await migrate(
+    ctx,
+    parentName,
+    pending.migrations.map((m) => m.sql),
+    { ...opts, expectVersion: pending.current },
+  );
+  return { applied, version: applied.version };
 }
 
 export function pendingMigrations(
@@ -256,7 +265,8 @@ export async function previewMigrations(
       const res = await pool.run({
         op: "dry_run",
         jobId: 0,
-        version: parent.schema_version + 1,
+        fromVersion: parent.schema_version,
+        version: parent.schema_version + pending.migrations.length,
         statements,
         items,
       });
@@ -291,6 +301,32 @@ export async function previewMigrations(
     await pool.close();
   }
   return { databases, failures, failed };
+}
+
+/**
+ * Dry-runs migrations on an empty database in memory: what a preview of a schema database that does not
+ * exist yet can check beyond syntax. Returns the first failure, or null.
+ */
+export function dryRunOnEmpty(migrations: string[]): { migration: number; error: string } | null {
+  const db = new Database(":memory:");
+  try {
+    createStampTable(db);
+    db.exec("BEGIN");
+    for (const [i, sql] of migrations.entries()) {
+      for (const [j, statement] of validateMigration(sql).entries()) {
+        try {
+          const stmt = db.prepare(statement);
+          if (stmt.reader) stmt.all();
+          else stmt.run();
+        } catch (e) {
+          return { migration: i + 1, error: `statement ${j + 1}: ${(e as Error).message}` };
+        }
+      }
+    }
+    return null;
+  } finally {
+    db.close();
+  }
 }
 
 /** Finishes the committed job of a schema database (`tenantdb db migrations resume`). */
@@ -337,7 +373,12 @@ async function recoverJob(ctx: EngineContext, databaseId: number, onProgress?: P
     abandonDryRun(ctx, job);
     return getJob(ctx.catalog, job.id) ?? null;
   }
-  return completeCommittedJob(ctx, job.id, validateMigration(job.sql), onProgress);
+  return completeCommittedJob(
+    ctx,
+    job.id,
+    jobParts(job).flatMap((m) => validateMigration(m)),
+    onProgress,
+  );
 }
 
 async function withJobLock<T>(ctx: EngineContext, parent: DatabaseRow, fn: () => Promise<T>): Promise<T> {

@@ -10,7 +10,7 @@ import type { ItemResult, WorkItem, WorkOp } from "./protocol.js";
 export function applyToDatabase(
   item: WorkItem,
   op: WorkOp,
-  job: { jobId: number; version: number; statements: string[]; failRunOn?: string[] },
+  job: { jobId: number; fromVersion: number; version: number; statements: string[]; failRunOn?: string[] },
 ): ItemResult {
   let db: Database.Database | undefined;
   try {
@@ -30,8 +30,8 @@ export function applyToDatabase(
     try {
       const stamp = readStamp(db);
       if (op === "run" && stamp.version >= job.version) return { seq: item.seq, ok: true, skipped: true };
-      if (stamp.version !== job.version - 1) {
-        return fail(item, `database is at schema version ${stamp.version}, expected ${job.version - 1}`);
+      if (stamp.version !== job.fromVersion) {
+        return fail(item, `database is at schema version ${stamp.version}, expected ${job.fromVersion}`);
       }
       const violationsBefore = foreignKeyViolations(db);
       for (const [i, sql] of job.statements.entries()) {

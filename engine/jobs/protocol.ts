@@ -13,7 +13,8 @@ export interface WorkRequest {
   id: number;
   op: WorkOp;
   jobId: number;
-  /** The schema version the job brings every database to. */
+  /** The schema version every database carries before the job, and the one the job brings it to. */
+  fromVersion: number;
   version: number;
   statements: string[];
   items: WorkItem[];

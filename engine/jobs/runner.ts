@@ -87,6 +87,7 @@ async function streamTasks(
   const request = {
     op,
     jobId: job.id,
+    fromVersion: job.from_version,
     version: job.version,
     statements,
     failRunOn: ctx.options.faultInjection?.failRunOn,

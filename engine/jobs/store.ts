@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Catalog } from "../catalog.js";
 import { now } from "../context.js";
 import { type JobState, type TaskState, UNFINISHED_SQL } from "./states.js";
@@ -8,8 +9,12 @@ export interface JobRow {
   id: number;
   database_id: number;
   database_name: string;
+  /** The schema version every database must carry before the job, and the one it brings them to. */
+  from_version: number;
   version: number;
+  /** The migrations' text, joined; `parts` holds them one by one (JSON), as they are recorded. */
   sql: string;
+  parts: string;
   checksum: string;
   state: JobState;
   error: string | null;
@@ -60,9 +65,8 @@ export function insertJob(
     databaseId: number;
     databaseName: string;
     parentPath: string;
-    version: number;
-    sql: string;
-    checksum: string;
+    fromVersion: number;
+    migrations: string[];
   },
 ): number {
   const total =
@@ -71,12 +75,23 @@ export function insertJob(
         n: number;
       }
     ).n + 1;
+  const sql = job.migrations.join(";\n");
   const info = catalog
     .prepare(
-      `INSERT INTO jobs (database_id, database_name, version, sql, checksum, state, total, created_at)
-       VALUES (?, ?, ?, ?, ?, 'dry_run', ?, ?)`,
+      `INSERT INTO jobs (database_id, database_name, from_version, version, sql, parts, checksum, state, total, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'dry_run', ?, ?)`,
     )
-    .run(job.databaseId, job.databaseName, job.version, job.sql, job.checksum, total, now());
+    .run(
+      job.databaseId,
+      job.databaseName,
+      job.fromVersion,
+      job.fromVersion + job.migrations.length,
+      sql,
+      JSON.stringify(job.migrations),
+      createHash("sha256").update(sql).digest("hex"),
+      total,
+      now(),
+    );
   const jobId = Number(info.lastInsertRowid);
   catalog
     .prepare(
@@ -156,4 +171,9 @@ export function failedTasks(catalog: Catalog, jobId: number, limit: number): Tas
       "SELECT * FROM job_tasks WHERE job_id = ? AND state IN ('dry_run_failed', 'failed') ORDER BY seq LIMIT ?",
     )
     .all(jobId, limit) as TaskRow[];
+}
+
+/** The migrations a job applies, one by one. */
+export function jobParts(job: JobRow): string[] {
+  return JSON.parse(job.parts) as string[];
 }

@@ -84,12 +84,17 @@ export interface Backend {
   listMigrations(schemaDatabase: string): Promise<string[]>;
   /** Dry-runs the not-yet-applied tail of `migrations` on the parent and every child; changes nothing. */
   previewMigrations(schemaDatabase: string, migrations: string[]): Promise<MigrationPreview>;
-  /** Applies the not-yet-applied tail of `migrations`; returns the schema version reached. */
+  /** Dry-runs migrations on an empty database: the preview of a schema database not created yet. */
+  previewNewMigrations(migrations: string[]): Promise<{ migration: number; error: string } | null>;
+  /** Applies the not-yet-applied tail of `migrations` as one job, all or none; returns the version reached. */
   applyMigrations(schemaDatabase: string, migrations: string[]): Promise<{ version: number }>;
 
   createToken(req: TokenRequest): Promise<IssuedToken>;
-  /** Whether a token is still good in a group: signed by its current keys, not expired, not revoked. */
-  checkToken(jwt: string, group: string): Promise<TokenStatus>;
+  /**
+   * Whether a token is still good in a group: signed by its current keys, not expired, not revoked, and
+   * (for a database token, given its database) minted for that database and not an earlier one of its name.
+   */
+  checkToken(jwt: string, group: string, database?: string): Promise<TokenStatus>;
   revokeToken(jti: string): Promise<void>;
 
   close(): void;

@@ -1,4 +1,11 @@
-import { type DatabaseInfo, type Engine, isTenantDbError, openEngine } from "../../engine/index.js";
+import {
+  type DatabaseInfo,
+  DEFAULT_LOCATION,
+  dryRunOnEmpty,
+  type Engine,
+  isTenantDbError,
+  openEngine,
+} from "../../engine/index.js";
 import type { Backend, DatabaseRecord, GroupRecord } from "./backend.js";
 
 /**
@@ -20,14 +27,11 @@ function engineFor(dataDir: string): Promise<Engine> {
   return engine;
 }
 
-/** The engine's default group location (engine/groups.ts); the local engine only records it. */
-const LOCAL_LOCATION = "local";
-
 export function localBackend(dataDir: string): Backend {
   const engine = () => engineFor(dataDir);
   return {
     kind: "local",
-    defaultLocation: LOCAL_LOCATION,
+    defaultLocation: DEFAULT_LOCATION,
 
     async getGroup(name) {
       const e = await engine();
@@ -57,7 +61,7 @@ export function localBackend(dataDir: string): Backend {
       return toDatabase((await engine()).updateDatabaseConfig(name, patch));
     },
     async countChildren(name) {
-      return (await engine()).listDatabases({ schemaParent: name }).length;
+      return (await engine()).countDatabases({ schemaParent: name });
     },
 
     async listMigrations(name) {
@@ -65,6 +69,10 @@ export function localBackend(dataDir: string): Backend {
     },
     async previewMigrations(name, migrations) {
       return (await engine()).previewMigrations(name, migrations);
+    },
+    async previewNewMigrations(migrations) {
+      // Needs no data directory, so a preview of a new stack still creates nothing.
+      return dryRunOnEmpty(migrations);
     },
     async applyMigrations(name, migrations) {
       const { version } = await (await engine()).applyMigrations(name, migrations);
@@ -75,8 +83,8 @@ export function localBackend(dataDir: string): Backend {
       const t = await (await engine()).createToken(req);
       return { jwt: t.jwt, jti: t.jti, expiresAt: t.expiresAt };
     },
-    async checkToken(jwt, group) {
-      const status = await (await engine()).checkToken(jwt, group);
+    async checkToken(jwt, group, database) {
+      const status = await (await engine()).checkToken(jwt, group, database);
       return status.valid ? { valid: true, expiresAt: status.expiresAt } : status;
     },
     async revokeToken(jti) {

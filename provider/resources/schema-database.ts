@@ -87,7 +87,16 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
 
   async create(ctx, { args, preview }) {
     if (preview) {
-      // Nothing to dry-run against yet: a new schema database has no children and no data.
+      // A new schema database has no children and no data yet, but its migrations must at least run on an
+      // empty database: catch the typo in preview, not in `up`.
+      if (Array.isArray(args.migrations) && !containsUnknown(args.migrations)) {
+        const failure = await ctx.backend.previewNewMigrations(args.migrations as string[]);
+        if (failure) {
+          throw failedPrecondition(
+            `migration ${failure.migration} of the new schema database would fail on an empty database: ${failure.error}`,
+          );
+        }
+      }
       const schemaVersion = Array.isArray(args.migrations) ? args.migrations.length : UNKNOWN;
       const id = isUnknown(args.name) ? "" : args.name;
       return { id, state: { ...args, schemaVersion, childCount: 0 } };
@@ -128,9 +137,7 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
       return { ...args, schemaVersion: migrations.length, childCount: await ctx.backend.countChildren(id) };
     }
     const { migrations } = known(args);
-    // Dry-run the whole batch first: the engine applies one job per migration, and without this a batch
-    // whose third migration fails would stop with the first two applied.
-    assertPreviewPasses(id, await ctx.backend.previewMigrations(id, migrations));
+    // The engine applies every pending migration as one job: dry-run everywhere, then all or none.
     await ctx.backend.applyMigrations(id, migrations);
     return currentState(ctx.backend, id);
   },

@@ -145,7 +145,7 @@ export const Token: Resource<TokenArgs, TokenState> = {
     }
     const group = await groupOf(ctx.backend, state);
     if (group === null) return null; // its database or group is gone, and the token with it
-    const status = await ctx.backend.checkToken(state.jwt, group).catch((e) => {
+    const status = await ctx.backend.checkToken(state.jwt, group, state.database ?? undefined).catch((e) => {
       if (isTenantDbError(e) && e.code === "NOT_FOUND") return null;
       throw e;
     });

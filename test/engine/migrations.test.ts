@@ -80,10 +80,12 @@ describe("migrations on a schema database", () => {
       "CREATE INDEX users_name ON users(name)",
     ];
     const first = await engine.applyMigrations("parent", list);
-    expect(first.applied.map((a) => a.version)).toEqual([2, 3]);
+    // The two pending migrations run as one job, all or none, and are recorded as a version each.
+    expect(first.applied).toMatchObject({ version: 3, databases: 4 });
     expect(first.version).toBe(3);
+    expect(engine.listJobs("parent")).toHaveLength(2);
     const again = await engine.applyMigrations("parent", list);
-    expect(again.applied).toEqual([]);
+    expect(again.applied).toBeNull();
     expect(engine.listMigrations("parent").map((m) => m.version)).toEqual([1, 2, 3]);
 
     const edited = [...list];
@@ -97,6 +99,22 @@ describe("migrations on a schema database", () => {
       "FAILED_PRECONDITION",
     );
     expect(engine.getDatabase("tenant-0").schemaVersion).toBe(3);
+  });
+
+  it("applies a batch of migrations all or none", async () => {
+    const { engine, names } = await fleet(5);
+    await engine.execute("tenant-3", "INSERT INTO users (email) VALUES ('same'), ('same')");
+    const base = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)";
+    const message = await rejectsWith(
+      engine.applyMigrations("parent", [base, "ALTER TABLE users ADD COLUMN phone TEXT", "CREATE UNIQUE INDEX e ON users(email)"]),
+      "FAILED_PRECONDITION",
+    );
+    expect(message).toMatch(/tenant-3/);
+    for (const name of [...names, "parent"]) {
+      expect(await columnsOf(engine, name, "users")).toEqual(["id", "name", "email"]);
+      expect(engine.getDatabase(name).schemaVersion).toBe(1);
+    }
+    expect(engine.listMigrations("parent")).toHaveLength(1);
   });
 
   it("refuses migrations with transaction control, ATTACH or VACUUM, and interactive transactions on a parent", async () => {

@@ -131,6 +131,27 @@ describe("schema migrations through the provider", () => {
     for (const t of TENANTS) expect(stack.outputs(t).schemaVersion).toBe(2);
   });
 
+  it("fails the preview of a new schema database whose migration cannot run even on an empty database", async () => {
+    const fresh = new Stack(plugin);
+    const message = await grpcError(
+      fresh.preview([
+        { type: "Group", name: "other", inputs: { name: "other" } },
+        {
+          type: "SchemaDatabase",
+          name: "typo",
+          inputs: (o) => ({
+            name: "typo-schema",
+            group: o("other").name,
+            migrations: [USERS, "CREATE INDEX i ON userz (email)"],
+          }),
+        },
+      ]),
+      "FAILED_PRECONDITION",
+    );
+    expect(message).toMatch(/migration 2 .*no such table: main\.userz|migration 2 .*userz/);
+    await withEngine(dataDir, (e) => expect(e.listGroups().map((g) => g.name)).not.toContain("other"));
+  });
+
   it("fails a preview whose new migration would fail on one tenant, naming it, and changes nothing", async () => {
     const next = program([USERS, PHONE, UNIQUE_EMAIL]);
     const message = await grpcError(stack.preview(next), "FAILED_PRECONDITION");
@@ -139,7 +160,7 @@ describe("schema migrations through the provider", () => {
     expect(message).toMatch(/1 of 4 database/);
     expect(message).not.toMatch(/\bacme\b|initech/);
 
-    // `up` refuses the same way, before any job starts.
+    // `up` refuses the same way: the job's dry run fails, and nothing changes anywhere.
     await grpcError(stack.up(next), "FAILED_PRECONDITION");
     await withEngine(dataDir, async (e) => {
       expect(e.getDatabase("app-schema").schemaVersion).toBe(2);
