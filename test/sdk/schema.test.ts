@@ -1,0 +1,59 @@
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { packageSchema } from "../../provider/schema.js";
+import { ROOT } from "../helpers.js";
+
+/**
+ * The SDK is a typed face over the provider's property names: this holds one against the other, reading
+ * the SDK's published declarations (what a program compiles against).
+ */
+const SDK_FILES: Record<string, string> = {
+  "tenantdb:index:Group": "group",
+  "tenantdb:index:SchemaDatabase": "schema-database",
+  "tenantdb:index:Database": "database",
+  "tenantdb:index:AttachPolicy": "attach-policy",
+  "tenantdb:index:Token": "token",
+};
+
+function declarations(file: string) {
+  const dts = fs.readFileSync(path.join(ROOT, "sdk", "bin", `${file}.d.ts`), "utf8");
+  const argsBlock = dts.match(/export interface \w+Args \{([\s\S]*?)\n\}/)?.[1] ?? "";
+  const args = [...argsBlock.matchAll(/^\s+(\w+)\??: pulumi\.Input/gm)].map((m) => m[1]);
+  const outputs = [...dts.matchAll(/readonly (\w+): pulumi\.Output/g)].map((m) => m[1]);
+  return { args: args.sort(), outputs: outputs.sort() };
+}
+
+describe("the SDK against the provider schema", () => {
+  const schema = packageSchema() as {
+    name: string;
+    version: string;
+    resources: Record<string, { inputProperties: object; properties: object }>;
+    provider: { inputProperties: object };
+  };
+
+  it.each(Object.entries(SDK_FILES))(
+    "%s has the schema's inputs as Args and its properties as outputs",
+    (token, file) => {
+      const resource = schema.resources[token];
+      expect(resource).toBeDefined();
+      const sdk = declarations(file);
+      expect(sdk.args).toEqual(Object.keys(resource?.inputProperties ?? {}).sort());
+      expect(sdk.outputs).toEqual(Object.keys(resource?.properties ?? {}).sort());
+    },
+  );
+
+  it("covers every resource the provider serves, and the provider's configuration", () => {
+    expect(Object.keys(schema.resources).sort()).toEqual(Object.keys(SDK_FILES).sort());
+    const provider = declarations("provider");
+    expect(provider.args).toEqual(Object.keys(schema.provider.inputProperties).sort());
+  });
+
+  it("declares itself a resource package for the same plugin and version", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "sdk", "package.json"), "utf8"));
+    const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    expect(pkg.pulumi).toEqual({ resource: true, name: schema.name, version: schema.version });
+    expect(pkg.version).toBe(root.version);
+    expect(Object.keys(pkg.dependencies)).toEqual(["@pulumi/pulumi"]);
+  });
+});
