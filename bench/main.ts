@@ -12,7 +12,9 @@ const json = args.includes("--json");
 const names = args.filter((a) => !a.startsWith("--"));
 const unknown = names.filter((n) => !(n in BENCHMARKS));
 if (unknown.length) {
-  process.stderr.write(`Error: unknown benchmark ${unknown.join(", ")}; choose from ${Object.keys(BENCHMARKS).join(", ")}\n`);
+  process.stderr.write(
+    `Error: unknown benchmark ${unknown.join(", ")}; choose from ${Object.keys(BENCHMARKS).join(", ")}\n`,
+  );
   process.exit(1);
 }
 for (const name of names.length ? names : Object.keys(BENCHMARKS)) await BENCHMARKS[name]?.({ json });

@@ -26,7 +26,11 @@ export function report(json: boolean, title: string, f: Figures) {
       title,
       row("tenantdb", rounded.enginePerSecond, `${rounded.ratioToNaive}x the naive loop`),
       row("naive better-sqlite3 loop", rounded.naivePerSecond, "baseline, same run"),
-      row("disk floor (write + fdatasync)", rounded.floorPerSecond, `${(f.enginePerSecond / f.floorPerSecond).toFixed(2)}x the floor`),
+      row(
+        "disk floor (write + fdatasync)",
+        rounded.floorPerSecond,
+        `${(f.enginePerSecond / f.floorPerSecond).toFixed(2)}x the floor`,
+      ),
       `  peak RSS ${rounded.peakRssMb} MB`,
       "",
     ].join("\n"),

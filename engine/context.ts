@@ -1,4 +1,5 @@
 import type { Catalog } from "./catalog.js";
+import { createPool, type Pool } from "./jobs/pool.js";
 import type { Layout } from "./layout.js";
 
 export interface EngineOptions {
@@ -13,6 +14,14 @@ export interface EngineContext {
   layout: Layout;
   catalog: Catalog;
   options: EngineOptions;
+  /** Worker threads for jobs, started on first use and kept until the engine closes. */
+  pool?: Pool;
+}
+
+/** The engine's worker pool: starting threads (each loads SQLite) costs more than a small job. */
+export function poolOf(ctx: EngineContext): Pool {
+  ctx.pool ??= createPool(ctx.options.workers);
+  return ctx.pool;
 }
 
 export const now = () => Math.floor(Date.now() / 1000);

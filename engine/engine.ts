@@ -102,6 +102,8 @@ function bind(ctx: EngineContext) {
     verifyApiToken: (token: string) => apiTokens.verifyApiToken(ctx, token),
 
     close: (): void => {
+      void ctx.pool?.close();
+      ctx.pool = undefined;
       ctx.catalog.close();
     },
   };

@@ -2,12 +2,11 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { DatabaseRow } from "./catalog.js";
-import type { EngineContext } from "./context.js";
+import { type EngineContext, poolOf } from "./context.js";
 import { requireDatabaseRow } from "./databases.js";
 import { conflict, failedPrecondition, invalidArgument } from "./errors.js";
 import { refusal } from "./guard.js";
 import { tryAcquireJobLock } from "./jobs/lock.js";
-import { createPool, type Pool } from "./jobs/pool.js";
 import type { ItemResult, WorkItem } from "./jobs/protocol.js";
 import {
   abandonDryRun,
@@ -134,13 +133,7 @@ export async function migrate(
       })
       .immediate();
 
-    // One pool for both phases: the workers' start-up is paid once per job.
-    const pool = createPool(ctx.options.workers);
-    try {
-      return await runJob(ctx, job, statements, pool, opts.onProgress);
-    } finally {
-      await pool.close();
-    }
+    return runJob(ctx, job, statements, opts.onProgress);
   });
 }
 
@@ -148,10 +141,9 @@ async function runJob(
   ctx: EngineContext,
   job: JobRow,
   statements: string[],
-  pool: Pool,
   onProgress?: ProgressListener,
 ): Promise<MigrationResult> {
-  const dry = await runPhase(ctx, job, statements, "dry_run", onProgress, pool);
+  const dry = await runPhase(ctx, job, statements, "dry_run", onProgress);
   if (dry.failed > 0) {
     const failures = describeFailures(ctx, job.id);
     const message = `migration failed on ${dry.failed} of ${job.total} database(s), so nothing was changed: ${failureMessage(failures, dry.failed)}`;
@@ -178,7 +170,7 @@ async function runJob(
       }
     })
     .immediate();
-  await completeCommittedJob(ctx, job.id, statements, onProgress, pool);
+  await completeCommittedJob(ctx, job.id, statements, onProgress);
   return { jobId: job.id, version: job.version, databases: job.total };
 }
 
@@ -255,51 +247,47 @@ export async function previewMigrations(
   const parent = requireSchemaDatabase(ctx, parentName);
   if (pending.migrations.length === 0) return { databases: 0, failures: [], failed: 0 };
   const statements = pending.migrations.flatMap((m) => validateMigration(m.sql));
-  const pool = createPool(ctx.options.workers);
+  const pool = poolOf(ctx);
   const failures: PreviewFailure[] = [];
   let failed = 0;
   let databases = 0;
   const names = new Map<number, string>();
-  try {
-    const run = async (items: WorkItem[]) => {
-      const res = await pool.run({
-        op: "dry_run",
-        jobId: 0,
-        fromVersion: parent.schema_version,
-        version: parent.schema_version + pending.migrations.length,
-        statements,
-        items,
-      });
-      for (const r of res.results as ItemResult[]) {
-        databases++;
-        if (r.ok) continue;
-        failed++;
-        if (failures.length < 50)
-          failures.push({ database: names.get(r.seq) ?? "?", error: r.error ?? "failed" });
-      }
-    };
-    let after = 0;
-    for (;;) {
-      const rows = ctx.catalog
-        .prepare("SELECT id, name, path FROM databases WHERE parent_id = ? AND id > ? ORDER BY id LIMIT 512")
-        .all(parent.id, after) as { id: number; name: string; path: string }[];
-      const last = rows.at(-1);
-      if (!last) break;
-      after = last.id;
-      const items = rows.map((r) => {
-        names.set(r.id, r.name);
-        return { seq: r.id, name: r.name, path: path.join(ctx.layout.root, r.path) };
-      });
-      const batches: Promise<void>[] = [];
-      for (let i = 0; i < items.length; i += 8) batches.push(run(items.slice(i, i + 8)));
-      await Promise.all(batches);
-      names.clear();
+  const run = async (items: WorkItem[]) => {
+    const res = await pool.run({
+      op: "dry_run",
+      jobId: 0,
+      fromVersion: parent.schema_version,
+      version: parent.schema_version + pending.migrations.length,
+      statements,
+      items,
+    });
+    for (const r of res.results as ItemResult[]) {
+      databases++;
+      if (r.ok) continue;
+      failed++;
+      if (failures.length < 50)
+        failures.push({ database: names.get(r.seq) ?? "?", error: r.error ?? "failed" });
     }
-    names.set(parent.id, parent.name);
-    await run([{ seq: parent.id, name: parent.name, path: path.join(ctx.layout.root, parent.path) }]);
-  } finally {
-    await pool.close();
+  };
+  let after = 0;
+  for (;;) {
+    const rows = ctx.catalog
+      .prepare("SELECT id, name, path FROM databases WHERE parent_id = ? AND id > ? ORDER BY id LIMIT 512")
+      .all(parent.id, after) as { id: number; name: string; path: string }[];
+    const last = rows.at(-1);
+    if (!last) break;
+    after = last.id;
+    const items = rows.map((r) => {
+      names.set(r.id, r.name);
+      return { seq: r.id, name: r.name, path: path.join(ctx.layout.root, r.path) };
+    });
+    const batches: Promise<void>[] = [];
+    for (let i = 0; i < items.length; i += 8) batches.push(run(items.slice(i, i + 8)));
+    await Promise.all(batches);
+    names.clear();
   }
+  names.set(parent.id, parent.name);
+  await run([{ seq: parent.id, name: parent.name, path: path.join(ctx.layout.root, parent.path) }]);
   return { databases, failures, failed };
 }
 

@@ -2,6 +2,7 @@ import path from "node:path";
 import { failedPrecondition } from "../engine/errors.js";
 import type { Backend } from "./backends/backend.js";
 import { localBackend } from "./backends/local.js";
+import { platformBackend } from "./backends/platform.js";
 import { Fields } from "./fields.js";
 import { containsUnknown, isObject, type PropertyMap } from "./properties.js";
 import type { CheckFailure, PropertySpec } from "./resource.js";
@@ -58,21 +59,48 @@ export function checkConfig(news: PropertyMap): { inputs: PropertyMap; failures:
   const ours = Object.fromEntries(Object.entries(news).filter(([k]) => !ENGINE_KEYS.has(k)));
   const f = new Fields(ours, configSpecs);
   const c = Object.fromEntries(KEYS.map((k) => [k, f.string(k, { optional: true })])) as ProviderConfig;
+  for (const { property, reason } of backendProblems(c)) f.fail(property, reason);
+  return { inputs: news, failures: f.failures };
+}
+
+/**
+ * What keeps a configuration from naming exactly one backend, each naming its property. CheckConfig
+ * reports these as failures; Configure (which the engine may send without a CheckConfig) refuses them.
+ */
+function backendProblems(c: ProviderConfig): CheckFailure[] {
+  const problems: CheckFailure[] = [];
+  const fail = (property: string, reason: string) => problems.push({ property, reason });
   if (c.url !== undefined) {
     if (c.dataDir !== undefined) {
-      f.fail("url", "set either `dataDir` (the local engine) or `url` (a Platform API), not both");
+      fail("url", "set either `dataDir` (the local engine) or `url` (a Platform API), not both");
     }
-    if (!containsUnknown(c.url) && !/^https?:\/\/[^/\s]+/.test(c.url)) {
-      f.fail("url", `must be an http:// or https:// URL, not ${JSON.stringify(c.url)}`);
-    }
-    if (c.apiToken === undefined) f.fail("apiToken", "is required with `url`");
-    if (c.organization === undefined) f.fail("organization", "is required with `url`");
+    const problem = containsUnknown(c.url) ? null : urlProblem(c.url);
+    if (problem) fail("url", problem);
+    if (c.apiToken === undefined) fail("apiToken", "is required with `url`");
+    if (c.organization === undefined) fail("organization", "is required with `url`");
   } else {
     for (const k of ["apiToken", "organization"] as const) {
-      if (c[k] !== undefined) f.fail(k, "only applies with `url` (a Platform API backend)");
+      if (c[k] !== undefined) fail(k, "only applies with `url` (a Platform API backend)");
     }
   }
-  return { inputs: news, failures: f.failures };
+  return problems;
+}
+
+function urlProblem(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `must be an http:// or https:// URL, not ${JSON.stringify(url)}`;
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    return `must be an http:// or https:// URL, not ${JSON.stringify(url)}`;
+  }
+  // Not echoed: whatever sits in the user-info part is a credential.
+  if (parsed.username !== "" || parsed.password !== "") {
+    return "must not carry credentials; the API token goes in `apiToken`";
+  }
+  return null;
 }
 
 /**
@@ -117,10 +145,17 @@ export function selectBackend(config: ProviderConfig, cwd: string, env: NodeJS.P
       "the provider's configuration depends on values that are not known yet; they are known at `pulumi up`",
     );
   }
-  if (config.url !== undefined || config.apiToken !== undefined || config.organization !== undefined) {
-    throw failedPrecondition(
-      "the Platform API backend (`url`, `apiToken`, `organization`) is not available yet in this version of the tenantdb provider; remove those settings to use the local engine (`dataDir`)",
-    );
+  const problems = backendProblems(config);
+  if (problems.length > 0) {
+    const list = problems.map((p) => `${p.property}: ${p.reason}`).join("; ");
+    throw failedPrecondition(`the tenantdb provider's configuration is not valid: ${list}`);
+  }
+  if (config.url !== undefined) {
+    return platformBackend({
+      url: config.url,
+      apiToken: config.apiToken as string,
+      organization: config.organization as string,
+    });
   }
   // The CLI's rule (engine resolveDataDir), but reading the env we were given, and treating an empty
   // variable as unset rather than as "the working directory itself".

@@ -8,6 +8,7 @@ import { getJob, listJobs } from "./jobs.js";
 import * as apiTokens from "./platform/api-tokens.js";
 import * as databases from "./platform/databases.js";
 import * as groups from "./platform/groups.js";
+import * as migrations from "./platform/migrations.js";
 import * as orgs from "./platform/organizations.js";
 import * as tokens from "./platform/tokens.js";
 import { Router } from "./router.js";
@@ -53,6 +54,13 @@ function routes(): Router<Route> {
   platform("PATCH", `${org}/databases/:db/configuration`, databases.patchConfiguration);
   platform("POST", `${org}/databases/:db/auth/tokens`, tokens.createDatabaseToken);
   platform("POST", `${org}/databases/:db/auth/rotate`, tokens.rotateDatabaseTokens);
+
+  // tenantdb's own: schema migrations and single tokens, which Turso's API cannot manage.
+  platform("GET", `${org}/databases/:db/migrations`, migrations.listMigrations);
+  platform("POST", `${org}/databases/:db/migrations`, migrations.applyMigrations);
+  platform("POST", `${org}/databases/:db/migrations/preview`, migrations.previewMigrations);
+  platform("POST", `${org}/auth/tokens/revoke`, tokens.revokeToken);
+  platform("POST", `${org}/groups/:group/auth/tokens/validate`, tokens.validateToken);
 
   platform("GET", "/v1/auth/validate", apiTokens.validateApiToken);
   platform("GET", "/v1/auth/api-tokens", apiTokens.listApiTokens);

@@ -113,8 +113,9 @@ async function dotCommand(g: GlobalOptions, session: Session, command: string): 
 export function isComplete(buffer: string): boolean {
   if (!buffer.trim().endsWith(";")) return false;
   const last = splitStatements(buffer).at(-1);
-  if (!last || last.kind !== "ddl" || last.ddl.object !== "trigger" || last.ddl.action !== "create")
-    return true;
+  const createsTrigger =
+    last?.kind === "ddl" && last.ddl.object === "trigger" && last.ddl.action === "create";
+  if (!last || !createsTrigger) return true;
   const tokens = last.tokens.filter((t) => t.text !== ";");
   return tokens.at(-1)?.text.toUpperCase() === "END";
 }

@@ -2,9 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { EngineContext } from "../context.js";
-import { now } from "../context.js";
+import { now, poolOf } from "../context.js";
 import { failedPrecondition } from "../errors.js";
-import { createPool, type Pool } from "./pool.js";
+import type { Pool } from "./pool.js";
 import type { ItemResult, WorkItem, WorkOp } from "./protocol.js";
 import type { TaskState } from "./states.js";
 import {
@@ -33,7 +33,7 @@ export interface JobProgress {
 
 export type ProgressListener = (p: JobProgress) => void;
 
-const PAGE = 512;
+const PAGE = 2048;
 const BATCH = 8;
 const FLUSH_EVERY = 256;
 
@@ -41,21 +41,14 @@ export interface PhaseOutcome {
   failed: number;
 }
 
-export async function runPhase(
+export function runPhase(
   ctx: EngineContext,
   job: JobRow,
   statements: string[],
   op: WorkOp,
   onProgress?: ProgressListener,
-  pool?: Pool,
 ): Promise<PhaseOutcome> {
-  if (pool) return streamTasks(ctx, pool, job, statements, op, onProgress);
-  const own = createPool(ctx.options.workers);
-  try {
-    return await streamTasks(ctx, own, job, statements, op, onProgress);
-  } finally {
-    await own.close();
-  }
+  return streamTasks(ctx, poolOf(ctx), job, statements, op, onProgress);
 }
 
 async function streamTasks(
@@ -202,11 +195,10 @@ export async function completeCommittedJob(
   jobId: number,
   statements: string[],
   onProgress?: ProgressListener,
-  pool?: Pool,
 ): Promise<JobRow> {
   const job = getJob(ctx.catalog, jobId);
   if (job?.state !== "committed") throw new Error(`job ${jobId} is not committed`);
-  const outcome = await runPhase(ctx, job, statements, "run", onProgress, pool);
+  const outcome = await runPhase(ctx, job, statements, "run", onProgress);
   if (outcome.failed > 0) {
     const failures = describeFailures(ctx, job.id);
     const message = `job ${job.id} is committed but incomplete: ${outcome.failed} database(s) do not carry version ${job.version} yet (${failureMessage(failures, outcome.failed)}); fix the cause and run \`tenantdb db migrations resume ${job.database_name}\``;

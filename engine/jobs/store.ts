@@ -114,15 +114,25 @@ export function taskPage(catalog: Catalog, jobId: number, afterSeq: number, limi
     .all(jobId, afterSeq, limit) as TaskRow[];
 }
 
+/**
+ * Records task progress. These rows are hints — each database's own stamp says whether a job reached it —
+ * so they are written without an fsync (WAL with synchronous=NORMAL survives a process crash, which is all
+ * a hint needs); job state transitions keep the catalog's full durability.
+ */
 export function setTaskStates(
   catalog: Catalog,
   jobId: number,
   updates: { seq: number; state: TaskState; error?: string | null }[],
 ): void {
   const stmt = catalog.prepare("UPDATE job_tasks SET state = ?, error = ? WHERE job_id = ? AND seq = ?");
-  catalog.transaction(() => {
-    for (const u of updates) stmt.run(u.state, u.error ?? null, jobId, u.seq);
-  })();
+  catalog.pragma("synchronous = NORMAL");
+  try {
+    catalog.transaction(() => {
+      for (const u of updates) stmt.run(u.state, u.error ?? null, jobId, u.seq);
+    })();
+  } finally {
+    catalog.pragma("synchronous = FULL");
+  }
 }
 
 /** A guarded transition: it only applies if the job is still in the state the caller saw. */

@@ -10,7 +10,8 @@ import { createClient } from "@libsql/client";
 async function main() {
   const shopper = process.env.SHOPPER ?? "alice";
   const token = process.env.TOKEN;
-  if (!token) throw new Error("set TOKEN to the shopper's token (pulumi stack output shopperTokens --show-secrets)");
+  if (!token)
+    throw new Error("set TOKEN to the shopper's token (pulumi stack output shopperTokens --show-secrets)");
   const base = process.env.TENANTDB_URL ?? "http://127.0.0.1:8080";
   const client = createClient({ url: `${base}/db/shopper-${shopper}/`, authToken: token });
 

@@ -14,7 +14,11 @@ export class AttachPolicy extends pulumi.CustomResource {
   public static readonly __pulumiType = "tenantdb:index:AttachPolicy";
 
   /** Adopts the policy of an existing database (the id is the database's name). */
-  public static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): AttachPolicy {
+  public static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    opts?: pulumi.CustomResourceOptions,
+  ): AttachPolicy {
     return new AttachPolicy(name, undefined as unknown as AttachPolicyArgs, { ...opts, id });
   }
 

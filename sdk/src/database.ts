@@ -20,7 +20,11 @@ export class Database extends pulumi.CustomResource {
   public static readonly __pulumiType = "tenantdb:index:Database";
 
   /** Adopts an existing database by name. */
-  public static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): Database {
+  public static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    opts?: pulumi.CustomResourceOptions,
+  ): Database {
     return new Database(name, undefined as unknown as DatabaseArgs, { ...opts, id });
   }
 
@@ -41,7 +45,12 @@ export class Database extends pulumi.CustomResource {
     super(
       Database.__pulumiType,
       name,
-      ...registration(args, ["name", "group", "schemaParent", "blockReads", "blockWrites"], ["schemaVersion"], opts),
+      ...registration(
+        args,
+        ["name", "group", "schemaParent", "blockReads", "blockWrites"],
+        ["schemaVersion"],
+        opts,
+      ),
     );
   }
 }

@@ -20,7 +20,11 @@ export class SchemaDatabase extends pulumi.CustomResource {
   public static readonly __pulumiType = "tenantdb:index:SchemaDatabase";
 
   /** Adopts an existing schema database by name. */
-  public static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): SchemaDatabase {
+  public static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    opts?: pulumi.CustomResourceOptions,
+  ): SchemaDatabase {
     return new SchemaDatabase(name, undefined as unknown as SchemaDatabaseArgs, { ...opts, id });
   }
 

@@ -106,7 +106,11 @@ describe("migrations on a schema database", () => {
     await engine.execute("tenant-3", "INSERT INTO users (email) VALUES ('same'), ('same')");
     const base = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)";
     const message = await rejectsWith(
-      engine.applyMigrations("parent", [base, "ALTER TABLE users ADD COLUMN phone TEXT", "CREATE UNIQUE INDEX e ON users(email)"]),
+      engine.applyMigrations("parent", [
+        base,
+        "ALTER TABLE users ADD COLUMN phone TEXT",
+        "CREATE UNIQUE INDEX e ON users(email)",
+      ]),
       "FAILED_PRECONDITION",
     );
     expect(message).toMatch(/tenant-3/);

@@ -235,17 +235,28 @@ describe("provider configuration", () => {
     expect((await plugin.diffConfig({ dataDir: "a" }, { dataDir: "a" })).changes).toBe("NONE");
   });
 
-  it("Configure with a Platform API says plainly that the backend is not available yet", async () => {
+  it("Configure refuses a Platform API configuration that lacks a part, naming it, and creates nothing", async () => {
     const other = await Plugin.start();
     try {
       const message = await grpcError(
-        other.configure({ url: "https://api.example", apiToken: secret("t"), organization: "o" }),
+        other.configure({ url: "https://api.example", apiToken: secret("t") }),
         "FAILED_PRECONDITION",
       );
-      expect(message).toMatch(/Platform API backend .* is not available yet/);
+      expect(message).toMatch(/configuration is not valid: organization: is required with `url`/);
+      const both = await grpcError(
+        other.configure({
+          dataDir: "d",
+          url: "https://api.example",
+          apiToken: secret("t"),
+          organization: "o",
+        }),
+        "FAILED_PRECONDITION",
+      );
+      expect(both).toMatch(/url: set either `dataDir`.*or `url`/);
       // Resource calls after a failed Configure fail the same way instead of falling back to defaults.
       await grpcError(other.check(urnOf("Group", "g"), {}, {}), "FAILED_PRECONDITION");
       expect(fs.existsSync(path.join(other.cwd, ".tenantdb"))).toBe(false);
+      expect(fs.existsSync(path.join(other.cwd, "d"))).toBe(false);
     } finally {
       await other.stop();
     }

@@ -12,12 +12,14 @@ import emptyPb from "google-protobuf/google/protobuf/empty_pb.js";
 import structPb from "google-protobuf/google/protobuf/struct_pb.js";
 import { expect } from "vitest";
 import { type Engine, openEngine } from "../../engine/index.js";
+import { startServer } from "../../server/index.js";
 
 /**
  * Acts as the Pulumi engine against the real plugin: spawns `bin/pulumi-resource-tenantdb` as a process,
  * reads its port from the first stdout line and speaks gRPC to it with Pulumi's own client stubs, in the
  * call orders of reference/pulumi-provider-protocol.md §3. `Stack` plays a deployment (preview, up,
- * refresh, import, destroy) over those calls so the tests read like Pulumi programs.
+ * refresh, import, destroy) over those calls so the tests read like Pulumi programs. `BACKENDS` lets a
+ * suite run once per backend the plugin can be configured with.
  */
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -556,4 +558,79 @@ export async function columns(engine: Engine, database: string, table: string): 
   if (!result) return [];
   const name = result.columns.indexOf("name");
   return result.rows.map((r) => String(r[name]));
+}
+
+// ── the backends a plugin can be configured with ────────────────────────────────────────────────────
+
+/** Where a suite's fleet lives, and how the plugin is configured to reach it. */
+export interface Fleet {
+  /** The provider configuration, as Configure args (an API token wrapped as a secret). */
+  config: Props;
+  /** The data directory holding the fleet: the CLI and `withEngine` look here, whatever the backend. */
+  dataDir: string;
+  /** Whether nothing has been created yet. */
+  untouched(): Promise<boolean>;
+  /** What the plugin must never print or put in an error message (the API token), if any. */
+  credential?: string;
+  /** What the server logged as its own failures (none expected). */
+  serverLog: string[];
+  close(): Promise<void>;
+}
+
+export interface BackendTarget {
+  name: "local" | "platform";
+  open(plugin: Plugin): Promise<Fleet>;
+}
+
+/** The local engine over a data directory beside the program, resolved against the plugin's cwd. */
+const local: BackendTarget = {
+  name: "local",
+  async open(plugin) {
+    const dataDir = path.join(plugin.cwd, "data");
+    return {
+      config: { dataDir: "data" },
+      dataDir,
+      // A preview that creates nothing never even opens the engine, so there is no directory at all.
+      untouched: async () => !fs.existsSync(dataDir),
+      serverLog: [],
+      close: async () => {},
+    };
+  },
+};
+
+/**
+ * `tenantdb serve` in this process over a temporary data directory, reached over HTTP with an API token.
+ * The CLI and `withEngine` share that directory with the server, as they would on one machine.
+ */
+const platform: BackendTarget = {
+  name: "platform",
+  async open() {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-platform-"));
+    const dataDir = path.join(root, "data");
+    const engine = await openEngine(dataDir, { workers: 2 });
+    const serverLog: string[] = [];
+    const server = await startServer(engine, { port: 0, log: (line) => serverLog.push(line) });
+    const { token } = engine.mintApiToken("provider");
+    return {
+      config: { url: server.url, apiToken: secret(token), organization: server.org },
+      dataDir,
+      untouched: async () => engine.listGroups().length === 0 && engine.listDatabases().length === 0,
+      credential: token,
+      serverLog,
+      async close() {
+        await server.close();
+        engine.close();
+        fs.rmSync(root, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+export const BACKENDS: BackendTarget[] = [local, platform];
+
+/** A configuration as Configure's variables map (`tenantdb:config:<key>`), as older engines send it. */
+export function configVariables(config: Props): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [`tenantdb:config:${k}`, String(isSecret(v) ? v.value : v)]),
+  );
 }

@@ -2,17 +2,20 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  BACKENDS,
   CheckFailed,
   cli,
   columns,
   type Decl,
   ensureBuilt,
+  type Fleet,
   grpcError,
   isSecret,
   Plugin,
   ROOT,
   Stack,
   type Step,
+  secret,
   UNKNOWN,
   urnOf,
   withEngine,
@@ -22,7 +25,8 @@ import {
  * One stack through its whole life, in the engine's call orders: preview and up on an empty state, a
  * preview with no changes, an in-place update, replacements (create-before-delete and delete-before-
  * replace), refresh after a database was destroyed behind the stack's back, import of databases made with
- * the CLI, refused deletes, and destroy.
+ * the CLI, refused deletes, and destroy. The same life runs against each backend: the local engine, and
+ * `tenantdb serve` through the Platform API backend.
  */
 
 const NOTES = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)";
@@ -81,31 +85,35 @@ function program(k: Knobs = {}): Decl[] {
   ];
 }
 
-let plugin: Plugin;
-let stack: Stack;
-let dataDir: string;
-
-beforeAll(async () => {
-  ensureBuilt();
-  plugin = await Plugin.start();
-  dataDir = path.join(plugin.cwd, "data");
-  stack = new Stack(plugin);
-});
-
-afterAll(async () => {
-  await plugin?.stop();
-});
-
 const byName = (steps: Step[]): Record<string, Step | undefined> =>
   Object.fromEntries(steps.filter((s) => s.op !== "delete").map((s) => [s.name, s]));
 
-describe("a stack's life over the real plugin", () => {
+describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (backend) => {
+  let plugin: Plugin;
+  let stack: Stack;
+  let fleet: Fleet;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    plugin = await Plugin.start();
+    fleet = await backend.open(plugin);
+    dataDir = fleet.dataDir;
+    stack = new Stack(plugin);
+  });
+
+  afterAll(async () => {
+    await plugin?.stop();
+    await fleet?.close();
+  });
+
   it("starts like a plugin: GetPluginInfo, CheckConfig, then Configure with preview and secrets", async () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
     expect(await plugin.pluginInfo()).toBe(pkg.version);
     // A relative dataDir resolves against the plugin's working directory (the program's directory).
-    const checked = await plugin.checkConfig({ dataDir: "data" });
+    const checked = await plugin.checkConfig(fleet.config);
     expect(checked.failures).toEqual([]);
+    if (fleet.credential) expect(checked.inputs.apiToken).toEqual(secret(fleet.credential));
     const res = await plugin.configure(checked.inputs);
     expect(res.getSupportspreview()).toBe(true);
     expect(res.getAcceptsecrets()).toBe(true);
@@ -135,8 +143,7 @@ describe("a stack's life over the real plugin", () => {
     expect(isSecret(jwt) && jwt.value).toBe(UNKNOWN);
     expect(out.reader).toMatchObject({ jti: UNKNOWN, expiresAt: null, authorization: "read-only" });
 
-    // Nothing was created: the engine was never even opened, so there is no data directory.
-    expect(fs.existsSync(dataDir)).toBe(false);
+    expect(await fleet.untouched()).toBe(true);
     expect(stack.state.size).toBe(0);
   });
 
@@ -457,5 +464,7 @@ describe("a stack's life over the real plugin", () => {
     ).rejects.toBeInstanceOf(CheckFailed);
     expect(plugin.alive).toBe(true);
     expect(plugin.stderr).not.toMatch(/uncaught|unhandled/);
+    if (fleet.credential) expect(plugin.stderr).not.toContain(fleet.credential);
+    expect(fleet.serverLog).toEqual([]);
   });
 });

@@ -1,11 +1,13 @@
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  BACKENDS,
   CheckFailed,
   cli,
   columns,
+  configVariables,
   type Decl,
   ensureBuilt,
+  type Fleet,
   grpcError,
   Plugin,
   Stack,
@@ -18,7 +20,8 @@ import {
 /**
  * The seed scenario as a stack: a group, a schema database whose migration creates `users`, three tenant
  * databases following it; then a second `up` that appends a migration. Previews dry-run new migrations on
- * every database and fail, naming the tenant, when one would fail; nothing changes until `up`.
+ * every database and fail, naming the tenant, when one would fail; nothing changes until `up`. Runs
+ * against each backend: the local engine, and `tenantdb serve` through the Platform API backend.
  */
 
 const USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL)";
@@ -44,22 +47,6 @@ function program(migrations: unknown[]): Decl[] {
   ];
 }
 
-let plugin: Plugin;
-let stack: Stack;
-let dataDir: string;
-
-beforeAll(async () => {
-  ensureBuilt();
-  plugin = await Plugin.start();
-  dataDir = path.join(plugin.cwd, "fleet-data");
-  await plugin.configure({}, { "tenantdb:config:dataDir": dataDir });
-  stack = new Stack(plugin);
-});
-
-afterAll(async () => {
-  await plugin?.stop();
-});
-
 const step = (steps: Step[], name: string) => steps.find((s) => s.name === name && s.op !== "delete");
 
 async function failuresOf(promise: Promise<unknown>): Promise<CheckFailed["failures"]> {
@@ -72,7 +59,26 @@ async function failuresOf(promise: Promise<unknown>): Promise<CheckFailed["failu
   throw new Error("expected a check failure");
 }
 
-describe("schema migrations through the provider", () => {
+describe.each(BACKENDS)("schema migrations through the provider ($name backend)", (backend) => {
+  let plugin: Plugin;
+  let stack: Stack;
+  let fleet: Fleet;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    plugin = await Plugin.start();
+    fleet = await backend.open(plugin);
+    dataDir = fleet.dataDir;
+    await plugin.configure({}, configVariables(fleet.config));
+    stack = new Stack(plugin);
+  });
+
+  afterAll(async () => {
+    await plugin?.stop();
+    await fleet?.close();
+  });
+
   it("creates the fleet: every tenant starts as a copy of the schema database", async () => {
     await stack.up(program([USERS]));
     expect(stack.outputs("app")).toMatchObject({ schemaVersion: 1, migrations: [USERS] });
@@ -269,5 +275,6 @@ describe("schema migrations through the provider", () => {
   it("destroys the fleet, tenants before their schema database", async () => {
     await stack.destroy();
     await withEngine(dataDir, (e) => expect(e.listDatabases()).toEqual([]));
+    expect(fleet.serverLog).toEqual([]);
   });
 });

@@ -1,9 +1,11 @@
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  BACKENDS,
   cli,
+  configVariables,
   type Decl,
   ensureBuilt,
+  type Fleet,
   isSecret,
   Plugin,
   type Props,
@@ -16,12 +18,9 @@ import {
 
 /**
  * Tokens and secrets: a token's JWT comes back wrapped as a secret (and an input passed as a secret stays
- * one), the token works, and deleting the resource revokes that token alone.
+ * one), the token works, and deleting the resource revokes that token alone. Runs against each backend:
+ * the local engine, and `tenantdb serve` through the Platform API backend.
  */
-
-let plugin: Plugin;
-let stack: Stack;
-let dataDir: string;
 
 const base: Decl[] = [
   { type: "Group", name: "g", inputs: { name: "tokens" } },
@@ -41,25 +40,32 @@ const groupToken: Decl = {
   inputs: (o) => ({ group: o("g").name, authorization: "read-only", expiration: "1h" }),
 };
 
-beforeAll(async () => {
-  ensureBuilt();
-  plugin = await Plugin.start();
-  dataDir = path.join(plugin.cwd, "data");
-  // Configured through the variables map only, as older engines send stack config.
-  await plugin.configure({}, { "tenantdb:config:dataDir": "data" });
-  stack = new Stack(plugin);
-});
-
-afterAll(async () => {
-  await plugin?.stop();
-});
-
 const jwtOf = (outputs: Props): string => {
   expect(isSecret(outputs.jwt)).toBe(true);
   return (outputs.jwt as { value: string }).value;
 };
 
-describe("Token", () => {
+describe.each(BACKENDS)("Token ($name backend)", (backend) => {
+  let plugin: Plugin;
+  let stack: Stack;
+  let fleet: Fleet;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    plugin = await Plugin.start();
+    fleet = await backend.open(plugin);
+    dataDir = fleet.dataDir;
+    // Configured through the variables map only, as older engines send stack config.
+    await plugin.configure({}, configVariables(fleet.config));
+    stack = new Stack(plugin);
+  });
+
+  afterAll(async () => {
+    await plugin?.stop();
+    await fleet?.close();
+  });
+
   it("previews a token with an unknown secret jwt, and an expiry known only for `never`", async () => {
     const steps = await stack.preview([...base, dbToken, groupToken]);
     const [forDb, forGroup] = steps.slice(-2).map((s) => s.outputs ?? {});

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openEngine } from "../../engine/index.js";
 import { startServer } from "../../server/main.js";
 import { ROOT, tempDir } from "../helpers.js";
-import { EXAMPLES, useProviderMocks, valueOf } from "./mocks.js";
+import { EXAMPLES, resolved, useProviderMocks } from "./mocks.js";
 
 const run = promisify(execFile);
 
@@ -16,7 +16,7 @@ describe("examples/ecommerce-promotions", () => {
 
   it("shares the catalog through an attach policy, and the shopper's token runs the promotions query", async () => {
     const program = await import(path.join(EXAMPLES, "ecommerce-promotions", "index.ts"));
-    const alice = (await valueOf(program.shopperTokens.alice)) as string;
+    const alice = (await resolved(program.shopperTokens.alice)) as string;
     expect(mocks.registered.map((r) => r.type)).toContain("tenantdb:index:AttachPolicy");
 
     const engine = await openEngine(dataDir, { recover: false });
@@ -39,7 +39,7 @@ describe("examples/ecommerce-promotions", () => {
       expect(stdout).toBe("books: 10% off\ngames: 25% off\n");
 
       // Bob's token may attach the catalog, but not Alice's database.
-      const bob = (await valueOf(program.shopperTokens.bob)) as string;
+      const bob = (await resolved(program.shopperTokens.bob)) as string;
       await expect(
         engine.authenticate(bob, "shopper-alice").then((p) => engine.openSession("shopper-alice", p)),
       ).rejects.toMatchObject({

@@ -51,7 +51,7 @@ export function useProviderMocks(project: string, dataDir: string, config: Recor
 }
 
 /** The value of an output, once every registration it depends on has resolved. */
-export function valueOf<T>(output: pulumi.Output<T> | T): Promise<T> {
+export function resolved<T>(output: pulumi.Output<T> | T): Promise<T> {
   return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
 }
 

@@ -2,7 +2,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openEngine } from "../../engine/index.js";
 import { tempDir } from "../helpers.js";
-import { EXAMPLES, useProviderMocks, valueOf } from "./mocks.js";
+import { EXAMPLES, resolved, useProviderMocks } from "./mocks.js";
 
 describe("examples/saas-tenants", () => {
   const dataDir = path.join(tempDir("tenantdb-sdk-"), "data");
@@ -12,12 +12,12 @@ describe("examples/saas-tenants", () => {
   it("creates the group, the schema database with its migrations, a tenant per customer and a read-only token each", async () => {
     const program = await import(path.join(EXAMPLES, "saas-tenants", "index.ts"));
     const { migrations } = await import(path.join(EXAMPLES, "saas-tenants", "migrations.ts"));
-    expect(await valueOf(program.schemaVersion)).toBe(migrations.length);
-    expect(await valueOf(program.tenantCount)).toBe(0); // counted when the schema database was created, before its tenants
+    expect(await resolved(program.schemaVersion)).toBe(migrations.length);
+    expect(await resolved(program.tenantCount)).toBe(0); // counted when the schema database was created, before its tenants
     const tokens = (await Promise.all(
       Object.entries(program.tenantTokens).map(async ([tenant, jwt]) => [
         tenant,
-        await valueOf(jwt as never),
+        await resolved(jwt as never),
       ]),
     )) as [string, string][];
     expect(tokens.map(([t]) => t)).toEqual(["acme", "globex", "initech"]);

@@ -1,0 +1,218 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Backend, TokenRequest } from "../../provider/backends/backend.js";
+import { platformBackend } from "../../provider/backends/platform.js";
+import { rejectsWith } from "../helpers.js";
+import { BACKENDS, ensureBuilt, type Fleet, grpcError, Plugin, secret, urnOf } from "./harness.js";
+
+/**
+ * What is particular to the Platform API backend: a server that cannot be reached, a refused API token or
+ * a wrong organization say so plainly (and the token never shows); and against an API shaped like
+ * Turso's, which lacks tenantdb's extension routes, the backend still does what Turso can and says what
+ * needs `tenantdb serve` instead of failing as a confusing NOT_FOUND.
+ */
+
+const platform = BACKENDS.find((b) => b.name === "platform");
+if (!platform) throw new Error("no platform backend in the harness");
+
+describe("the Platform API backend through the plugin", () => {
+  let plugin: Plugin;
+  let fleet: Fleet;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    plugin = await Plugin.start();
+    fleet = await platform.open(plugin);
+  });
+
+  afterAll(async () => {
+    await plugin?.stop();
+    await fleet?.close();
+  });
+
+  const createGroup = (name: string) => plugin.create(urnOf("Group", name), { name, location: "local" });
+
+  it("checks the configuration: an http(s) URL without credentials, and all three settings", async () => {
+    const failures = async (config: Record<string, unknown>) =>
+      (await plugin.checkConfig(config)).failures.map((f) => `${f.property}: ${f.reason}`);
+    expect(await failures({ url: "https://user:pw@api.example", apiToken: "t", organization: "o" })).toEqual([
+      "url: must not carry credentials; the API token goes in `apiToken`",
+    ]);
+    expect(await failures({ url: "not a url", apiToken: "t", organization: "o" })).toEqual([
+      'url: must be an http:// or https:// URL, not "not a url"',
+    ]);
+    expect(await failures({ url: "http://127.0.0.1:1" })).toEqual([
+      "apiToken: is required with `url`",
+      "organization: is required with `url`",
+    ]);
+  });
+
+  it("reports a server it cannot reach, naming the URL; a preview asks the server nothing", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", () => r()));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((r) => closed.close(r));
+
+    await plugin.configure({
+      url: `http://127.0.0.1:${port}/`,
+      apiToken: secret("tdb_x"),
+      organization: "o",
+    });
+    const previewed = await plugin.create(urnOf("Group", "g"), { name: "g", location: "local" }, true);
+    expect(previewed.id).toBe("g");
+    const message = await grpcError(createGroup("g"), "FAILED_PRECONDITION");
+    expect(message).toMatch(new RegExp(`^cannot reach the Platform API at http://127\\.0\\.0\\.1:${port}: `));
+  });
+
+  it("says when the API token is refused, without ever showing it", async () => {
+    const wrong = `${fleet.credential}-but-wrong`;
+    await plugin.configure({ ...fleet.config, apiToken: secret(wrong) });
+    const message = await grpcError(createGroup("g"), "UNAUTHENTICATED");
+    expect(message).toMatch(/refused the API token \(`apiToken`\): invalid API token/);
+    expect(message).not.toContain(wrong);
+    expect(plugin.stderr).not.toContain(wrong);
+  });
+
+  it("says when the organization is wrong rather than reporting every resource as gone", async () => {
+    await plugin.configure({ ...fleet.config, organization: "elsewhere" });
+    const read = plugin.read(urnOf("Group", "g"), "g", { name: "g", location: "local" });
+    expect(await grpcError(read, "FAILED_PRECONDITION")).toMatch(
+      /organization "elsewhere" was not found at the Platform API at http:\/\/127\.0\.0\.1:\d+/,
+    );
+  });
+
+  it("passes the server's errors through with the engine's codes and messages", async () => {
+    await plugin.configure(fleet.config);
+    await createGroup("taken");
+    expect(await grpcError(createGroup("taken"), "ALREADY_EXISTS")).toBe('group "taken" already exists');
+    const missing = plugin.create(urnOf("Database", "d"), {
+      name: "d",
+      group: "nope",
+      blockReads: false,
+      blockWrites: false,
+    });
+    expect(await grpcError(missing, "NOT_FOUND")).toMatch(/group "nope" not found/);
+    expect(plugin.stderr).not.toContain(fleet.credential);
+  });
+});
+
+// ── an API shaped like Turso's ──────────────────────────────────────────────────────────────────────
+
+const TOKEN = "turso-api-token-do-not-print";
+const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+/** Turso's tokens carry no `jti`; this one expires at a known time. */
+const TURSO_JWT = `${b64({ alg: "EdDSA", typ: "JWT" })}.${b64({ a: "rw", exp: 2_000_000_000 })}.c2ln`;
+
+type Reply = [number, unknown];
+
+/** The routes Turso has (with its shapes), and Go's plain 404 for everything else. */
+function tursoRoute(method: string, url: URL): Reply | undefined {
+  const org = "/v1/organizations/acme";
+  const route = `${method} ${url.pathname}`;
+  if (route === `GET ${org}`) return [200, { organization: { slug: "acme" } }];
+  if (route === `POST ${org}/groups`) return [409, { error: "group already exists" }];
+  if (route === `GET ${org}/groups/eu`)
+    return [200, { group: { name: "eu", primary: "fra", locations: ["fra"] } }];
+  if (route === `POST ${org}/databases`)
+    return [200, { database: { Name: "orders", DbId: "1", Hostname: "h" } }];
+  if (route === `GET ${org}/databases/orders`) {
+    return [200, { database: { Name: "orders", group: "eu", block_reads: false, block_writes: true } }];
+  }
+  if (route === `GET ${org}/databases/orders/configuration`) {
+    return [200, { allow_attach: true, block_reads: false, block_writes: true }];
+  }
+  if (route === `GET ${org}/databases/ghost`) return [404, { error: "database not found" }];
+  if (route === `POST ${org}/databases/orders/auth/tokens`) return [200, { jwt: TURSO_JWT }];
+  if (route === `GET ${org}/databases`) {
+    // Two pages, as Turso pages long lists.
+    const second = url.searchParams.get("cursor") === "page-2";
+    return [200, { databases: [{ Name: second ? "b" : "a" }], pagination: second ? {} : { next: "page-2" } }];
+  }
+  if (route === `DELETE ${org}/databases/flaky`) return [503, { error: `upstream down for ${TOKEN}` }];
+  return undefined;
+}
+
+describe("the Platform API backend against an API shaped like Turso's", () => {
+  let server: http.Server;
+  let backend: Backend;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      seen.push(`${req.method} ${url.pathname} ${req.headers.authorization === `Bearer ${TOKEN}`}`);
+      req.resume();
+      const reply = tursoRoute(req.method ?? "GET", url);
+      if (!reply) {
+        res.writeHead(404, { "content-type": "text/plain" }).end("404 page not found");
+        return;
+      }
+      res.writeHead(reply[0], { "content-type": "application/json" }).end(JSON.stringify(reply[1]));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const { port } = server.address() as AddressInfo;
+    // A base URL as Turso's client settings write it, with `/v1/`.
+    backend = platformBackend({ url: `http://127.0.0.1:${port}/v1/`, apiToken: TOKEN, organization: "acme" });
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+  });
+
+  it("reads groups and databases in Turso's shapes, taking allow_attach from the configuration", async () => {
+    expect(await backend.getGroup("eu")).toEqual({ name: "eu", location: "fra", databases: 2 });
+    expect(await backend.createDatabase("orders", { group: "eu", type: "standard" })).toEqual({
+      name: "orders",
+      group: "eu",
+      type: "standard",
+      schemaParent: null,
+      schemaVersion: 0,
+      allowAttach: true,
+      blockReads: false,
+      blockWrites: true,
+    });
+    expect(await backend.getDatabase("ghost")).toBeNull();
+    expect(await backend.countChildren("app")).toBe(2);
+    expect(seen.every((s) => s.endsWith(" true"))).toBe(true);
+  });
+
+  it("maps Turso's statuses to the engine's codes, and keeps the API token out of messages", async () => {
+    expect(await rejectsWith(backend.createGroup("eu", "fra"), "ALREADY_EXISTS")).toBe(
+      "group already exists",
+    );
+    const failed = await rejectsWith(backend.destroyDatabase("flaky"), "INTERNAL");
+    expect(failed).toMatch(/failed \(HTTP 503\): upstream down for <apiToken>/);
+    expect(failed).not.toContain(TOKEN);
+  });
+
+  it("reads a token's id and expiry from its payload when the API returns the JWT alone", async () => {
+    const req: TokenRequest = {
+      database: "orders",
+      authorization: "full-access",
+      expiration: "never",
+      attach: [],
+    };
+    const first = await backend.createToken(req);
+    expect(first).toMatchObject({ jwt: TURSO_JWT, expiresAt: 2_000_000_000 });
+    expect(first.jti).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect((await backend.createToken(req)).jti).toBe(first.jti);
+  });
+
+  it("says that migrations and single tokens need tenantdb serve, instead of NOT_FOUND", async () => {
+    const needs = /needs tenantdb serve: .*has no route for .*; Turso's Platform API has no such route/;
+    expect(await rejectsWith(backend.listMigrations("app"), "FAILED_PRECONDITION")).toMatch(needs);
+    expect(await rejectsWith(backend.applyMigrations("app", ["SELECT 1"]), "FAILED_PRECONDITION")).toMatch(
+      /^managing a SchemaDatabase's migrations needs tenantdb serve/,
+    );
+    expect(await rejectsWith(backend.revokeToken("abc"), "FAILED_PRECONDITION")).toMatch(
+      /^revoking a single token \(deleting a Token\) needs tenantdb serve/,
+    );
+    expect(await rejectsWith(backend.checkToken(TURSO_JWT, "eu"), "FAILED_PRECONDITION")).toMatch(needs);
+    // A new schema database's preview needs no server at all.
+    expect(await backend.previewNewMigrations(["CREATE TABLE t (x)", "CREATE INDEX i ON nope (x)"])).toEqual({
+      migration: 2,
+      error: expect.stringMatching(/no such table/),
+    });
+  });
+});
