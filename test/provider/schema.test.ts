@@ -1,12 +1,17 @@
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import Ajv2020 from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt, Plugin, ROOT } from "./harness.js";
 
 /** The package schema the plugin serves: generated from the resource specs, valid against Pulumi's metaschema. */
 
-const METASCHEMA = "/work/shared/reference/pulumi-package-metaschema.json";
+const METASCHEMA = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "fixtures",
+  "pulumi-package-metaschema.json",
+);
 
 let plugin: Plugin;
 let schema: Record<string, unknown>;
