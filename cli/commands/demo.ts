@@ -19,7 +19,8 @@ export async function demo(g: GlobalOptions, opts: { fresh?: boolean }) {
     engine.close();
   }
   printLine();
-  printLine(`Done. Explore it: tenantdb --data-dir ${path.relative(process.cwd(), dir) || "."} db list`);
+  const shown = path.relative(process.cwd(), dir);
+  printLine(`Done. Explore it: tenantdb --data-dir ${shown && !shown.startsWith("..") ? shown : dir} db list`);
 }
 
 function prepareDirectory(dir: string, fresh: boolean) {
