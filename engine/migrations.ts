@@ -6,6 +6,7 @@ import { type EngineContext, poolOf } from "./context.js";
 import { requireDatabaseRow } from "./databases.js";
 import { conflict, failedPrecondition, invalidArgument } from "./errors.js";
 import { refusal } from "./guard.js";
+import { involvesForeignKeys } from "./jobs/apply.js";
 import { tryAcquireJobLock } from "./jobs/lock.js";
 import type { ItemResult, WorkItem } from "./jobs/protocol.js";
 import {
@@ -248,6 +249,7 @@ export async function previewMigrations(
   if (pending.migrations.length === 0) return { databases: 0, failures: [], failed: 0 };
   const statements = pending.migrations.flatMap((m) => validateMigration(m.sql));
   const pool = poolOf(ctx);
+  const foreignKeys = involvesForeignKeys(path.join(ctx.layout.root, parent.path), statements);
   const failures: PreviewFailure[] = [];
   let failed = 0;
   let databases = 0;
@@ -259,6 +261,7 @@ export async function previewMigrations(
       fromVersion: parent.schema_version,
       version: parent.schema_version + pending.migrations.length,
       statements,
+      foreignKeys,
       items,
     });
     for (const r of res.results as ItemResult[]) {

@@ -17,6 +17,8 @@ export interface WorkRequest {
   fromVersion: number;
   version: number;
   statements: string[];
+  /** Whether foreign keys can matter (asked once per job): off during the migration, checked before commit. */
+  foreignKeys: boolean;
   items: WorkItem[];
   /** Test hook: fail the run phase on these databases with an injected I/O error. */
   failRunOn?: string[];

@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import type { EngineContext } from "../context.js";
 import { now, poolOf } from "../context.js";
 import { failedPrecondition } from "../errors.js";
+import { involvesForeignKeys } from "./apply.js";
 import type { Pool } from "./pool.js";
 import type { ItemResult, WorkItem, WorkOp } from "./protocol.js";
 import type { TaskState } from "./states.js";
@@ -77,8 +78,10 @@ async function streamTasks(
     if (pending.length >= FLUSH_EVERY) flush();
     onProgress?.({ jobId: job.id, phase: op, done, total: job.total });
   };
+  const [parentTask] = taskPage(ctx.catalog, job.id, job.total - 1, 1);
   const request = {
     op,
+    foreignKeys: parentTask ? involvesForeignKeys(toItem(ctx, parentTask).path, statements) : true,
     jobId: job.id,
     fromVersion: job.from_version,
     version: job.version,
