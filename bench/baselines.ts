@@ -20,11 +20,11 @@ export function fsyncFloor(dir: string, count: number, bytes = 8192): number {
   return perSecond(count, start);
 }
 
-/** Per database: open, CREATE TABLE + CREATE INDEX, close. */
-export function naiveCreate(dir: string, count: number): number {
+/** Per database: open, CREATE TABLE + CREATE INDEX, close. Returns databases per second. */
+export function naiveCreate(dir: string, count: number, first = 0): number {
   fs.mkdirSync(dir, { recursive: true });
   const start = performance.now();
-  for (let i = 0; i < count; i++) {
+  for (let i = first; i < first + count; i++) {
     const db = new Database(path.join(dir, `t${i}.db`));
     db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)");
     db.exec("CREATE INDEX users_email ON users(email)");
@@ -44,6 +44,22 @@ export function naiveAlter(files: string[], sql: string): number {
     db.close();
   }
   return perSecond(files.length, start);
+}
+
+/**
+ * Measures a baseline in two halves, before and after the engine's run, so both see the same moment of a
+ * disk whose speed drifts (shared virtual disks do, by 2–3× within a minute). Returns the baseline's rate
+ * over both halves and the engine's rate.
+ */
+export async function bracketed(
+  baseline: (half: 0 | 1) => number,
+  engine: () => Promise<number>,
+): Promise<{ baseline: number; engine: number }> {
+  const first = baseline(0);
+  const measured = await engine();
+  const second = baseline(1);
+  // Each half reports a rate over the same number of items: combine them as total items over total time.
+  return { baseline: 2 / (1 / first + 1 / second), engine: measured };
 }
 
 export function perSecond(count: number, start: number): number {
