@@ -46,20 +46,50 @@ export function naiveAlter(files: string[], sql: string): number {
   return perSecond(files.length, start);
 }
 
+export interface Round {
+  /** Runs half of the baseline's work (`half` 0 or 1) and returns its rate. */
+  baseline(half: 0 | 1): number;
+  /** Runs the engine's work and returns its rate. */
+  engine(): Promise<number>;
+}
+
 /**
- * Measures a baseline in two halves, before and after the engine's run, so both see the same moment of a
- * disk whose speed drifts (shared virtual disks do, by 2–3× within a minute). Returns the baseline's rate
- * over both halves and the engine's rate.
+ * Runs `rounds` rounds and keeps the medians. Within a round the baseline runs in two halves, before and
+ * after the engine, so both see the same moment of a disk whose speed drifts (shared virtual disks do, by
+ * 2–3× within a minute); the reported ratio is the median of the rounds' own ratios.
  */
-export async function bracketed(
-  baseline: (half: 0 | 1) => number,
-  engine: () => Promise<number>,
-): Promise<{ baseline: number; engine: number }> {
-  const first = baseline(0);
-  const measured = await engine();
-  const second = baseline(1);
-  // Each half reports a rate over the same number of items: combine them as total items over total time.
-  return { baseline: 2 / (1 / first + 1 / second), engine: measured };
+export async function measureRounds(
+  rounds: number,
+  round: (index: number) => Round,
+  floor: (index: number) => number,
+): Promise<{
+  enginePerSecond: number;
+  naivePerSecond: number;
+  floorPerSecond: number;
+  ratioToNaive: number;
+}> {
+  const floors: number[] = [];
+  const naives: number[] = [];
+  const engines: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    floors.push(floor(i));
+    const r = round(i);
+    const first = r.baseline(0);
+    const engine = await r.engine();
+    const second = r.baseline(1);
+    // Both halves cover the same number of items: their combined rate is the harmonic mean.
+    const naive = 2 / (1 / first + 1 / second);
+    naives.push(naive);
+    engines.push(engine);
+    ratios.push(engine / naive);
+  }
+  return {
+    enginePerSecond: median(engines),
+    naivePerSecond: median(naives),
+    floorPerSecond: median(floors),
+    ratioToNaive: median(ratios),
+  };
 }
 
 export function perSecond(count: number, start: number): number {

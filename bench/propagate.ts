@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { openEngine } from "../engine/index.js";
-import { bracketed, fsyncFloor, median, naiveAlter, peakRssMb, perSecond } from "./baselines.js";
+import { fsyncFloor, measureRounds, naiveAlter, peakRssMb, perSecond } from "./baselines.js";
 import { report } from "./report.js";
 
 const ROUNDS = 5;
@@ -39,45 +39,28 @@ export async function benchPropagate(opts: { json: boolean; count?: number }) {
       fs.copyFileSync(db.path, file);
       return file;
     });
-    // Disks here are shared and noisy: interleave rounds of each and keep the medians.
-    const floors: number[] = [];
-    const naives: number[] = [];
-    const engines: number[] = [];
-    const ratios: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const sql = `ALTER TABLE users ADD COLUMN phone_${round} TEXT`;
-      floors.push(fsyncFloor(path.join(root, `floor-${round}`), count));
-      const half = naiveFiles.length / 2;
-      const measured = await bracketed(
-        (h) => naiveAlter(naiveFiles.slice(h * half, (h + 1) * half), sql),
-        async () => {
-          const start = performance.now();
-          await engine.migrate("app", sql);
-          return perSecond(count, start);
-        },
-      );
-      naives.push(measured.baseline);
-      engines.push(measured.engine);
-      ratios.push((engines.at(-1) as number) / (naives.at(-1) as number));
-    }
+    const half = naiveFiles.length / 2;
+    const figures = await measureRounds(
+      ROUNDS,
+      (round) => {
+        const sql = `ALTER TABLE users ADD COLUMN phone_${round} TEXT`;
+        return {
+          baseline: (h) => naiveAlter(naiveFiles.slice(h * half, (h + 1) * half), sql),
+          engine: async () => {
+            const start = performance.now();
+            await engine.migrate("app", sql);
+            return perSecond(count, start);
+          },
+        };
+      },
+      (round) => fsyncFloor(path.join(root, `floor-${round}`), count),
+    );
     engine.close();
-    const [floorPerSecond, naivePerSecond, enginePerSecond] = [floors, naives, engines].map(median) as [
-      number,
-      number,
-      number,
-    ];
 
     report(
       opts.json,
       `propagate: a migration job over ${count} children (200 rows each), median of ${ROUNDS} rounds`,
-      {
-        enginePerSecond,
-        naivePerSecond,
-        floorPerSecond,
-        // Each round's ratio compares runs seconds apart; their median resists the disk's bursts best.
-        ratioToNaive: median(ratios),
-        peakRssMb: peakRssMb(),
-      },
+      { ...figures, peakRssMb: peakRssMb() },
     );
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
