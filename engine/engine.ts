@@ -10,7 +10,7 @@ import * as jobs from "./jobs/view.js";
 import { layoutOf } from "./layout.js";
 import * as migrations from "./migrations.js";
 import { OWNER, type Principal } from "./query/principal.js";
-import { openSession, type Session } from "./query/session.js";
+import { openSession, type Session, type SessionOptions } from "./query/session.js";
 import type { QueryResult, SqlArgs } from "./query/values.js";
 
 /**
@@ -60,7 +60,8 @@ function bind(ctx: EngineContext) {
     updateDatabaseConfig: (name: string, patch: Partial<databases.DatabaseConfig>) =>
       databases.updateDatabaseConfig(ctx, name, patch),
 
-    openSession: (name: string, principal: Principal = OWNER): Session => openSession(ctx, name, principal),
+    openSession: (name: string, principal: Principal = OWNER, opts?: SessionOptions): Session =>
+      openSession(ctx, name, principal, opts),
     /** Runs SQL on a database in a session of its own. */
     async execute(
       name: string,

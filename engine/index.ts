@@ -23,7 +23,7 @@ export { checksumOf, dryRunOnEmpty, historyConflict, validateMigration } from ".
 export { isValidName, validateName } from "./names.js";
 export type { Principal } from "./query/principal.js";
 export { OWNER } from "./query/principal.js";
-export type { Session } from "./query/session.js";
+export type { Session, SessionOptions } from "./query/session.js";
 export type { QueryResult, SqlArgs, SqlValue } from "./query/values.js";
 export { toJsonValue } from "./query/values.js";
 export { parseExpiration } from "./tokens/expiration.js";

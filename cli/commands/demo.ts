@@ -20,7 +20,9 @@ export async function demo(g: GlobalOptions, opts: { fresh?: boolean }) {
   }
   printLine();
   const shown = path.relative(process.cwd(), dir);
-  printLine(`Done. Explore it: tenantdb --data-dir ${shown && !shown.startsWith("..") ? shown : dir} db list`);
+  printLine(
+    `Done. Explore it: tenantdb --data-dir ${shown && !shown.startsWith("..") ? shown : dir} db list`,
+  );
 }
 
 function prepareDirectory(dir: string, fresh: boolean) {

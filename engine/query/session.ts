@@ -50,10 +50,27 @@ export interface ExecuteOptions {
  * A connection to one database with the engine's rules around it: token rights, the guard, fences,
  * block_reads/block_writes, ATTACH by name only, and statements on a schema database turned into jobs.
  */
-export function openSession(ctx: EngineContext, name: string, principal: Principal): Session {
+export interface SessionOptions {
+  /**
+   * How long a statement waits for another connection's lock before failing with CONFLICT. SQLite waits
+   * synchronously, blocking the thread: a server wants this short and retries on its own terms; the CLI can
+   * afford the default 10 s.
+   */
+  busyTimeoutMs?: number;
+}
+
+export function openSession(
+  ctx: EngineContext,
+  name: string,
+  principal: Principal,
+  opts: SessionOptions = {},
+): Session {
   const row = requireDatabaseRow(ctx, name);
   authorize(principal, row, "read");
-  const conn = new Database(path.join(ctx.layout.root, row.path), { fileMustExist: true, timeout: 10_000 });
+  const conn = new Database(path.join(ctx.layout.root, row.path), {
+    fileMustExist: true,
+    timeout: opts.busyTimeoutMs ?? 10_000,
+  });
   conn.defaultSafeIntegers(true);
   const attached = new Map<string, string>(); // alias (folded) -> database name
   let closed = false;
@@ -151,7 +168,11 @@ export function openSession(ctx: EngineContext, name: string, principal: Princip
       throw permissionDenied("attached databases are read-only; write to the session's own database only");
     }
     const nested = conn.inTransaction;
-    conn.exec(nested ? "SAVEPOINT tenantdb_guard" : "BEGIN IMMEDIATE");
+    try {
+      conn.exec(nested ? "SAVEPOINT tenantdb_guard" : "BEGIN IMMEDIATE");
+    } catch (e) {
+      throw fromSqliteError(e); // busy: another connection is writing
+    }
     const undo = () => conn.exec(nested ? "ROLLBACK TO tenantdb_guard; RELEASE tenantdb_guard" : "ROLLBACK");
     try {
       const fence = writeFence(ctx, row);
@@ -164,7 +185,7 @@ export function openSession(ctx: EngineContext, name: string, principal: Princip
       return result;
     } catch (e) {
       if (conn.inTransaction) undo();
-      throw e;
+      throw fromSqliteError(e);
     }
   }
 

@@ -25,7 +25,10 @@ export const pipeline =
             caller.database,
             ctx.engine.getDatabase(caller.database).type === "schema",
             caller.jwt,
-            () => ctx.engine.openSession(caller.database, caller.principal),
+            // A short busy wait: SQLite waits synchronously, and a lock held by another process (a CLI
+            // shell inside a transaction) must not stall every other request; the client gets a
+            // retryable busy error instead.
+            () => ctx.engine.openSession(caller.database, caller.principal, { busyTimeoutMs: 250 }),
           );
     let results: PipelineResponse["results"];
     try {
