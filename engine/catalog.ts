@@ -144,10 +144,6 @@ export function getDatabaseRow(catalog: Catalog, name: string): DatabaseRow | un
   return catalog.prepare(`${SELECT_DATABASE} WHERE d.name = ?`).get(name) as DatabaseRow | undefined;
 }
 
-export function getDatabaseRowById(catalog: Catalog, id: number): DatabaseRow | undefined {
-  return catalog.prepare(`${SELECT_DATABASE} WHERE d.id = ?`).get(id) as DatabaseRow | undefined;
-}
-
 export function listDatabaseRows(
   catalog: Catalog,
   filter: { group?: string; parent?: string } = {},

@@ -14,10 +14,6 @@ export const UNFINISHED_JOB_STATES: readonly JobState[] = ["dry_run", "committed
 export const TASK_STATES = ["pending", "dry_run_ok", "dry_run_failed", "done", "failed", "aborted"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
-export function isFinished(state: JobState): boolean {
-  return !UNFINISHED_JOB_STATES.includes(state);
-}
-
 /** SQL list literal for `state IN (...)`, so queries cannot drift from the list above. */
 export const UNFINISHED_SQL = `(${UNFINISHED_JOB_STATES.map((s) => `'${s}'`).join(", ")})`;
 
