@@ -88,7 +88,7 @@ async function dotCommand(g: GlobalOptions, session: Session, command: string): 
       await runAndPrint(
         g,
         session,
-        "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name != '_tenantdb_' ORDER BY name",
       );
       return false;
     case ".schema":
@@ -97,7 +97,7 @@ async function dotCommand(g: GlobalOptions, session: Session, command: string): 
         session,
         arg
           ? `SELECT sql FROM sqlite_schema WHERE tbl_name = '${arg.replaceAll("'", "''")}' AND sql IS NOT NULL`
-          : "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'",
+          : "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name != '_tenantdb_'",
       );
       return false;
     default:
