@@ -17,7 +17,7 @@ export function jobProgress(enabled: boolean): { onProgress?: (p: JobProgress) =
       const width = 30;
       const filled = Math.round((p.done / Math.max(1, p.total)) * width);
       process.stderr.write(
-        `\r  job ${p.jobId} ${phase.padEnd(8)} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${p.done}/${p.total}`,
+        `\r  job ${p.jobId} ${phase.padEnd(8)} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${p.done}/${p.total}\x1b[K`,
       );
       drawn = true;
     },
