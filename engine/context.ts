@@ -5,6 +5,12 @@ import type { Layout } from "./layout.js";
 export interface EngineOptions {
   /** Worker threads for migration jobs. Default: twice the cores (the work waits on fsync more than CPU). */
   workers?: number;
+  /**
+   * How a migration's run phase syncs each database's commit: `normal` (default) or `full`. Both are
+   * durable in rollback-journal mode; `full` adds SQLite's second journal-header sync, for filesystems that
+   * may persist a file's size before its data (see engine/jobs/apply.ts).
+   */
+  migrationSync?: "normal" | "full";
   /** Test hook: databases whose run-phase apply fails with an injected I/O error. */
   faultInjection?: { failRunOn?: string[] };
 }

@@ -262,6 +262,7 @@ export async function previewMigrations(
       version: parent.schema_version + pending.migrations.length,
       statements,
       foreignKeys,
+      sync: "normal", // a dry run never commits
       items,
     });
     for (const r of res.results as ItemResult[]) {

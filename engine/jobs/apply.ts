@@ -7,6 +7,13 @@ import type { ItemResult, WorkItem, WorkOp } from "./protocol.js";
  * statements together with the new stamp, so a database either carries version N with its changes or
  * neither — and a resumed job can tell, from the file alone, that there is nothing left to do.
  *
+ * The run commits with synchronous=NORMAL unless the engine asks for FULL. In rollback-journal mode both
+ * are durable — the database file is synced before the journal is deleted — and NORMAL skips only FULL's
+ * second sync of the journal header, which guards against a torn journal on filesystems that do not order
+ * a file's data before its size (ext4, xfs and btrfs do). Measured here, that one sync is ~25% of a
+ * migration's run time. Turso's own databases run WAL with NORMAL, which gives up durability of the last
+ * commits; this gives up nothing on a modern filesystem.
+ *
  * (Preparing each database on a copy and committing by rename was measured too: creating and fsyncing a
  * new file costs more on ext4 than the rollback journal's syncs of an existing one.)
  */
@@ -16,6 +23,8 @@ export interface JobSpec {
   version: number;
   statements: string[];
   foreignKeys: boolean;
+  /** How the run phase syncs each commit (see above). */
+  sync: "normal" | "full";
   failRunOn?: string[];
 }
 
@@ -27,6 +36,7 @@ export function applyToDatabase(item: WorkItem, op: WorkOp, job: JobSpec): ItemR
     // cascades), and the pragma is a no-op inside a transaction, so it goes first. Violations are checked
     // before commit instead.
     if (job.foreignKeys) db.pragma("foreign_keys = OFF");
+    if (op === "run" && job.sync === "normal") db.pragma("synchronous = NORMAL");
     if (op === "dry_run") {
       // A dry run always rolls back, so its journal can live in memory, and with cache spill off SQLite
       // never writes the file before a commit that never comes: a process killed mid-dry-run leaves the

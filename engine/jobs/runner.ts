@@ -82,6 +82,7 @@ async function streamTasks(
   const request = {
     op,
     foreignKeys: parentTask ? involvesForeignKeys(toItem(ctx, parentTask).path, statements) : true,
+    sync: ctx.options.migrationSync ?? "normal",
     jobId: job.id,
     fromVersion: job.from_version,
     version: job.version,
