@@ -62,8 +62,10 @@ group
 
 // ── databases ───────────────────────────────────────────────────────────────────────────────────────
 const db = program.command("db").description("manage databases");
-db.command("create <name>")
-  .description("create a database: standard, a schema database (--type schema) or its child (--schema)")
+db.command("create <name...>")
+  .description(
+    "create a database: standard, a schema database (--type schema) or its child (--schema); several children at once are created together, all or none",
+  )
   .option("--group <group>", 'group to create it in (default "default", created on first use)')
   .addOption(
     new Option("--type <type>", "schema: a schema database whose DDL reaches its children").choices([

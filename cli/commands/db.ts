@@ -10,10 +10,12 @@ export interface DbCreateOptions {
   schema?: string;
 }
 
-export async function dbCreate(g: GlobalOptions, name: string, opts: DbCreateOptions) {
+export async function dbCreate(g: GlobalOptions, names: string[], opts: DbCreateOptions) {
   if (opts.type !== undefined && opts.type !== "schema" && opts.type !== "standard") {
     throw invalidArgument(`unknown database type "${opts.type}"; use --type schema for a schema database`);
   }
+  if (names.length > 1) return createMany(g, names, opts);
+  const name = names[0] as string;
   await withEngine(g, async (engine) => {
     const db = await engine.createDatabase(name, {
       // A child lives in its parent's group; "default" is only implied for databases without a parent.
@@ -31,6 +33,23 @@ export async function dbCreate(g: GlobalOptions, name: string, opts: DbCreateOpt
           : "database";
     printLine(`Created ${what} ${db.name} in group ${db.group}, schema version ${db.schemaVersion}.`);
     printLine(`Open a shell: tenantdb db shell ${db.name}`);
+  });
+}
+
+/** Tenants arrive in bursts: children of one parent in one call (one snapshot, one catalog transaction). */
+async function createMany(g: GlobalOptions, names: string[], opts: DbCreateOptions) {
+  if (!opts.schema) {
+    throw invalidArgument(
+      "several names at once create children: add --schema <parent> (or create one database at a time)",
+    );
+  }
+  const parent = opts.schema;
+  await withEngine(g, async (engine) => {
+    const dbs = await engine.createChildren(parent, names, { group: opts.group });
+    if (g.json) return printJson(dbs);
+    printLine(
+      `Created ${dbs.length} databases as children of ${parent}, at schema version ${dbs[0]?.schemaVersion}.`,
+    );
   });
 }
 

@@ -54,6 +54,19 @@ describe("tenantdb CLI", () => {
     expectCleanError(await t("db", "create", "x", "--group", "missing"), /group "missing" not found/);
     expectCleanError(await t("db", "create", "x", "--schema", "plain"), /not a schema database/);
     expectCleanError(await t("db", "create", "plain"), /already exists/);
+    // Several children at once: all or none.
+    const many = JSON.parse(
+      (await t("db", "create", "t-a", "t-b", "t-c", "--schema", "app", "--json")).stdout,
+    );
+    expect(many.map((d: { name: string; schemaVersion: number }) => [d.name, d.schemaVersion])).toEqual([
+      ["t-a", 1],
+      ["t-b", 1],
+      ["t-c", 1],
+    ]);
+    expectCleanError(await t("db", "create", "t-d", "t-a", "--schema", "app"), /already exists/);
+    expectCleanError(await t("db", "show", "t-d"), /not found/);
+    expectCleanError(await t("db", "create", "x-1", "x-2"), /add --schema/);
+    for (const n of ["t-a", "t-b", "t-c"]) expect((await t("db", "destroy", n)).code).toBe(0);
     expect((await t("db", "destroy", "tenant-1")).code).toBe(0);
     expect((await t("db", "destroy", "app")).code).toBe(0);
     expectCleanError(await t("db", "show", "app"), /not found/);
