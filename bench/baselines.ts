@@ -1,6 +1,8 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { type Engine, openEngine } from "../engine/index.js";
 
 /**
  * The baselines every benchmark prints beside its figure, measured in the same run on the same disk:
@@ -90,6 +92,25 @@ export async function measureRounds(
     floorPerSecond: median(floors),
     ratioToNaive: median(ratios),
   };
+}
+
+/** A temporary root with an engine holding one schema database `app` at its first migration. */
+export async function withSchemaDatabase<T>(
+  name: string,
+  migration: string,
+  fn: (engine: Engine, root: string) => Promise<T>,
+): Promise<T> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `tenantdb-bench-${name}-`));
+  const engine = await openEngine(path.join(root, "engine"));
+  try {
+    engine.createGroup("default");
+    await engine.createDatabase("app", { type: "schema" });
+    await engine.migrate("app", migration);
+    return await fn(engine, root);
+  } finally {
+    engine.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 }
 
 export function perSecond(count: number, start: number): number {

@@ -1,24 +1,22 @@
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { openEngine } from "../engine/index.js";
-import { fsyncFloor, measureRounds, naiveCreate, peakRssMb, perSecond } from "./baselines.js";
+import {
+  fsyncFloor,
+  measureRounds,
+  naiveCreate,
+  peakRssMb,
+  perSecond,
+  withSchemaDatabase,
+} from "./baselines.js";
 import { report } from "./report.js";
 
 const ROUNDS = 3;
+const SCHEMA =
+  "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT); CREATE INDEX users_email ON users(email)";
 
 /** 2,000 children of one schema database, created in one burst, against the naive loop and the floor. */
 export async function benchCreate(opts: { json: boolean; count?: number }) {
   const count = opts.count ?? 2000;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-bench-create-"));
-  try {
-    const engine = await openEngine(path.join(root, "engine"));
-    engine.createGroup("default");
-    await engine.createDatabase("app", { type: "schema" });
-    await engine.migrate(
-      "app",
-      "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT); CREATE INDEX users_email ON users(email)",
-    );
+  await withSchemaDatabase("create", SCHEMA, async (engine, root) => {
     const figures = await measureRounds(
       ROUNDS,
       (round) => ({
@@ -34,14 +32,13 @@ export async function benchCreate(opts: { json: boolean; count?: number }) {
       }),
       (round) => fsyncFloor(path.join(root, `floor-${round}`), count),
     );
-    engine.close();
-
     report(
       opts.json,
       `create: ${count} children of one schema database in one call, median of ${ROUNDS} rounds`,
-      { ...figures, peakRssMb: peakRssMb() },
+      {
+        ...figures,
+        peakRssMb: peakRssMb(),
+      },
     );
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
+  });
 }

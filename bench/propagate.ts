@@ -1,11 +1,20 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { openEngine } from "../engine/index.js";
-import { fsyncFloor, measureRounds, naiveAlter, peakRssMb, perSecond } from "./baselines.js";
+import {
+  fsyncFloor,
+  measureRounds,
+  naiveAlter,
+  peakRssMb,
+  perSecond,
+  withSchemaDatabase,
+} from "./baselines.js";
 import { report } from "./report.js";
 
 const ROUNDS = 5;
+const SCHEMA = `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
+  CREATE INDEX users_email ON users(email);
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+  INSERT INTO users (name, email) SELECT 'user ' || i, 'user' || i || '@example.com' FROM n;`;
 
 /**
  * A whole migration job (fence, dry run everywhere, commit point, durable run, parent last) over 2,000
@@ -14,23 +23,11 @@ const ROUNDS = 5;
  */
 export async function benchPropagate(opts: { json: boolean; count?: number }) {
   const count = opts.count ?? 2000;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-bench-propagate-"));
-  try {
-    const engine = await openEngine(path.join(root, "engine"));
-    engine.createGroup("default");
-    await engine.createDatabase("app", { type: "schema" });
-    await engine.migrate(
-      "app",
-      `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
-       CREATE INDEX users_email ON users(email);
-       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
-       INSERT INTO users (name, email) SELECT 'user ' || i, 'user' || i || '@example.com' FROM n;`,
-    );
+  await withSchemaDatabase("propagate", SCHEMA, async (engine, root) => {
     await engine.createChildren(
       "app",
       Array.from({ length: count }, (_, i) => `tenant-${i}`),
     );
-
     // The naive loop gets byte-identical copies of the same children.
     const naiveDir = path.join(root, "naive");
     fs.mkdirSync(naiveDir);
@@ -55,14 +52,10 @@ export async function benchPropagate(opts: { json: boolean; count?: number }) {
       },
       (round) => fsyncFloor(path.join(root, `floor-${round}`), count),
     );
-    engine.close();
-
     report(
       opts.json,
       `propagate: a migration job over ${count} children (200 rows each), median of ${ROUNDS} rounds`,
       { ...figures, peakRssMb: peakRssMb() },
     );
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
+  });
 }

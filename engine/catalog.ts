@@ -146,10 +146,14 @@ export function getDatabaseRow(catalog: Catalog, name: string): DatabaseRow | un
 
 export function listDatabaseRows(
   catalog: Catalog,
-  filter: { group?: string; parent?: string } = {},
+  filter: { group?: string; parent?: string; names?: string[] } = {},
 ): DatabaseRow[] {
   const where: string[] = [];
   const args: string[] = [];
+  if (filter.names !== undefined) {
+    where.push("d.name IN (SELECT value FROM json_each(?))");
+    args.push(JSON.stringify(filter.names));
+  }
   if (filter.group !== undefined) {
     where.push("g.name = ?");
     args.push(filter.group);

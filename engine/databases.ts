@@ -93,9 +93,9 @@ export async function createChildren(
   // lock, and a mismatch means our snapshot is stale, so take a new one.
   for (let attempt = 0; attempt < 5; attempt++) {
     const parent = requireParent(ctx, parentName, opts.group);
-    for (const name of names) {
-      if (getDatabaseRow(ctx.catalog, name)) throw alreadyExists(`database "${name}" already exists`);
-    }
+    // Fail before writing anything; install() checks again under the catalog lock.
+    const taken = existingNames(ctx, names)[0];
+    if (taken !== undefined) throw alreadyExists(`database "${taken}" already exists`);
     const snapshot = snapshotParent(ctx, parent);
     const files = names.map((name) => ({ name, tmp: tempFile(ctx.layout.tmp, name) }));
     try {
@@ -108,7 +108,7 @@ export async function createChildren(
         expectParentVersion: snapshot.version,
         version: snapshot.version,
       });
-      if (installed) return names.map((name) => getDatabase(ctx, name));
+      if (installed) return databasesNamed(ctx, names);
     } finally {
       for (const f of files) fs.rmSync(f.tmp, { force: true });
     }
@@ -184,8 +184,12 @@ function install(
       const setPath = catalog.prepare("UPDATE databases SET path = ? WHERE id = ?");
       const dirs = new Set<string>();
       const t = now();
+      const taken = existingNames(
+        ctx,
+        files.map((f) => f.name),
+      )[0];
+      if (taken !== undefined) throw alreadyExists(`database "${taken}" already exists`);
       for (const f of files) {
-        if (getDatabaseRow(catalog, f.name)) throw alreadyExists(`database "${f.name}" already exists`);
         const id = Number(
           insert.run(f.name, group.id, spec.type, spec.parentId, spec.version, randomUUID(), t)
             .lastInsertRowid,
@@ -204,6 +208,25 @@ function install(
       return true;
     })
     .immediate();
+}
+
+/** Which of `names` the catalog already has, in one query however many there are. */
+function existingNames(ctx: EngineContext, names: string[]): string[] {
+  const rows = ctx.catalog
+    .prepare("SELECT name FROM databases WHERE name IN (SELECT value FROM json_each(?))")
+    .raw(true)
+    .all(JSON.stringify(names)) as [string][];
+  return rows.map(([name]) => name);
+}
+
+/** The databases called `names`, in that order, read in one query. */
+function databasesNamed(ctx: EngineContext, names: string[]): DatabaseInfo[] {
+  const rows = new Map(listDatabaseRows(ctx.catalog, { names }).map((r) => [r.name, r]));
+  return names.map((name) => {
+    const row = rows.get(name);
+    if (!row) throw notFound(`database "${name}" not found`);
+    return toInfo(ctx, row);
+  });
 }
 
 export function getDatabase(ctx: EngineContext, name: string): DatabaseInfo {

@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { readStamp, writeStamp } from "../stamp.js";
-import type { ItemResult, WorkItem, WorkOp } from "./protocol.js";
+import type { ItemResult, WorkItem, WorkOp, WorkRequest } from "./protocol.js";
 
 /**
  * Applies a migration to one database in one transaction. The dry run rolls back; the run commits the
@@ -17,16 +17,8 @@ import type { ItemResult, WorkItem, WorkOp } from "./protocol.js";
  * (Preparing each database on a copy and committing by rename was measured too: creating and fsyncing a
  * new file costs more on ext4 than the rollback journal's syncs of an existing one.)
  */
-export interface JobSpec {
-  jobId: number;
-  fromVersion: number;
-  version: number;
-  statements: string[];
-  foreignKeys: boolean;
-  /** How the run phase syncs each commit (see above). */
-  sync: "normal" | "full";
-  failRunOn?: string[];
-}
+/** What a worker is told about the job: the request without its routing fields. */
+export type JobSpec = Omit<WorkRequest, "id" | "op" | "items">;
 
 export function applyToDatabase(item: WorkItem, op: WorkOp, job: JobSpec): ItemResult {
   let db: Database.Database | undefined;

@@ -19,6 +19,7 @@ export interface WorkRequest {
   statements: string[];
   /** Whether foreign keys can matter (asked once per job): off during the migration, checked before commit. */
   foreignKeys: boolean;
+  /** How the run phase syncs each commit: see engine/jobs/apply.ts. */
   sync: "normal" | "full";
   items: WorkItem[];
   /** Test hook: fail the run phase on these databases with an injected I/O error. */
