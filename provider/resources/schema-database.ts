@@ -77,6 +77,11 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
       ...req.news,
       name: chooseName(req.news, req.olds, ctx.resourceName, req.randomSeed),
     };
+    // Whitespace around a migration means nothing to SQLite, and the engine's history ignores it: drop it
+    // here too, so re-indenting a template literal is not a diff that applies nothing.
+    if (Array.isArray(news.migrations)) {
+      news.migrations = news.migrations.map((m) => (typeof m === "string" && !isUnknown(m) ? m.trim() : m));
+    }
     const { args, failures } = decode(news);
     // A replacement starts a fresh database, so only an in-place change is held to the applied history.
     if (failures.length === 0 && !containsUnknown(args) && !replacing(req.olds, news, ["name", "group"])) {

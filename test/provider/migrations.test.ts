@@ -137,6 +137,11 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
     for (const t of TENANTS) expect(stack.outputs(t).schemaVersion).toBe(2);
   });
 
+  it("treats whitespace around a migration as no change", async () => {
+    const steps = await stack.preview(program([`\n    ${USERS}\n  `, `${PHONE}  `]));
+    expect(step(steps, "app")?.op).toBe("same");
+  });
+
   it("fails the preview of a new schema database whose migration cannot run even on an empty database", async () => {
     const fresh = new Stack(plugin);
     const message = await grpcError(
