@@ -212,7 +212,6 @@ export async function completeCommittedJob(
   ctx.catalog
     .transaction(() => {
       transitionJob(ctx.catalog, job.id, "committed", "succeeded", { error: null });
-      ctx.catalog.prepare("UPDATE jobs SET error = NULL WHERE id = ?").run(job.id);
       ctx.catalog
         .prepare("UPDATE databases SET schema_version = ? WHERE id = ? OR parent_id = ?")
         .run(job.version, job.database_id, job.database_id);

@@ -135,7 +135,10 @@ export function setTaskStates(
   }
 }
 
-/** A guarded transition: it only applies if the job is still in the state the caller saw. */
+/**
+ * A guarded transition: it only applies if the job is still in the state the caller saw. `error` set
+ * (a message, or null to clear it) replaces the job's error; left out, the error stays.
+ */
 export function transitionJob(
   catalog: Catalog,
   jobId: number,
@@ -146,12 +149,12 @@ export function transitionJob(
   const t = now();
   const info = catalog
     .prepare(
-      `UPDATE jobs SET state = ?, error = coalesce(?, error),
+      `UPDATE jobs SET state = ?, error = CASE WHEN ? THEN ? ELSE error END,
          committed_at = CASE WHEN ? = 'committed' THEN ? ELSE committed_at END,
          finished_at = CASE WHEN ? IN ('succeeded', 'failed') THEN ? ELSE finished_at END
        WHERE id = ? AND state = ?`,
     )
-    .run(to, fields.error ?? null, to, t, to, t, jobId, from);
+    .run(to, "error" in fields ? 1 : 0, fields.error ?? null, to, t, to, t, jobId, from);
   return info.changes === 1;
 }
 

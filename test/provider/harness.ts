@@ -634,3 +634,33 @@ export function configVariables(config: Props): Record<string, string> {
     Object.entries(config).map(([k, v]) => [`tenantdb:config:${k}`, String(isSecret(v) ? v.value : v)]),
   );
 }
+
+/** What every provider suite starts from: a running plugin, a fleet behind it, and an empty stack. */
+export interface Suite {
+  plugin: Plugin;
+  fleet: Fleet;
+  dataDir: string;
+  stack: Stack;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the plugin over `backend`'s fleet. With `configure`, it is configured through Configure's
+ * variables map only, as older engines send stack config; otherwise the suite configures it itself.
+ */
+export async function startSuite(backend: BackendTarget, opts: { configure?: boolean } = {}): Promise<Suite> {
+  ensureBuilt();
+  const plugin = await Plugin.start();
+  const fleet = await backend.open(plugin);
+  if (opts.configure) await plugin.configure({}, configVariables(fleet.config));
+  return {
+    plugin,
+    fleet,
+    dataDir: fleet.dataDir,
+    stack: new Stack(plugin),
+    async stop() {
+      await plugin.stop();
+      await fleet.close();
+    },
+  };
+}

@@ -7,15 +7,16 @@ import {
   cli,
   columns,
   type Decl,
-  ensureBuilt,
   type Fleet,
   grpcError,
   isSecret,
-  Plugin,
+  type Plugin,
   ROOT,
   Stack,
   type Step,
+  type Suite,
   secret,
+  startSuite,
   UNKNOWN,
   urnOf,
   withEngine,
@@ -38,6 +39,14 @@ interface Knobs {
   standaloneName?: string;
   spareLocation?: string;
 }
+
+/** The knobs after the update and the first replacement, which later steps build on. */
+const REPLACED: Knobs = {
+  blockWrites: true,
+  allowAttach: false,
+  fullAccess: true,
+  standaloneName: "standalone-b",
+};
 
 function program(k: Knobs = {}): Decl[] {
   return [
@@ -94,18 +103,12 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
   let fleet: Fleet;
   let dataDir: string;
 
+  let suite: Suite;
   beforeAll(async () => {
-    ensureBuilt();
-    plugin = await Plugin.start();
-    fleet = await backend.open(plugin);
-    dataDir = fleet.dataDir;
-    stack = new Stack(plugin);
+    suite = await startSuite(backend);
+    ({ plugin, fleet, dataDir, stack } = suite);
   });
-
-  afterAll(async () => {
-    await plugin?.stop();
-    await fleet?.close();
-  });
+  afterAll(() => suite?.stop());
 
   it("starts like a plugin: GetPluginInfo, CheckConfig, then Configure with preview and secrets", async () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -219,12 +222,7 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
   it("replaces create-before-delete: Diff says replace, Check again with empty olds, Create, then Delete the old", async () => {
     const oldToken = stack.outputs("reader");
     const oldStandalone = stack.outputs("standalone").name as string;
-    const changed = program({
-      blockWrites: true,
-      allowAttach: false,
-      fullAccess: true,
-      standaloneName: "standalone-b",
-    });
+    const changed = program(REPLACED);
     stack.calls = [];
     const steps = byName(await stack.up(changed));
 
@@ -267,13 +265,7 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
   });
 
   it("replaces delete-before-create when the replacement keeps its explicit name", async () => {
-    const changed = program({
-      blockWrites: true,
-      allowAttach: false,
-      fullAccess: true,
-      standaloneName: "standalone-b",
-      spareLocation: "eu-west",
-    });
+    const changed = program({ ...REPLACED, spareLocation: "eu-west" });
     stack.calls = [];
     const steps = byName(await stack.up(changed));
     expect(steps.spare?.diff).toMatchObject({
@@ -331,13 +323,7 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
     // Outputs catch up with the world: the schema database got its child after it was created.
     expect(stack.outputs("app-schema")).toEqual({ ...before.get("app-schema")?.outputs, childCount: 1 });
     // The next preview wants them back, and up recreates them.
-    const changed = program({
-      blockWrites: true,
-      allowAttach: false,
-      fullAccess: true,
-      standaloneName: "standalone-b",
-      spareLocation: "eu-west",
-    });
+    const changed = program({ ...REPLACED, spareLocation: "eu-west" });
     const steps = byName(await stack.preview(changed));
     expect([steps.standalone?.op, steps.attach?.op, steps.tenant?.op]).toEqual(["create", "create", "same"]);
     await stack.up(changed);

@@ -4,14 +4,14 @@ import {
   CheckFailed,
   cli,
   columns,
-  configVariables,
   type Decl,
-  ensureBuilt,
   type Fleet,
   grpcError,
-  Plugin,
+  type Plugin,
   Stack,
   type Step,
+  type Suite,
+  startSuite,
   UNKNOWN,
   urnOf,
   withEngine,
@@ -65,19 +65,12 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
   let fleet: Fleet;
   let dataDir: string;
 
+  let suite: Suite;
   beforeAll(async () => {
-    ensureBuilt();
-    plugin = await Plugin.start();
-    fleet = await backend.open(plugin);
-    dataDir = fleet.dataDir;
-    await plugin.configure({}, configVariables(fleet.config));
-    stack = new Stack(plugin);
+    suite = await startSuite(backend, { configure: true });
+    ({ plugin, fleet, dataDir, stack } = suite);
   });
-
-  afterAll(async () => {
-    await plugin?.stop();
-    await fleet?.close();
-  });
+  afterAll(() => suite?.stop());
 
   it("creates the fleet: every tenant starts as a copy of the schema database", async () => {
     await stack.up(program([USERS]));

@@ -2,15 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BACKENDS,
   cli,
-  configVariables,
   type Decl,
-  ensureBuilt,
-  type Fleet,
   isSecret,
-  Plugin,
+  type Plugin,
   type Props,
-  Stack,
+  type Stack,
+  type Suite,
   secret,
+  startSuite,
   UNKNOWN,
   urnOf,
   withEngine,
@@ -48,23 +47,14 @@ const jwtOf = (outputs: Props): string => {
 describe.each(BACKENDS)("Token ($name backend)", (backend) => {
   let plugin: Plugin;
   let stack: Stack;
-  let fleet: Fleet;
   let dataDir: string;
 
+  let suite: Suite;
   beforeAll(async () => {
-    ensureBuilt();
-    plugin = await Plugin.start();
-    fleet = await backend.open(plugin);
-    dataDir = fleet.dataDir;
-    // Configured through the variables map only, as older engines send stack config.
-    await plugin.configure({}, configVariables(fleet.config));
-    stack = new Stack(plugin);
+    suite = await startSuite(backend, { configure: true });
+    ({ plugin, dataDir, stack } = suite);
   });
-
-  afterAll(async () => {
-    await plugin?.stop();
-    await fleet?.close();
-  });
+  afterAll(() => suite?.stop());
 
   it("previews a token with an unknown secret jwt, and an expiry known only for `never`", async () => {
     const steps = await stack.preview([...base, dbToken, groupToken]);
