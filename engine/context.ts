@@ -11,8 +11,11 @@ export interface EngineOptions {
    * may persist a file's size before its data (see engine/jobs/apply.ts).
    */
   migrationSync?: "normal" | "full";
-  /** Test hook: databases whose run-phase apply fails with an injected I/O error. */
-  faultInjection?: { failRunOn?: string[] };
+  /**
+   * Test hooks: databases whose run-phase apply fails with an injected I/O error, and one whose file is
+   * torn right after its commit, killing the process (a crash mid-write).
+   */
+  faultInjection?: { failRunOn?: string[]; tearOn?: string };
 }
 
 /** What every engine function works against: one data directory and its catalog connection. */

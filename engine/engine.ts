@@ -27,7 +27,7 @@ export interface OpenOptions extends EngineOptions {
 
 export async function openEngine(dataDir: string, opts: OpenOptions = {}): Promise<Engine> {
   const layout = layoutOf(dataDir);
-  ensureDirs(layout.root, layout.databases, layout.tmp, layout.locks);
+  ensureDirs(layout.root, layout.databases, layout.tmp, layout.locks, layout.undo);
   const catalog = openCatalog(layout.catalog);
   const ctx: EngineContext = { layout, catalog, options: opts };
   removeAbandonedTempFiles(layout.tmp);

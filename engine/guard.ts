@@ -16,6 +16,8 @@ const FORBIDDEN_PRAGMA_ASSIGNMENTS = new Set([
   "temp_store_directory",
   "data_store_directory",
   "mmap_size",
+  // The run phase relies on no page reaching a file before COMMIT (see jobs/undo.ts).
+  "cache_spill",
 ]);
 
 /** Refusals that hold on every database, whatever its kind and whoever asks. */

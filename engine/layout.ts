@@ -14,6 +14,8 @@ export interface Layout {
   databases: string;
   tmp: string;
   locks: string;
+  /** Undo logs of migration jobs in their run phase, a directory per job (see jobs/undo.ts). */
+  undo: string;
 }
 
 export function layoutOf(root: string): Layout {
@@ -24,6 +26,7 @@ export function layoutOf(root: string): Layout {
     databases: path.join(abs, "dbs"),
     tmp: path.join(abs, "tmp"),
     locks: path.join(abs, "locks"),
+    undo: path.join(abs, "undo"),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   describeFailures,
   failureMessage,
   type ProgressListener,
+  removeStaleUndoLogs,
   runPhase,
 } from "./jobs/runner.js";
 import {
@@ -343,6 +344,7 @@ export async function resumeMigrations(
  * in another process and are left alone.
  */
 export async function recoverAbandonedJobs(ctx: EngineContext, onProgress?: ProgressListener): Promise<void> {
+  removeStaleUndoLogs(ctx);
   for (const job of allUnfinishedJobs(ctx.catalog)) {
     const lock = tryAcquireJobLock(ctx, job.database_id);
     if (!lock) continue;

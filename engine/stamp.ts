@@ -25,8 +25,12 @@ export function readStamp(db: Database.Database): Stamp {
   return { version: map.get("schema_version") ?? 0, jobId: map.get("job_id") ?? null };
 }
 
-export function writeStamp(db: Database.Database, stamp: Stamp): void {
-  db.prepare(
-    `INSERT OR REPLACE INTO ${STAMP_TABLE} (key, value) VALUES ('schema_version', ?), ('job_id', ?)`,
-  ).run(stamp.version, stamp.jobId);
+/** The stamp's write as SQL text, so a job runs it in one exec with its COMMIT. */
+export function stampSql(stamp: Stamp): string {
+  const literal = (n: number | null) => {
+    if (n === null) return "NULL";
+    if (!Number.isSafeInteger(n)) throw new Error(`a stamp holds integers, not ${n}`);
+    return String(n);
+  };
+  return `INSERT OR REPLACE INTO ${STAMP_TABLE} (key, value) VALUES ('schema_version', ${literal(stamp.version)}), ('job_id', ${literal(stamp.jobId)})`;
 }

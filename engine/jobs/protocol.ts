@@ -21,9 +21,13 @@ export interface WorkRequest {
   foreignKeys: boolean;
   /** How the run phase syncs each commit: see engine/jobs/apply.ts. */
   sync: "normal" | "full";
+  /** Where the run phase keeps this job's undo logs (see engine/jobs/undo.ts); a dry run keeps none. */
+  undoDir?: string;
   items: WorkItem[];
   /** Test hook: fail the run phase on these databases with an injected I/O error. */
   failRunOn?: string[];
+  /** Test hook: tear this database's file right after its commit, and kill the process. */
+  tearOn?: string;
 }
 
 export interface ItemResult {

@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import type { EngineContext } from "../context.js";
 import { now, poolOf } from "../context.js";
 import { failedPrecondition } from "../errors.js";
+import { journalMayBeHot, usePersistentJournal } from "../journal.js";
 import { involvesForeignKeys } from "./apply.js";
 import type { Pool } from "./pool.js";
 import type { ItemResult, WorkItem, WorkOp } from "./protocol.js";
@@ -18,6 +19,7 @@ import {
   taskPage,
   transitionJob,
 } from "./store.js";
+import { readUndo, restoreImage, undoDir, undoLogs } from "./undo.js";
 
 /**
  * Drives one job through its phases (see states.ts). The runner is the only code that moves a job's
@@ -87,7 +89,9 @@ async function streamTasks(
     fromVersion: job.from_version,
     version: job.version,
     statements,
+    undoDir: undoDir(ctx.layout.undo, job.id),
     failRunOn: ctx.options.faultInjection?.failRunOn,
+    tearOn: ctx.options.faultInjection?.tearOn,
   };
   const dispatch = async (items: WorkItem[]) => record((await pool.run({ ...request, items })).results);
   onProgress?.({ jobId: job.id, phase: op, done: 0, total: job.total });
@@ -144,9 +148,9 @@ export function failureMessage(failures: { database: string; error: string }[], 
 }
 
 /**
- * Ends a job whose process died before the commit point: nothing was applied anywhere (each dry run
- * rolled back, or will be rolled back by SQLite from its hot journal, which we trigger here so no journal
- * is left lying around).
+ * Ends a job whose process died before the commit point: nothing was applied anywhere, since a dry run
+ * keeps its journal in memory and never writes its database. Any hot journal found on the way (from a
+ * writer that died before the job) is rolled back now rather than by whoever writes next.
  */
 export function abandonDryRun(ctx: EngineContext, job: JobRow): void {
   let after = 0;
@@ -171,23 +175,13 @@ export function abandonDryRun(ctx: EngineContext, job: JobRow): void {
     .immediate();
 }
 
-/**
- * A dry run killed mid-flight leaves a journal beside the file. If it is hot, SQLite rolls it back on the
- * next write lock; if SQLite never synced it (the usual case: a dry run never commits), it is stale and
- * SQLite would leave it forever. Either way, holding the write lock we know no one else is writing, so
- * whatever journal is left is nobody's and can go.
- */
+/** Taking the write lock makes SQLite play a hot journal back; PERSIST mode then zeroes it in place. */
 function rollBackHotJournal(file: string): void {
-  const journal = `${file}-journal`;
-  if (!fs.existsSync(journal)) return;
+  if (!journalMayBeHot(file)) return;
   const db = new Database(file, { fileMustExist: true, timeout: 30_000 });
   try {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      fs.rmSync(journal, { force: true });
-    } finally {
-      db.exec("ROLLBACK");
-    }
+    usePersistentJournal(db);
+    db.exec("BEGIN IMMEDIATE; ROLLBACK");
   } finally {
     db.close();
   }
@@ -202,6 +196,7 @@ export async function completeCommittedJob(
 ): Promise<JobRow> {
   const job = getJob(ctx.catalog, jobId);
   if (job?.state !== "committed") throw new Error(`job ${jobId} is not committed`);
+  restoreTouchedDatabases(ctx, job);
   const outcome = await runPhase(ctx, job, statements, "run", onProgress);
   if (outcome.failed > 0) {
     const failures = describeFailures(ctx, job.id);
@@ -218,5 +213,54 @@ export async function completeCommittedJob(
       ctx.catalog.prepare("UPDATE migrations SET applied_at = ? WHERE job_id = ?").run(now(), job.id);
     })
     .immediate();
+  // Every database was fsynced before its task was reported done, and a succeeded job is never restored.
+  fs.rmSync(undoDir(ctx.layout.undo, job.id), { recursive: true, force: true });
   return getJob(ctx.catalog, job.id) as JobRow;
+}
+
+/**
+ * Before a committed job's run phase starts again, every database an earlier attempt touched goes back to
+ * its image from before the job (see undo.ts), torn or not, and its task back to pending, so this run
+ * redoes it. The task states are reset durably before the logs go: a task left `done` over a restored
+ * file would be skipped.
+ */
+function restoreTouchedDatabases(ctx: EngineContext, job: JobRow): void {
+  const dir = undoDir(ctx.layout.undo, job.id);
+  const restored = new Set<number>();
+  for (const log of undoLogs(dir)) {
+    for (const image of readUndo(log)) {
+      if (restored.has(image.seq)) continue;
+      const [task] = taskPage(ctx.catalog, job.id, image.seq - 1, 1);
+      if (task?.seq !== image.seq) continue;
+      restoreImage(path.join(ctx.layout.root, task.path), image.data);
+      restored.add(image.seq);
+    }
+  }
+  if (restored.size > 0) {
+    const reset = ctx.catalog.prepare(
+      "UPDATE job_tasks SET state = 'dry_run_ok', error = NULL WHERE job_id = ? AND seq = ?",
+    );
+    ctx.catalog.transaction(() => {
+      for (const seq of restored) reset.run(job.id, seq);
+    })();
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Undo logs outlive their job only when its process died between the job's success and their removal.
+ * They are never played back for a job that is not committed, so they can go.
+ */
+export function removeStaleUndoLogs(ctx: EngineContext): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(ctx.layout.undo);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const job = getJob(ctx.catalog, Number(entry));
+    if (job?.state !== "committed")
+      fs.rmSync(path.join(ctx.layout.undo, entry), { recursive: true, force: true });
+  }
 }

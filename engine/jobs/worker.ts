@@ -1,9 +1,10 @@
 import { parentPort } from "node:worker_threads";
-import { applyToDatabase } from "./apply.js";
+import { dryRun, runBatch } from "./apply.js";
 import type { WorkRequest, WorkResponse } from "./protocol.js";
 
-// A worker thread: applies a batch of tasks, one database open at a time, and answers with the results.
+// A worker thread: applies a batch of tasks and answers with the results.
 parentPort?.on("message", (req: WorkRequest) => {
-  const results = req.items.map((item) => applyToDatabase(item, req.op, req));
+  const results =
+    req.op === "dry_run" ? req.items.map((item) => dryRun(item, req)) : runBatch(req.items, req);
   parentPort?.postMessage({ id: req.id, results } satisfies WorkResponse);
 });

@@ -15,6 +15,7 @@ import {
 import { blockedOnChild, childRefusal, refusal } from "../guard.js";
 import type { ProgressListener } from "../jobs/runner.js";
 import { UNFINISHED_SQL } from "../jobs/states.js";
+import { usePersistentJournal } from "../journal.js";
 import { migrate } from "../migrations.js";
 import { readsOnly, type Statement, splitStatements } from "../sql/statements.js";
 import { canAttach, canRead, canWrite } from "../tokens/permissions.js";
@@ -72,6 +73,12 @@ export function openSession(
     timeout: opts.busyTimeoutMs ?? 10_000,
   });
   conn.defaultSafeIntegers(true);
+  try {
+    usePersistentJournal(conn); // takes a shared lock, so a writer elsewhere can make it busy
+  } catch (e) {
+    conn.close();
+    throw fromSqliteError(e);
+  }
   const attached = new Map<string, string>(); // alias (folded) -> database name
   let closed = false;
 

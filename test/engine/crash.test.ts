@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openEngine } from "../../engine/index.js";
 import { listFiles, ROOT, tempDir } from "../helpers.js";
@@ -26,12 +27,19 @@ const KILL_POINTS: KillPoint[] = [
   })),
 ];
 
-/** Runs the migration in a child process and SIGKILLs it at the kill point (or lets it finish). */
-function migrateAndKill(dataDir: string, sql: string, at: KillPoint): Promise<"killed" | "finished"> {
+/**
+ * Runs the migration in a child process and SIGKILLs it at the kill point (or lets it finish, or die by
+ * an injected fault).
+ */
+function migrateAndKill(
+  dataDir: string,
+  sql: string,
+  at: KillPoint | null,
+  faults?: object,
+): Promise<"killed" | "finished"> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FIXTURE, dataDir, "parent", sql], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const args = [FIXTURE, dataDir, "parent", sql, ...(faults ? [JSON.stringify(faults)] : [])];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => {
       stderr += d;
@@ -40,7 +48,7 @@ function migrateAndKill(dataDir: string, sql: string, at: KillPoint): Promise<"k
     readline.createInterface({ input: child.stdout }).on("line", (line) => {
       const event = JSON.parse(line) as { phase?: string; done?: number; error?: string };
       if (event.error) reject(new Error(`migration failed in the child: ${event.error}`));
-      if (!killed && event.phase === at.phase && (event.done ?? 0) >= at.done) {
+      if (at && !killed && event.phase === at.phase && (event.done ?? 0) >= at.done) {
         killed = true;
         child.kill("SIGKILL");
       }
@@ -53,24 +61,30 @@ function migrateAndKill(dataDir: string, sql: string, at: KillPoint): Promise<"k
   });
 }
 
-describe("crash safety", () => {
-  it(`keeps ${CHILDREN} children all-old or all-new when the migrating process is killed at ${KILL_POINTS.length} moments`, async () => {
-    const dataDir = path.join(tempDir(), "data");
-    const setup = await openEngine(dataDir, { workers: 2 });
+/** A data directory with a schema database and its children, each child holding a row of its own. */
+async function fleetWithRows(children: number): Promise<string> {
+  const dataDir = path.join(tempDir(), "data");
+  const setup = await openEngine(dataDir, { workers: 2 });
+  try {
     setup.createGroup("default");
     await setup.createDatabase("parent", { type: "schema" });
     await setup.migrate("parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
     await setup.createChildren(
       "parent",
-      Array.from({ length: CHILDREN }, (_, i) => `tenant-${i}`),
+      Array.from({ length: children }, (_, i) => `tenant-${i}`),
     );
-    // Every child holds a row of its own that must survive every crash.
     for (const child of setup.listDatabases({ schemaParent: "parent" })) {
-      const db = (await import("better-sqlite3")).default(child.path);
-      db.prepare("INSERT INTO users (name) VALUES (?)").run(child.name);
-      db.close();
+      await setup.execute(child.name, "INSERT INTO users (name) VALUES (?)", { args: [child.name] });
     }
+  } finally {
     setup.close();
+  }
+  return dataDir;
+}
+
+describe("crash safety", () => {
+  it(`keeps ${CHILDREN} children all-old or all-new when the migrating process is killed at ${KILL_POINTS.length} moments`, async () => {
+    const dataDir = await fleetWithRows(CHILDREN);
 
     const outcomes: { at: KillPoint; process: string; result: "old" | "new" }[] = [];
     let version = 1;
@@ -99,7 +113,7 @@ describe("crash safety", () => {
           expect(Number(hasColumn)).toBe(expected > version ? 1 : 0);
           expect(names).toBe(db.type === "child" ? db.name : null);
         }
-        expect(listFiles(path.join(dataDir, "dbs")).filter((f) => /-journal$|-wal$/.test(f))).toEqual([]);
+        expect(interruptedCommits(path.join(dataDir, "dbs"))).toEqual([]);
         outcomes.push({ at, process: processOutcome, result: expected > version ? "new" : "old" });
         version = expected;
       } finally {
@@ -111,5 +125,60 @@ describe("crash safety", () => {
     expect(outcomes.some((o) => o.result === "old")).toBe(true);
     expect(outcomes.some((o) => o.result === "new" && o.process === "killed")).toBe(true);
     expect(fs.readdirSync(path.join(dataDir, "tmp"))).toEqual([]);
+    expect(fs.readdirSync(path.join(dataDir, "undo"))).toEqual([]);
   }, 300_000);
+
+  it("repairs a database torn in the middle of its commit from the undo log, then finishes the job", async () => {
+    const dataDir = await fleetWithRows(40);
+
+    // The process commits tenant-23, overwrites its first page with garbage as a crash mid-write would
+    // leave it, and dies.
+    const outcome = await migrateAndKill(dataDir, "ALTER TABLE users ADD COLUMN phone TEXT", null, {
+      tearOn: "tenant-23",
+    });
+    expect(outcome).toBe("killed");
+    const torn = new Database(path.join(dataDir, childPath(dataDir, "tenant-23")));
+    expect(() => torn.pragma("integrity_check")).toThrow(/not a database|malformed/);
+    torn.close();
+
+    const engine = await openEngine(dataDir, { workers: 2 });
+    try {
+      expect(engine.listJobs("parent")[0]?.state).toBe("succeeded");
+      for (const db of engine.listDatabases({ schemaParent: "parent" })) {
+        const file = new Database(db.path, { readonly: true });
+        expect(file.pragma("integrity_check", { simple: true })).toBe("ok");
+        expect(file.prepare("SELECT name FROM users").pluck().all()).toEqual([db.name]);
+        expect(
+          file.prepare("SELECT count(*) FROM pragma_table_info('users') WHERE name = 'phone'").pluck().get(),
+        ).toBe(1);
+        file.close();
+      }
+      expect(fs.readdirSync(path.join(dataDir, "undo"))).toEqual([]);
+    } finally {
+      engine.close();
+    }
+  }, 120_000);
 });
+
+/**
+ * Journals SQLite would play back: every database keeps its journal between commits, header zeroed, so a
+ * journal that still starts with SQLite's magic is a commit left half-done. A WAL would be one too.
+ */
+function interruptedCommits(dir: string): string[] {
+  const magic = Buffer.from("d9d505f920a163d7", "hex");
+  return listFiles(dir).filter(
+    (f) =>
+      f.endsWith("-wal") ||
+      (f.endsWith("-journal") && fs.readFileSync(path.join(dir, f)).subarray(0, 8).equals(magic)),
+  );
+}
+
+/** A database's file, from the catalog, without opening an engine (which would recover the job). */
+function childPath(dataDir: string, name: string): string {
+  const catalog = new Database(path.join(dataDir, "catalog.db"), { readonly: true });
+  try {
+    return catalog.prepare("SELECT path FROM databases WHERE name = ?").pluck().get(name) as string;
+  } finally {
+    catalog.close();
+  }
+}

@@ -91,6 +91,7 @@ const REFUSED_EVERYWHERE = [
   "PRAGMA schema_version = 99",
   "pragma main.SCHEMA_VERSION(7)",
   "PRAGMA journal_mode = WAL",
+  "PRAGMA cache_spill = ON",
   "INSERT INTO _tenantdb_ VALUES ('schema_version', 9)",
   'UPDATE "_tenantdb_" SET value = 0',
   "DELETE FROM '_tenantdb_'",
