@@ -73,12 +73,9 @@ export function openSession(
     timeout: opts.busyTimeoutMs ?? 10_000,
   });
   conn.defaultSafeIntegers(true);
-  try {
-    usePersistentJournal(conn); // takes a shared lock, so a writer elsewhere can make it busy
-  } catch (e) {
-    conn.close();
-    throw fromSqliteError(e);
-  }
+  // Set at the session's first write of its own (see write): reads never need it, and setting it at open
+  // would cost every session a lock cycle.
+  let persistentJournal = false;
   const attached = new Map<string, string>(); // alias (folded) -> database name
   let closed = false;
 
@@ -182,6 +179,12 @@ export function openSession(
     }
     const undo = () => conn.exec(nested ? "ROLLBACK TO tenantdb_guard; RELEASE tenantdb_guard" : "ROLLBACK");
     try {
+      // Inside our own BEGIN IMMEDIATE nothing is written yet, so the journal mode may still change and
+      // needs no lock of its own. A write inside the caller's transaction commits in the default mode.
+      if (!nested && !persistentJournal) {
+        usePersistentJournal(conn);
+        persistentJournal = true;
+      }
       const fence = writeFence(ctx, row);
       if (fence) throw fence;
       const before = row.type === "child" ? schemaVersion() : 0;
