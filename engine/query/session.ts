@@ -16,10 +16,10 @@ import { blockedOnChild, childRefusal, refusal } from "../guard.js";
 import type { ProgressListener } from "../jobs/runner.js";
 import { UNFINISHED_SQL } from "../jobs/states.js";
 import { usePersistentJournal } from "../journal.js";
-import { migrate } from "../migrations.js";
 import { readsOnly, type Statement, splitStatements } from "../sql/statements.js";
 import { canAttach, canRead, canWrite } from "../tokens/permissions.js";
 import type { Principal } from "./principal.js";
+import { executeOnSchemaDatabase, type SchemaSession } from "./schema-transaction.js";
 import { type QueryResult, type SqlArgs, toBindable } from "./values.js";
 
 /** SQLite's own ceiling (SQLITE_MAX_ATTACHED), and Turso's documented one. */
@@ -122,13 +122,9 @@ export function openSession(
       }
       if (current.block_reads) throw blocked(`reads are blocked on "${name}" (block_reads is set)`);
 
-      if (current.type === "schema" && statements.some((s) => s.kind === "transaction")) {
-        throw failedPrecondition(
-          `interactive transactions are not allowed on schema database "${name}": each change runs as a migration job`,
-        );
-      }
-      if (current.type === "schema" && statements.some((s) => !isRead(s))) {
-        return runAsMigration(ctx, principal, current, conn, statements, sql, args, opts);
+      if (current.type === "schema") {
+        schema.row = current;
+        return executeOnSchemaDatabase(schema, statements, args, opts);
       }
       const results: QueryResult[] = [];
       for (const s of statements) results.push(runStatement(s, args));
@@ -253,27 +249,17 @@ export function openSession(
     }
   }
 
-  return session;
-}
+  const schema: SchemaSession = {
+    ctx,
+    row,
+    conn,
+    pending: null,
+    isRead,
+    run: runStatement,
+    authorizeWrite: () => authorize(principal, row, "write"),
+  };
 
-function runAsMigration(
-  ctx: EngineContext,
-  principal: Principal,
-  row: DatabaseRow,
-  conn: Database.Database,
-  statements: Statement[],
-  sql: string,
-  args: SqlArgs | undefined,
-  opts: ExecuteOptions | undefined,
-): Promise<QueryResult[]> {
-  authorize(principal, row, "write");
-  if (args !== undefined)
-    throw invalidArgument("statements that change a schema database cannot take arguments");
-  if (conn.inTransaction)
-    throw failedPrecondition(`interactive transactions are not allowed on schema database "${row.name}"`);
-  return migrate(ctx, row.name, sql, { onProgress: opts?.onProgress }).then(() =>
-    statements.map(emptyResult),
-  );
+  return session;
 }
 
 /** The database's row as it is now: config and fences may change while a session is open. */
