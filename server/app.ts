@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Handler, ServerContext } from "./context.js";
+import { cursor } from "./hrana/cursor.js";
 import { hranaCode } from "./hrana/errors.js";
 import { pipeline, probe } from "./hrana/http.js";
 import { createRequest, type Reply, type Request } from "./http.js";
@@ -74,6 +75,7 @@ function routes(): Router<Route> {
     add("public", "GET", `${prefix}/v3`, probe(3));
     add("data", "POST", `${prefix}/v2/pipeline`, pipeline(2));
     add("data", "POST", `${prefix}/v3/pipeline`, pipeline(3));
+    add("data", "POST", `${prefix}/v3/cursor`, cursor);
     add("data", "GET", `${prefix}/v1/jobs`, listJobs);
     add("data", "GET", `${prefix}/v1/jobs/:id`, getJob);
   }

@@ -23,14 +23,21 @@ export interface SchemaSession {
   ctx: EngineContext;
   row: DatabaseRow;
   conn: Database.Database;
-  /** Statements collected since BEGIN, or null outside a transaction. */
-  pending: string[] | null;
+  /** What was collected since BEGIN, or null outside a transaction. */
+  pending: Pending | null;
   /** Whether a statement only reads (so it runs, and is not a change to collect). */
   isRead(s: Statement): boolean;
   /** Runs a statement on the parent's connection with the session's usual rules, returning its result. */
   run(s: Statement, args: SqlArgs | undefined): QueryResult;
   /** Refuses a principal that may not change this database. */
   authorizeWrite(): void;
+}
+
+interface Pending {
+  statements: string[];
+  /** Whether every change so far was DDL: then a schema that did not move means nothing to do. */
+  onlyDdl: boolean;
+  schemaVersion: bigint;
 }
 
 export async function executeOnSchemaDatabase(
@@ -43,6 +50,10 @@ export async function executeOnSchemaDatabase(
   if (session.pending === null && !statements.some((s) => s.kind === "transaction")) {
     if (statements.every((s) => session.isRead(s))) return statements.map((s) => session.run(s, args));
     session.authorizeWrite();
+    if (statements.every((s) => s.kind === "ddl")) {
+      const noop = changesNothing(session, statements, args);
+      if (noop) return noop;
+    }
     await migrate(session.ctx, session.row.name, migrationText(statements, args), {
       onProgress: opts?.onProgress,
     });
@@ -66,15 +77,16 @@ async function step(
         if (session.pending !== null)
           throw invalidArgument("cannot start a transaction within a transaction");
         exec(conn, "BEGIN");
-        session.pending = [];
+        session.pending = { statements: [], onlyDdl: true, schemaVersion: schemaVersion(conn) };
         return emptyResult();
       case "commit": {
         const collected = session.pending;
         if (collected === null) throw invalidArgument("cannot commit - no transaction is active");
         session.pending = null;
+        const unchanged = collected.onlyDdl && schemaVersion(conn) === collected.schemaVersion;
         exec(conn, "ROLLBACK");
-        if (collected.length > 0) {
-          await migrate(session.ctx, session.row.name, collected.join(";\n"), {
+        if (collected.statements.length > 0 && !unchanged) {
+          await migrate(session.ctx, session.row.name, collected.statements.join(";\n"), {
             onProgress: opts?.onProgress,
           });
         }
@@ -101,8 +113,37 @@ async function step(
   const text = migrationText([s], args);
   validateMigration(text);
   const result = session.run(s, args);
-  session.pending.push(text);
+  session.pending.statements.push(text);
+  if (s.kind !== "ddl") session.pending.onlyDdl = false;
   return result;
+}
+
+/**
+ * The results of DDL that leaves the schema as it is (`CREATE TABLE IF NOT EXISTS` of a table that exists,
+ * as every migration tool sends for its history table on each run), found by running it on the parent in
+ * a transaction rolled back; null when it does change something. Children share the parent's schema, so
+ * DDL that changes nothing there changes nothing anywhere, and needs no job.
+ */
+function changesNothing(
+  session: SchemaSession,
+  statements: Statement[],
+  args: SqlArgs | undefined,
+): QueryResult[] | null {
+  const { conn } = session;
+  exec(conn, "BEGIN");
+  try {
+    const before = schemaVersion(conn);
+    const results = statements.map((s) => session.run(s, args));
+    return schemaVersion(conn) === before ? results : null;
+  } catch {
+    return null; // let the job report the failure, with every database it fails on
+  } finally {
+    if (conn.inTransaction) exec(conn, "ROLLBACK");
+  }
+}
+
+function schemaVersion(conn: Database.Database): bigint {
+  return BigInt(conn.pragma("schema_version", { simple: true }) as number | bigint);
 }
 
 /** The statements as one migration's text, their arguments written in. */

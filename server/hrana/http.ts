@@ -1,7 +1,8 @@
-import type { Handler } from "../context.js";
-import { authenticateDatabase } from "../database-auth.js";
+import type { Handler, ServerContext } from "../context.js";
+import { authenticateDatabase, type DatabaseCaller } from "../database-auth.js";
 import { runPipeline } from "./pipeline.js";
 import { type PipelineResponse, type ProtocolVersion, readPipelineRequest } from "./protocol.js";
+import type { Stream } from "./streams.js";
 
 /** The Hrana-over-HTTP endpoints: the version probe and the pipeline. */
 
@@ -18,18 +19,7 @@ export const pipeline =
   async (ctx, req) => {
     const caller = await authenticateDatabase(ctx.engine, req, req.params.db);
     const body = readPipelineRequest(await req.json());
-    const stream =
-      body.baton !== null
-        ? ctx.streams.take(body.baton, caller.database, caller.jwt)
-        : ctx.streams.open(
-            caller.database,
-            ctx.engine.getDatabase(caller.database).type === "schema",
-            caller.jwt,
-            // A short busy wait: SQLite waits synchronously, and a lock held by another process (a CLI
-            // shell inside a transaction) must not stall every other request; the client gets a
-            // retryable busy error instead.
-            () => ctx.engine.openSession(caller.database, caller.principal, { busyTimeoutMs: 250 }),
-          );
+    const stream = streamFor(ctx, caller, body.baton);
     let results: PipelineResponse["results"];
     try {
       results = await runPipeline(ctx.streams, stream, body.requests, version, ctx.logError);
@@ -40,3 +30,16 @@ export const pipeline =
     const response: PipelineResponse = { baton: ctx.streams.handBack(stream), base_url: null, results };
     return { json: response };
   };
+
+/** The stream a baton leads back to, or a new one on the caller's database when there is no baton. */
+export function streamFor(ctx: ServerContext, caller: DatabaseCaller, baton: string | null): Stream {
+  if (baton !== null) return ctx.streams.take(baton, caller.database, caller.jwt);
+  return ctx.streams.open(
+    caller.database,
+    ctx.engine.getDatabase(caller.database).type === "schema",
+    caller.jwt,
+    // A short busy wait: SQLite waits synchronously, and a lock held by another process (a CLI shell
+    // inside a transaction) must not stall every other request; the client gets a retryable busy error.
+    () => ctx.engine.openSession(caller.database, caller.principal, { busyTimeoutMs: 250 }),
+  );
+}

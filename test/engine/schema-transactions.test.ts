@@ -126,4 +126,18 @@ describe("transactions on a schema database", () => {
     }
     expect(await columnsOf(engine, "tenant-0", "kept")).toEqual(["a"]);
   });
+
+  it("runs no job for DDL that leaves the schema as it is, alone or in a transaction", async () => {
+    const { engine } = await fleet(2);
+    const jobs = engine.listJobs("app").length;
+    await engine.execute("app", "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email TEXT)");
+    await engine.execute(
+      "app",
+      "BEGIN; CREATE TABLE IF NOT EXISTS users (x); DROP INDEX IF EXISTS nope; COMMIT",
+    );
+    expect(engine.listJobs("app").length).toBe(jobs);
+    await engine.execute("app", "CREATE TABLE IF NOT EXISTS fresh (a)");
+    expect(engine.listJobs("app").length).toBe(jobs + 1);
+    expect(await columnsOf(engine, "tenant-1", "fresh")).toEqual(["a"]);
+  });
 });

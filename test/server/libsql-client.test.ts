@@ -141,13 +141,26 @@ describe("schema databases", () => {
       ["ALTER TABLE users ADD COLUMN phone TEXT", "CREATE INDEX users_email ON users (email)"],
       "write",
     );
-    const failed = await rejection(
+    // A statement the parent itself refuses fails at once, inside the transaction: no job at all.
+    const refused = await rejection(
       parent.batch(
         ["ALTER TABLE users ADD COLUMN city TEXT", "CREATE INDEX users_email ON users (email)"],
         "write",
       ),
     );
+    expect(refused.code).toBe("SQLITE_ERROR");
+    expect(refused.message).toMatch(/users_email already exists/);
+    // One that only a tenant's rows refuse fails the job at its dry run: nothing anywhere either.
+    const tenant = h.libsql("tenant-1", await token("tenant-1"));
+    await tenant.execute("INSERT INTO users (email) VALUES ('same@x'), ('same@x')");
+    const failed = await rejection(
+      parent.batch(
+        ["ALTER TABLE users ADD COLUMN city TEXT", "CREATE UNIQUE INDEX users_email_u ON users (email)"],
+        "write",
+      ),
+    );
     expect(failed.code).toBe("SCHEMA_MIGRATION_ERROR");
+    expect(failed.message).toMatch(/tenant-1/);
     const child = h.libsql("tenant-2", await token("tenant-2"));
     const cols = await child.execute("SELECT name FROM pragma_table_info('users') ORDER BY cid");
     expect(cols.rows.map((r) => r.name)).toEqual(["id", "email", "phone"]);
@@ -187,7 +200,7 @@ describe("schema databases", () => {
       error: string;
     };
     expect(failed.status).toBe("RunFailure");
-    expect(failed.error).toMatch(/users_email/);
+    expect(failed.error).toMatch(/users_email_u/);
 
     expect((await h.fetch("/db/app/v1/jobs/99", { headers })).status).toBe(404);
     expect((await h.fetch("/db/app/v1/jobs", {})).status).toBe(401);
