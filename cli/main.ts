@@ -98,6 +98,19 @@ db.command("shell <name> [sql]")
     (await import("./commands/shell.js")).dbShell(globals(cmd), name, sql, opts),
   );
 
+db.command("migrate <schema-db> <source>")
+  .description(
+    "apply a .sql file, or a folder of ordered migration files (0001_init.sql, … or a drizzle-kit folder), skipping those already applied; all pending ones run as one job, all or none",
+  )
+  .option("--dry-run", "run them on every database and roll back; report where they would fail")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  $ tenantdb db migrate app migrations/            # 0001_init.sql, 0002_plans.sql, …\n  $ tenantdb db migrate app drizzle/ --dry-run     # drizzle-kit's output folder\n  $ tenantdb db migrate app 0003_index.sql",
+  )
+  .action(async (name, source, opts, cmd) =>
+    (await import("./commands/migrate.js")).dbMigrate(globals(cmd), name, source, opts),
+  );
+
 const migrations = db
   .command("migrations <schema-db>")
   .description("list a schema database's migration jobs, with per-database progress")
