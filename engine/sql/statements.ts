@@ -379,6 +379,8 @@ export const QUERY_PRAGMAS: ReadonlySet<string> = new Set([
   "foreign_key_check",
   "integrity_check",
   "quick_check",
+  // `PRAGMA page_count = N` reads the count and ignores N (max_page_count is the one that sets).
+  "page_count",
 ]);
 
 // Pragmas that write even with no argument (optimize may run ANALYZE, though SQLite calls it read-only).
