@@ -5,6 +5,7 @@ import { requireDatabaseRow } from "./databases.js";
 import { invalidArgument, unauthenticated } from "./errors.js";
 import { requireGroupRow } from "./groups.js";
 import type { Principal } from "./query/principal.js";
+import { requireDatabaseRowByNameOrId } from "./query/targets.js";
 import { parseExpiration } from "./tokens/expiration.js";
 import { decodeTokenUnverified, type SignedToken, signToken, verifyToken } from "./tokens/jwt.js";
 import { generateSigningKey, type SigningKey } from "./tokens/keys.js";
@@ -22,7 +23,7 @@ export interface CreateTokenRequest {
   authorization?: "full-access" | "read-only";
   /** `never` (default) or a duration such as `2w1d30m`. */
   expiration?: string;
-  /** Databases this token may ATTACH (read-only). */
+  /** Databases this token may ATTACH (read-only), by name or id; the token names each by its id. */
   attach?: string[];
 }
 
@@ -39,14 +40,16 @@ export async function createToken(ctx: EngineContext, req: CreateTokenRequest): 
   const expiresInSeconds = parseExpiration(req.expiration ?? "never");
   const database = req.database !== undefined ? requireDatabaseRow(ctx, req.database) : undefined;
   const group = requireGroupRow(ctx, database ? database.group_name : (req.group as string));
-  const attach = [...new Set(req.attach ?? [])];
-  for (const name of attach) {
-    const target = requireDatabaseRow(ctx, name);
+  const attach: string[] = [];
+  for (const nameOrId of new Set(req.attach ?? [])) {
+    const target = requireDatabaseRowByNameOrId(ctx, nameOrId);
     if (target.group_id !== group.id) {
       throw invalidArgument(
-        `cannot grant attach on "${name}": it is in group "${target.group_name}", not "${group.name}"`,
+        `cannot grant attach on "${target.name}": it is in group "${target.group_name}", not "${group.name}"`,
       );
     }
+    // By id, so the grant dies with this database: one created later under the same name is not covered.
+    if (!attach.includes(target.uuid)) attach.push(target.uuid);
   }
   const key = await currentKey(ctx, group);
   return signToken(key, {

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS databases (
 );
 CREATE INDEX IF NOT EXISTS databases_group ON databases(group_id);
 CREATE INDEX IF NOT EXISTS databases_parent ON databases(parent_id);
+CREATE INDEX IF NOT EXISTS databases_uuid ON databases(uuid);
 CREATE TABLE IF NOT EXISTS migrations (
   database_id INTEGER NOT NULL REFERENCES databases(id) ON DELETE CASCADE,
   version INTEGER NOT NULL,
@@ -142,6 +143,10 @@ function withBusyRetry<T>(fn: () => T): T {
 
 export function getDatabaseRow(catalog: Catalog, name: string): DatabaseRow | undefined {
   return catalog.prepare(`${SELECT_DATABASE} WHERE d.name = ?`).get(name) as DatabaseRow | undefined;
+}
+
+export function getDatabaseRowById(catalog: Catalog, uuid: string): DatabaseRow | undefined {
+  return catalog.prepare(`${SELECT_DATABASE} WHERE d.uuid = ?`).get(uuid) as DatabaseRow | undefined;
 }
 
 export function listDatabaseRows(

@@ -16,10 +16,20 @@ import { blockedOnChild, childRefusal, refusal } from "../guard.js";
 import type { ProgressListener } from "../jobs/runner.js";
 import { UNFINISHED_SQL } from "../jobs/states.js";
 import { usePersistentJournal } from "../journal.js";
-import { readsOnly, type Statement, splitStatements } from "../sql/statements.js";
+import { readsOnly, type Statement, splitStatements, writesBehindSqlite } from "../sql/statements.js";
+import { isKeyword } from "../sql/tokenize.js";
 import { canAttach, canRead, canWrite } from "../tokens/permissions.js";
+import {
+  type AttachedDatabase,
+  attachedReadOnly,
+  attachSignature,
+  catalogRowOfFile,
+  listAttached,
+  writesAttached,
+} from "./attached.js";
 import type { Principal } from "./principal.js";
 import { executeOnSchemaDatabase, type SchemaSession } from "./schema-transaction.js";
+import { findDatabaseByNameOrId } from "./targets.js";
 import { type QueryResult, type SqlArgs, toBindable } from "./values.js";
 
 /** SQLite's own ceiling (SQLITE_MAX_ATTACHED), and Turso's documented one. */
@@ -73,10 +83,27 @@ export function openSession(
     timeout: opts.busyTimeoutMs ?? 10_000,
   });
   conn.defaultSafeIntegers(true);
+  try {
+    // Sorts, temp tables and statement journals in memory: SQLite would otherwise put them in /var/tmp,
+    // outside the data directory (tenants cannot change it back: see guard.ts).
+    conn.pragma("temp_store = MEMORY");
+    // A principal that may not write gets a connection SQLite itself keeps from writing, so that a write
+    // nested where the guard cannot see it (a virtual table's command, a pragma function) fails inside SQLite.
+    if (!mayWrite(principal, row)) conn.pragma("query_only = 1");
+  } catch (e) {
+    conn.close();
+    throw fromSqliteError(e);
+  }
+  const checks = sessionChecks(conn);
   // Set at the session's first write of its own (see write): reads never need it, and setting it at open
   // would cost every session a lock cycle.
   let persistentJournal = false;
-  const attached = new Map<string, string>(); // alias (folded) -> database name
+  // Whether an ATTACH of ours may still be in effect. Only ever set by attach() (a tenant's ATTACH never
+  // reaches SQLite any other way) and cleared when database_list shows none: it only spares a database_list
+  // per statement when nothing was attached, never stands in for it.
+  let mayHaveAttached = false;
+  const verdicts = new Map<string, boolean>(); // SQL -> writes an attached database, for one attach set
+  let verdictsFor = "";
   let closed = false;
 
   const session: Session = {
@@ -85,10 +112,13 @@ export function openSession(
       return conn.inTransaction;
     },
     describe(sql) {
+      if (closed) throw failedPrecondition("the session is closed");
       const [s, ...rest] = splitStatements(sql);
       if (!s || rest.length > 0) throw invalidArgument("describe takes exactly one statement");
       const refused = refusal(s);
       if (refused) throw refused;
+      const current = currentRow(ctx, row);
+      if (current.block_reads) throw blocked(`reads are blocked on "${name}" (block_reads is set)`);
       try {
         const stmt = conn.prepare(s.sql);
         const columns = stmt.reader ? stmt.columns().map((c) => ({ name: c.name, type: c.type })) : [];
@@ -98,7 +128,7 @@ export function openSession(
         return {
           params,
           columns,
-          isReadonly: stmt.readonly,
+          isReadonly: stmt.readonly && !writesBehindSqlite(s),
           isExplain: s.tokens[0]?.text.toUpperCase() === "EXPLAIN",
         };
       } catch (e) {
@@ -140,65 +170,179 @@ export function openSession(
 
   function runStatement(s: Statement, args: SqlArgs | undefined): QueryResult {
     if (s.kind === "attach") return attach(s);
-    if (s.kind === "detach") {
-      const result = exec(s, args);
-      attached.delete(s.detach.toLowerCase());
-      return result;
-    }
+    if (s.kind === "detach") return exec(s, args);
     let stmt: Database.Statement;
     try {
       stmt = conn.prepare(s.sql);
     } catch (e) {
       throw fromSqliteError(e);
     }
-    // sqlite3_stmt_readonly is the authority on reads; the tokenizer decided only what to refuse.
-    if (stmt.readonly) return collect(stmt, args);
-    return write(s, stmt, args);
+    if (s.kind === "transaction") {
+      if (!stmt.readonly) authorize(principal, row, "write");
+      return collect(stmt, args);
+    }
+    // sqlite3_stmt_readonly is the authority on reads, but for writes nested where it cannot see them.
+    const writes = !stmt.readonly || writesBehindSqlite(s);
+    if (writes) authorize(principal, row, "write");
+    const attached = currentAttachments(s, writes);
+    // A pragma SQLite calls read-only sets the connection up (foreign_keys, defer_foreign_keys, ...), and
+    // some are no-ops inside a transaction: it runs as it is, since its program writes nothing.
+    if (s.kind === "pragma" && !writes) return collect(stmt, args);
+    return guarded(stmt, args, writes, attached);
   }
 
   /**
-   * Writes run inside a transaction of ours (or a savepoint inside the caller's), so that after the
-   * statement we can still refuse it: a fence that appeared meanwhile, a child whose schema moved, or a
-   * write that reached an attached (read-only) database.
+   * What is attached now, per SQLite, after checking that each attachment still stands (its database
+   * still exists and still allows attach, `db config attach disallow` included) and that the statement's
+   * bytecode writes none of them.
    */
-  function write(s: Statement, stmt: Database.Statement, args: SqlArgs | undefined): QueryResult {
-    authorize(principal, row, "write");
-    if (s.kind === "transaction") return collect(stmt, args);
-    if (attached.size > 0 && writesAttached(s)) {
-      throw permissionDenied("attached databases are read-only; write to the session's own database only");
+  function currentAttachments(s: Statement, writes: boolean): AttachedDatabase[] {
+    if (!mayHaveAttached) return [];
+    const attached = listAttached(conn);
+    if (attached.length === 0) {
+      mayHaveAttached = false;
+      return attached;
     }
+    for (const a of attached) {
+      const why = attachmentLapsed(a);
+      if (why) {
+        // Detached when SQLite allows it (outside a transaction), so the session can go on without it.
+        const detached = !conn.inTransaction && tryDetach(a.alias);
+        throw permissionDenied(
+          `${why}${detached ? `; it was detached` : `; DETACH "${a.alias.replaceAll('"', '""')}" to go on`}`,
+        );
+      }
+    }
+    if (writes && writesBehindSqlite(s)) {
+      throw permissionDenied(
+        "this statement writes through a function or pragma whose writes cannot be checked while databases are attached; DETACH them first",
+      );
+    }
+    if (isKeyword(s.tokens[0], "EXPLAIN")) return attached; // compiles, never runs
+    const signature = attachSignature(attached);
+    if (signature !== verdictsFor) {
+      verdicts.clear();
+      verdictsFor = signature;
+    }
+    let writesThem = verdicts.get(s.sql);
+    if (writesThem === undefined) {
+      try {
+        writesThem = writesAttached(conn, s.sql);
+      } catch (e) {
+        throw fromSqliteError(e);
+      }
+      if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+      verdicts.set(s.sql, writesThem);
+    }
+    if (writesThem) throw attachedReadOnly();
+    return attached;
+  }
+
+  function attachmentLapsed(a: AttachedDatabase): string | null {
+    const target = catalogRowOfFile(ctx.catalog, ctx.layout.root, a.file);
+    const shown = `"${a.alias}"`;
+    if (!target) return `the database attached as ${shown} no longer exists`;
+    if (!target.allow_attach)
+      return `database "${target.name}" (attached as ${shown}) no longer allows attach`;
+    if (target.group_id !== row.group_id) return `database "${target.name}" is not in this group`;
+    if (
+      principal.kind === "token" &&
+      !canAttach(principal.permissions, { database: target.name, group: target.group_name, id: target.uuid })
+    ) {
+      return `this token does not allow attaching "${target.name}"`;
+    }
+    return null;
+  }
+
+  function tryDetach(alias: string): boolean {
+    try {
+      conn.prepare("DETACH DATABASE ?").run(alias);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Runs one statement inside a transaction of ours (or a savepoint inside the caller's), reads included,
+   * so that after it we can still refuse it: a fence that appeared meanwhile, a schema that moved where it
+   * must not (a child's, a schema database's outside a job, an attached database's), or a statement judged
+   * a read that changed anything at all. Whatever moved is rolled back.
+   */
+  function guarded(
+    stmt: Database.Statement,
+    args: SqlArgs | undefined,
+    writes: boolean,
+    attached: AttachedDatabase[],
+  ): QueryResult {
     const nested = conn.inTransaction;
     try {
-      conn.exec(nested ? "SAVEPOINT tenantdb_guard" : "BEGIN IMMEDIATE");
+      (nested ? checks.savepoint : writes ? checks.beginImmediate : checks.begin).run();
     } catch (e) {
       throw fromSqliteError(e); // busy: another connection is writing
     }
-    const undo = () => conn.exec(nested ? "ROLLBACK TO tenantdb_guard; RELEASE tenantdb_guard" : "ROLLBACK");
     try {
       // Inside our own BEGIN IMMEDIATE nothing is written yet, so the journal mode may still change and
       // needs no lock of its own. A write inside the caller's transaction commits in the default mode.
-      if (!nested && !persistentJournal) {
+      if (writes && !nested && !persistentJournal) {
         usePersistentJournal(conn);
         persistentJournal = true;
       }
-      const fence = writeFence(ctx, row);
-      if (fence) throw fence;
-      const before = row.type === "child" ? schemaVersion() : 0;
+      if (writes) {
+        const fence = writeFence(ctx, row);
+        if (fence) throw fence;
+      }
+      const before = checks.snapshot(attached);
       const result = collect(stmt, args);
-      if (row.type === "child" && schemaVersion() !== before)
-        throw blockedOnChild(name, row.parent_name ?? "");
-      conn.exec(nested ? "RELEASE tenantdb_guard" : "COMMIT");
+      const after = checks.snapshot(attached);
+      const moved = movedWhereItMustNot(before, after, writes, nested);
+      if (moved) throw moved;
+      (nested ? checks.release : checks.commit).run();
       return result;
     } catch (e) {
-      if (conn.inTransaction) undo();
+      undo(nested);
       throw fromSqliteError(e);
+    }
+  }
+
+  function movedWhereItMustNot(
+    before: Snapshot,
+    after: Snapshot,
+    writes: boolean,
+    nested: boolean,
+  ): TenantDbError | null {
+    if (after.schemas.some((v, i) => i > 0 && v !== before.schemas[i])) return attachedReadOnly();
+    if (after.schemas[0] !== before.schemas[0]) {
+      if (row.type === "child") return blockedOnChild(name, row.parent_name ?? "");
+      // On a schema database a transaction is only ever one of schema-transaction.ts's, always rolled back
+      // (its changes reach files only as a job): the schema may move inside it.
+      if (row.type === "schema" && !nested) {
+        return blocked(
+          `"${name}" is a schema database: its schema changes only through migrations, never as a side effect`,
+        );
+      }
+      if (!writes) return readThatWrote();
+    }
+    if (!writes && after.changes !== before.changes) return readThatWrote();
+    return null;
+  }
+
+  function undo(nested: boolean): void {
+    if (!conn.inTransaction) return; // SQLite already rolled back (an error with ON CONFLICT ROLLBACK)
+    try {
+      if (nested) {
+        checks.rollbackToSavepoint.run();
+        checks.release.run();
+      } else checks.rollback.run();
+    } catch {
+      // The savepoint is gone with a transaction SQLite rolled back itself: nothing of ours is left.
     }
   }
 
   /** A read, for routing on a schema database: pragmas like table_info(t) read despite their argument. */
   function isRead(s: Statement): boolean {
     if (readsOnly(s)) return true;
-    if (s.kind !== "pragma") return false;
+    if (s.kind !== "pragma" || writesBehindSqlite(s)) return false;
     try {
       return conn.prepare(s.sql).readonly;
     } catch {
@@ -206,38 +350,22 @@ export function openSession(
     }
   }
 
-  function schemaVersion(): bigint {
-    return conn.pragma("schema_version", { simple: true }) as bigint;
-  }
-
-  /** Whether the statement would open a write transaction on an attached schema (index 2 and up). */
-  function writesAttached(s: Statement): boolean {
-    const program = conn.prepare(`EXPLAIN ${s.sql}`).raw(true).all() as unknown[][];
-    return program.some(
-      (op) =>
-        (op[1] === "Transaction" && Number(op[2]) >= 2 && Number(op[3]) > 0) ||
-        (op[1] === "OpenWrite" && Number(op[4]) >= 2),
-    );
-  }
-
   function attach(s: Extract<Statement, { kind: "attach" }>): QueryResult {
-    const target = s.attach.target;
-    if (target.type !== "identifier") throw refusal(s) as TenantDbError;
     const alias = s.attach.alias;
-    if (!alias) throw invalidArgument(`ATTACH needs an alias: ATTACH "${target.name}" AS ${target.name}`);
-    if (attached.size >= MAX_ATTACHED) {
+    if (!alias) throw invalidArgument(`ATTACH needs an alias: ATTACH "catalog" AS catalog`);
+    if (listAttached(conn).length >= MAX_ATTACHED) {
       throw failedPrecondition(
         `too many attached databases: at most ${MAX_ATTACHED} per connection; DETACH one first`,
       );
     }
     const current = currentRow(ctx, row);
     const targetRow = checkAttachTarget(ctx, principal, current, s);
+    mayHaveAttached = true;
     try {
       conn.prepare("ATTACH DATABASE ? AS ?").run(path.join(ctx.layout.root, targetRow.path), alias);
     } catch (e) {
       throw fromSqliteError(e);
     }
-    attached.set(alias.toLowerCase(), targetRow.name);
     return emptyResult();
   }
 
@@ -260,6 +388,52 @@ export function openSession(
   };
 
   return session;
+}
+
+/** How many bytecode verdicts a session keeps per attach set: enough for an app's statements. */
+const MAX_VERDICTS = 512;
+
+interface Snapshot {
+  /** schema_version of main, then of each attached database in database_list order. */
+  schemas: bigint[];
+  /** total_changes(): rows changed by this connection, nested statements included. */
+  changes: bigint;
+}
+
+/** The statements the session runs around every statement of the tenant's, prepared once. */
+function sessionChecks(conn: Database.Database) {
+  const schemaVersion = conn.prepare("PRAGMA main.schema_version").pluck();
+  const totalChanges = conn.prepare("SELECT total_changes()").pluck();
+  const attachedVersions = new Map<string, Database.Statement>();
+  const versionOf = (alias: string) => {
+    let stmt = attachedVersions.get(alias);
+    if (!stmt) {
+      stmt = conn.prepare(`PRAGMA "${alias.replaceAll('"', '""')}".schema_version`).pluck();
+      attachedVersions.set(alias, stmt);
+    }
+    return stmt.get() as bigint;
+  };
+  return {
+    begin: conn.prepare("BEGIN"),
+    beginImmediate: conn.prepare("BEGIN IMMEDIATE"),
+    commit: conn.prepare("COMMIT"),
+    rollback: conn.prepare("ROLLBACK"),
+    savepoint: conn.prepare("SAVEPOINT tenantdb_guard"),
+    release: conn.prepare("RELEASE tenantdb_guard"),
+    rollbackToSavepoint: conn.prepare("ROLLBACK TO tenantdb_guard"),
+    snapshot(attached: readonly AttachedDatabase[]): Snapshot {
+      const schemas = [schemaVersion.get() as bigint];
+      for (const a of attached) schemas.push(versionOf(a.alias));
+      if (attachedVersions.size > 4 * MAX_ATTACHED) attachedVersions.clear();
+      return { schemas, changes: totalChanges.get() as bigint };
+    },
+  };
+}
+
+function readThatWrote(): TenantDbError {
+  return permissionDenied(
+    "this statement reads, yet it changed the database (through a function, a pragma or a virtual table); it was rolled back",
+  );
 }
 
 /** The database's row as it is now: config and fences may change while a session is open. */
@@ -287,9 +461,16 @@ export function writeFence(ctx: EngineContext, row: DatabaseRow): TenantDbError 
   return null;
 }
 
+function mayWrite(principal: Principal, row: DatabaseRow): boolean {
+  return (
+    principal.kind === "owner" ||
+    canWrite(principal.permissions, { database: row.name, group: row.group_name, id: row.uuid })
+  );
+}
+
 function authorize(principal: Principal, row: DatabaseRow, right: "read" | "write"): void {
   if (principal.kind === "owner") return;
-  const target = { database: row.name, group: row.group_name };
+  const target = { database: row.name, group: row.group_name, id: row.uuid };
   const ok =
     right === "read" ? canRead(principal.permissions, target) : canWrite(principal.permissions, target);
   if (!ok) {
@@ -308,25 +489,31 @@ function checkAttachTarget(
   s: Extract<Statement, { kind: "attach" }>,
 ): DatabaseRow {
   const target = s.attach.target;
-  if (target.type !== "identifier") throw refusal(s) as TenantDbError;
-  const targetRow = getDatabaseRow(ctx.catalog, target.name);
-  if (!targetRow) throw notFound(`cannot attach "${target.name}": no such database`);
+  const ref = target.type === "identifier" ? target.name : target.type === "string" ? target.value : null;
+  if (ref === null) throw refusal(s) as TenantDbError;
+  const targetRow = findDatabaseByNameOrId(ctx, ref);
+  if (!targetRow) throw notFound(`cannot attach "${ref}": no such database (give a database name or id)`);
+  const shown = targetRow.name;
   if (targetRow.group_id !== current.group_id) {
     throw permissionDenied(
-      `cannot attach "${target.name}": it is in group "${targetRow.group_name}", not "${current.group_name}"`,
+      `cannot attach "${shown}": it is in group "${targetRow.group_name}", not "${current.group_name}"`,
     );
   }
   if (!targetRow.allow_attach) {
     throw permissionDenied(
-      `database "${target.name}" doesn't allow attach; enable it with \`tenantdb db config attach allow ${target.name}\``,
+      `database "${shown}" doesn't allow attach; enable it with \`tenantdb db config attach allow ${shown}\``,
     );
   }
   if (
     principal.kind === "token" &&
-    !canAttach(principal.permissions, { database: targetRow.name, group: targetRow.group_name })
+    !canAttach(principal.permissions, {
+      database: targetRow.name,
+      group: targetRow.group_name,
+      id: targetRow.uuid,
+    })
   ) {
     throw permissionDenied(
-      `this token does not allow attaching "${target.name}"; create one with --attach ${target.name}`,
+      `this token does not allow attaching "${shown}" (database id ${targetRow.uuid}); create one with --attach ${shown}`,
     );
   }
   return targetRow;

@@ -368,7 +368,7 @@ class Cursor {
 }
 
 // Pragmas whose argument names something to read (`PRAGMA table_info(users)`), not a new setting.
-const QUERY_PRAGMAS = new Set([
+export const QUERY_PRAGMAS: ReadonlySet<string> = new Set([
   "table_info",
   "table_xinfo",
   "table_list",
@@ -379,6 +379,8 @@ const QUERY_PRAGMAS = new Set([
   "foreign_key_check",
   "integrity_check",
   "quick_check",
+  // `PRAGMA page_count = N` reads the count and ignores N (max_page_count is the one that sets).
+  "page_count",
 ]);
 
 // Pragmas that write even with no argument (optimize may run ANALYZE, though SQLite calls it read-only).
@@ -386,13 +388,41 @@ const ACTING_PRAGMAS = new Set(["incremental_vacuum", "optimize", "wal_checkpoin
 
 /**
  * Whether the statement only reads: queries, EXPLAIN, and pragmas that read. Best effort from the text;
- * better-sqlite3's `Statement.readonly` (sqlite3_stmt_readonly) is the authority once it is prepared.
+ * better-sqlite3's `Statement.readonly` (sqlite3_stmt_readonly) is the authority once it is prepared,
+ * except for what `writesBehindSqlite` finds.
  */
 export function readsOnly(statement: Statement): boolean {
+  if (writesBehindSqlite(statement)) return false;
   if (statement.kind === "select") return true;
   if (statement.kind !== "pragma") return false;
   const { name, assigns } = statement.pragma;
-  return QUERY_PRAGMAS.has(name) || (!assigns && !ACTING_PRAGMAS.has(name));
+  return QUERY_PRAGMAS.has(name) || !assigns;
+}
+
+/**
+ * Statements that write although sqlite3_stmt_readonly may call them read-only: their writes are
+ * nested statements run by a function (FTS3/4's `optimize()` rewrites its shadow tables) or by the
+ * pragma itself (`PRAGMA optimize` runs ANALYZE), which the outer program does not show.
+ */
+export function writesBehindSqlite(statement: Statement): boolean {
+  if (statement.kind === "pragma") return ACTING_PRAGMAS.has(statement.pragma.name);
+  return callsFunction(statement, "optimize");
+}
+
+/**
+ * The pragmas a statement reaches through their table-valued functions (`pragma_table_info(...)`), by
+ * pragma name, folded. SQLite looks these up by an ASCII-case-insensitive `pragma_` prefix; string
+ * literals count too, since SQLite takes `'pragma_x'` as a table name in FROM.
+ */
+export function pragmaFunctions(statement: Statement): string[] {
+  const names: string[] = [];
+  for (const token of statement.tokens) {
+    const name = nameOf(token);
+    if (name === undefined || name.length <= 7) continue;
+    const folded = foldCase(name);
+    if (folded.startsWith("pragma_")) names.push(folded.slice(7));
+  }
+  return names;
 }
 
 /**

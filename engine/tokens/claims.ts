@@ -12,7 +12,7 @@ export interface TokenGrant {
   scope: { database: string } | { group: string };
   authorization: "full-access" | "read-only";
   expiresInSeconds: number | null;
-  /** Databases a connection using this token may ATTACH (read-only). */
+  /** Ids (uuids) of the databases a connection using this token may ATTACH (read-only). */
   attach: string[];
   /** The database's unique id: binds a database token to this database, not to a later one of the same name. */
   databaseId?: string;
@@ -56,7 +56,9 @@ function checkGrant(grant: TokenGrant): void {
     );
   }
   if (!Array.isArray(grant.attach) || grant.attach.some((db) => typeof db !== "string" || db === "")) {
-    throw invalidArgument('Token attach must be a list of database names, e.g. ["shared-catalog"]');
+    throw invalidArgument(
+      'Token attach must be a list of database ids, e.g. ["6f1c2d4e-0a5b-4c3d-9e8f-7a6b5c4d3e2f"]',
+    );
   }
 }
 

@@ -24,6 +24,8 @@ export type Permissions =
 export interface AccessTarget {
   database: string;
   group: string;
+  /** The database's unique id (its uuid): what attach grants name, so a re-created database is another target. */
+  id?: string;
 }
 
 const WRITE: readonly Right[] = ["rw", "rwa", "ddl"];
@@ -42,10 +44,14 @@ export function canRead(p: Permissions, target: AccessTarget): boolean {
   return grantsAny(p.grants, READ, target);
 }
 
-/** Whether `target` may be ATTACHed (read-only) by a connection using this token. */
+/**
+ * Whether `target` may be ATTACHed (read-only) by a connection using this token. Attach grants name
+ * databases by id: a name listed in `ns` never grants attach, since a database destroyed and created again
+ * under that name is someone else's.
+ */
 export function canAttach(p: Permissions, target: AccessTarget): boolean {
   if (p.kind === "legacy") return legacyCovers(p, target) && p.access === "roa";
-  return grantsAny(p.grants, ATTACH, target);
+  return grantsAny(p.grants, ATTACH, target, "id");
 }
 
 function legacyCovers(p: Extract<Permissions, { kind: "legacy" }>, target: AccessTarget): boolean {
@@ -53,15 +59,17 @@ function legacyCovers(p: Extract<Permissions, { kind: "legacy" }>, target: Acces
   return p.database === null || p.database === target.database;
 }
 
+/** `ns` entries match a database's name or its id; with `by: "id"`, its id only. */
 function grantsAny(
   grants: Partial<Record<Right, Scopes>>,
   rights: readonly Right[],
   target: AccessTarget,
+  by: "name or id" | "id" = "name or id",
 ): boolean {
+  const named = (ns: string[]) =>
+    (target.id !== undefined && ns.includes(target.id)) || (by !== "id" && ns.includes(target.database));
   return rights.some((right) => {
     const scopes = grants[right];
-    return (
-      scopes !== undefined && (scopes.ns.includes(target.database) || scopes.tags.includes(target.group))
-    );
+    return scopes !== undefined && (named(scopes.ns) || scopes.tags.includes(target.group));
   });
 }

@@ -383,7 +383,8 @@ describe("tokens", () => {
   describe("permissions", () => {
     const acme: AccessTarget = { database: "acme", group: "eu" };
     const globex: AccessTarget = { database: "globex", group: "eu" };
-    const shared: AccessTarget = { database: "shared", group: "eu" };
+    const SHARED_ID = "0b5e7c1a-2f3d-4e5f-8a9b-0c1d2e3f4a5b";
+    const shared: AccessTarget = { database: "shared", group: "eu", id: SHARED_ID };
     const elsewhere: AccessTarget = { database: "initech", group: "us" };
     const rights = (p: Permissions, t: AccessTarget) => ({
       read: canRead(p, t),
@@ -415,15 +416,22 @@ describe("tokens", () => {
       expect(rights(ro, globex)).toEqual({ read: true, write: false, attach: false });
     });
 
-    it("attach list grants attach (and read) on the listed databases only", async () => {
-      const p = await permissionsOf(dbGrant({ attach: ["shared"] }));
+    it("attach list grants attach (and read) on the listed databases only, by id", async () => {
+      const p = await permissionsOf(dbGrant({ attach: [SHARED_ID] }));
       expect(rights(p, acme)).toEqual({ read: true, write: true, attach: false });
       expect(rights(p, shared)).toEqual({ read: true, write: false, attach: true });
       expect(rights(p, globex)).toEqual(NONE);
+      // A database created later under the same name has another id: nothing.
+      expect(rights(p, { ...shared, id: "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a" })).toEqual(NONE);
+    });
+
+    it("never grants attach by name: a re-created database would inherit it", async () => {
+      const p = permissionsFromClaims({ p: { roa: { ns: ["shared"] } } });
+      expect(canAttach(p, shared)).toBe(false);
     });
 
     it("rwa and ddl follow sqld: rwa writes and attaches, ddl writes", () => {
-      const p = permissionsFromClaims({ p: { rwa: { ns: ["shared"] }, ddl: { ns: ["acme"] } } });
+      const p = permissionsFromClaims({ p: { rwa: { ns: [SHARED_ID] }, ddl: { ns: ["acme"] } } });
       expect(rights(p, shared)).toEqual({ read: true, write: true, attach: true });
       expect(rights(p, acme)).toEqual({ read: true, write: true, attach: false });
     });

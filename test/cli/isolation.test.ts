@@ -1,0 +1,104 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Engine, openEngine } from "../../engine/index.js";
+import { runCli, tempDir } from "../helpers.js";
+import { ATTACKS } from "../isolation/attacks.js";
+import { buildFleet, changedFiles, type Fleet, fileHashes, schemaVersionOf } from "../isolation/fixture.js";
+
+/** The leaks of issue 11 through the real `tenantdb db shell`, checked on the files. */
+
+let dataDir: string;
+let engine: Engine;
+let tokens: Fleet & { appReadOnly: string };
+beforeAll(async () => {
+  dataDir = path.join(fs.mkdtempSync(path.join(tempDirRoot(), "tenantdb-cli-iso-")), "data");
+  engine = await openEngine(dataDir, { workers: 2 });
+  const fleet = await buildFleet(engine);
+  tokens = {
+    ...fleet,
+    appReadOnly: (await engine.createToken({ database: "app", authorization: "read-only" })).jwt,
+  };
+});
+afterAll(() => {
+  engine.close();
+  fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
+});
+
+function tempDirRoot(): string {
+  return process.env.TMPDIR ?? "/tmp";
+}
+
+const shell = (db: string, token: string, sql: string, env: NodeJS.ProcessEnv = {}) =>
+  runCli(["--data-dir", dataDir, "db", "shell", db, "--token", token, sql], { env });
+
+describe("tenantdb db shell as a hostile tenant", () => {
+  it.each(ATTACKS)("refuses $name and changes no file", async (attack) => {
+    const before = fileHashes(dataDir);
+    const versions = ["c1", "c2", "app"].map((db) => schemaVersionOf(engine.getDatabase(db).path));
+    const result = await shell(attack.db, tokens[attack.token], attack.sqls.join(";\n"));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^Error: /);
+    expect(["c1", "c2", "app"].map((db) => schemaVersionOf(engine.getDatabase(db).path))).toEqual(versions);
+    // A writer's refused statement may leave its own database's journal touched; nothing else moves.
+    const changed = changedFiles(before, fileHashes(dataDir)).filter(
+      (f) => attack.token !== "readWrite" || !f.includes("c1.db-journal"),
+    );
+    expect(changed).toEqual([]);
+  });
+
+  it("refuses an attach grant minted for a database since destroyed and re-created under its name", async () => {
+    await engine.createDatabase("cli-shared", { group: "g" });
+    engine.updateDatabaseConfig("cli-shared", { allowAttach: true });
+    const { jwt } = await engine.createToken({ database: "c1", attach: ["cli-shared"] });
+    expect((await shell("c1", jwt, 'ATTACH "cli-shared" AS s; SELECT 1')).code).toBe(0);
+    expect((await runCli(["--data-dir", dataDir, "db", "destroy", "cli-shared"])).code).toBe(0);
+    await engine.createDatabase("cli-shared", { group: "g" });
+    engine.updateDatabaseConfig("cli-shared", { allowAttach: true });
+    const refused = await shell("c1", jwt, 'ATTACH "cli-shared" AS s');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/does not allow attaching "cli-shared"/);
+  });
+
+  it("runs the seed's ATTACH-and-join, by name and by id", async () => {
+    const id = engine.getDatabase("catalog").uuid;
+    for (const target of ['"catalog"', `'${id}'`]) {
+      const result = await runCli([
+        "--data-dir",
+        dataDir,
+        "--json",
+        "db",
+        "shell",
+        "c1",
+        "--token",
+        tokens.readOnly,
+        `ATTACH ${target} AS cat; SELECT category, discount FROM cat.promotions ORDER BY category`,
+      ]);
+      expect(result.stderr).toBe("");
+      expect(JSON.parse(result.stdout).at(-1).rows).toEqual([
+        ["books", 0.1],
+        ["games", 0.25],
+      ]);
+    }
+  });
+
+  it("keeps a large sort's temporary data out of the temp directory", async () => {
+    const tmp = tempDir("tenantdb-sqlite-tmp-");
+    const events: string[] = [];
+    const watcher = fs.watch(tmp, (event, file) => events.push(`${event}:${file}`));
+    try {
+      const result = await shell(
+        "c1",
+        tokens.readOnly,
+        "PRAGMA cache_size = 10; SELECT i FROM (WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 60000) SELECT i, randomblob(300) AS b FROM s) ORDER BY b LIMIT 1 OFFSET 59990",
+        { SQLITE_TMPDIR: tmp, TMPDIR: tmp },
+      );
+      expect(result.code).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      watcher.close();
+    }
+    expect(events).toEqual([]);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+});
