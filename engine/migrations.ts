@@ -178,7 +178,7 @@ async function runJob(
       dry.storage.error,
     );
   if (dry.failed > 0) {
-    const failures = describeFailures(ctx, job.id);
+    const failures = describeFailures(ctx, job.id, dry);
     const message = `migration failed on ${dry.failed} of ${job.total} database(s), so nothing was changed: ${failureMessage(failures, dry.failed)}`;
     markFailed(ctx, job, message);
     throw failedPrecondition(message, { jobId: job.id, failures });

@@ -7,6 +7,7 @@ import {
   failedPrecondition,
   type StorageFailure,
   storageError,
+  storageFailure,
   storageMessage,
   TenantDbError,
 } from "../errors.js";
@@ -49,6 +50,8 @@ const FLUSH_EVERY = 256;
 
 export interface PhaseOutcome {
   failed: number;
+  /** The first failures, as they came (the catalog's task rows may not hold them on a full disk). */
+  failures: { database: string; error: string }[];
   /** The first database that failed for lack of space or an I/O error, if any did. */
   storage?: { kind: StorageFailure; database: string; error: string };
 }
@@ -79,20 +82,29 @@ async function streamTasks(
   let done = 0;
   let failed = 0;
   let storage: PhaseOutcome["storage"];
+  const failures: PhaseOutcome["failures"] = [];
+  // Task states are hints: when the catalog cannot take them (a full disk), the phase goes on without
+  // recording, and its caller reports the first database that failed, or else this.
+  let unrecorded: unknown;
   const flush = () => {
-    if (!pending.length) return;
-    countWrite(writeFault, "the catalog's task states");
-    setTaskStates(ctx.catalog, job.id, pending);
-    pending = [];
+    if (!pending.length || unrecorded) return;
+    try {
+      countWrite(writeFault, "the catalog's task states");
+      setTaskStates(ctx.catalog, job.id, pending);
+      pending = [];
+    } catch (e) {
+      if (!storageFailure(e)) throw e;
+      unrecorded = e;
+    }
   };
   const record = (items: WorkItem[], results: ItemResult[]) => {
     for (const r of results) {
       pending.push({ seq: r.seq, state: r.ok ? okState : failState, error: r.error ?? null });
-      if (!r.ok) failed++;
-      if (r.storage && !storage) {
-        const database = items.find((i) => i.seq === r.seq)?.name ?? "?";
-        storage = { kind: r.storage, database, error: r.error ?? r.storage };
-      }
+      if (r.ok) continue;
+      failed++;
+      const database = items.find((i) => i.seq === r.seq)?.name ?? "?";
+      if (failures.length < 50) failures.push({ database, error: r.error ?? "failed" });
+      if (r.storage && !storage) storage = { kind: r.storage, database, error: r.error ?? r.storage };
     }
     done += results.length;
     if (pending.length >= FLUSH_EVERY) flush();
@@ -144,7 +156,8 @@ async function streamTasks(
     else if (parent) done++;
   }
   flush();
-  return { failed, storage };
+  if (unrecorded && !storage) throw unrecorded;
+  return { failed, failures, storage };
 }
 
 /**
@@ -168,11 +181,16 @@ function toItem(ctx: EngineContext, t: TaskRow): WorkItem {
 }
 
 /** A summary of failing databases for errors: the first few by name, and how many in all. */
-export function describeFailures(ctx: EngineContext, jobId: number): { database: string; error: string }[] {
-  return failedTasks(ctx.catalog, jobId, 50).map((t) => ({
+export function describeFailures(
+  ctx: EngineContext,
+  jobId: number,
+  outcome: PhaseOutcome,
+): { database: string; error: string }[] {
+  const recorded = failedTasks(ctx.catalog, jobId, 50).map((t) => ({
     database: t.database_name,
     error: t.error ?? "failed",
   }));
+  return recorded.length > 0 ? recorded : outcome.failures;
 }
 
 export function failureMessage(failures: { database: string; error: string }[], count: number): string {
@@ -250,7 +268,7 @@ export async function completeCommittedJob(
     throw new TenantDbError(storage.code, message, { ...storage.details, jobId: job.id, incomplete: true });
   }
   if (outcome.failed > 0) {
-    const failures = describeFailures(ctx, job.id);
+    const failures = describeFailures(ctx, job.id, outcome);
     const cause = outcome.storage
       ? storageMessage(
           outcome.storage.kind,
