@@ -2,9 +2,12 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import grpc from "@grpc/grpc-js";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, openEngine, storageError } from "../../engine/index.js";
+import { toStatus } from "../../provider/status.js";
+import { errorReply } from "../../server/http-errors.js";
 import { listFiles, rejectsWith, runCli } from "../helpers.js";
 
 /**
@@ -102,6 +105,10 @@ describe("a full disk", () => {
     const err = storageError(thrown, { phase: "create", database: "tenant-1" });
     expect(err?.code).toBe("DISK_FULL");
     expect(err?.message).toMatch(/^disk full during create on database "tenant-1": ENOSPC/);
+    // The faces: a 507 from the server (also for an error that escaped unnamed), a gRPC status from the provider.
+    expect(errorReply(err).status).toBe(507);
+    expect(errorReply(thrown).body.code).toBe("DISK_FULL");
+    expect(toStatus("Create", err).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
   });
 
   it("refuses a create with DISK_FULL, leaves no file behind, and creates once there is room", async () => {
