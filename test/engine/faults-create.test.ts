@@ -7,13 +7,13 @@ import { openEngine } from "../../engine/index.js";
 import { listFiles, ROOT, tempDir } from "../helpers.js";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "create-children.mjs");
-const CHILDREN = 100;
+const CHILDREN = 40;
 // A create of N children takes 2N + 3 steps: N files written, their sync, the intent, N moves, the commit.
 const STEPS = 2 * CHILDREN + 3;
 const MOMENTS = [
-  1, 2, 40, 99, 100, 101, 102, 103, 104, 130, 170, 201, 202, 203,
+  1, 2, 20, 39, 40, 41, 42, 43, 44, 60, 70, 81, 82, 83,
   // the same moments again, so each is followed once by an open and once by a create
-  1, 100, 101, 102, 103, 150, 202, 203,
+  1, 40, 41, 42, 43, 62, 82, 83,
 ];
 
 function createAndDie(dataDir: string, prefix: string, dieAt: number): Promise<"killed" | "finished"> {
