@@ -1,10 +1,12 @@
 import { benchCreate } from "./create.js";
+import { benchLarge } from "./large.js";
 import { benchPropagate } from "./propagate.js";
 
-/** `npm run bench -- [create|propagate] [--json]`: each benchmark beside its baselines, never in npm test. */
+/** `npm run bench -- [create|propagate|large] [--json]`: each benchmark beside its baselines, never in npm test. */
 const BENCHMARKS: Record<string, (opts: { json: boolean }) => Promise<void>> = {
   create: benchCreate,
   propagate: benchPropagate,
+  large: benchLarge,
 };
 
 const args = process.argv.slice(2);

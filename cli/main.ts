@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { isTenantDbError } from "../engine/index.js";
+import { isTenantDbError, storageError } from "../engine/index.js";
 import type { GlobalOptions } from "./context.js";
 
 /**
@@ -203,8 +203,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
-    if (isTenantDbError(e)) {
-      process.stderr.write(`Error: ${e.message}\n`);
+    const known = isTenantDbError(e) ? e : storageError(e, { phase: "the command" });
+    if (known) {
+      process.stderr.write(`Error: ${known.message}\n`);
       return 1;
     }
     // Not ours: still no stack trace for the user, but enough to report it.

@@ -122,10 +122,36 @@ FROM databases d JOIN groups g ON g.id = d.group_id LEFT JOIN databases p ON p.i
  */
 export function openCatalog(file: string): Catalog {
   const db = new Database(file, { timeout: 30_000 });
-  withBusyRetry(() => db.pragma("journal_mode = WAL"));
-  db.pragma("synchronous = FULL");
-  db.pragma("foreign_keys = ON");
-  withBusyRetry(() => db.transaction(() => db.exec(SCHEMA)).immediate());
+  try {
+    withBusyRetry(() => db.pragma("journal_mode = WAL"));
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    withBusyRetry(() => db.transaction(() => db.exec(SCHEMA)).immediate());
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+/**
+ * Opens an existing catalog when the disk is full. A WAL database needs its shared-memory file, and
+ * creating one takes space; in exclusive locking mode SQLite keeps that index in its own memory instead,
+ * and still reads the WAL. Nothing is created and the schema is left alone, so reads work; writes fail
+ * with SQLITE_FULL until there is room. The lock keeps other processes out while this one has it open,
+ * which is why only a process that could not open the catalog normally uses it.
+ */
+export function openCatalogWithoutSpace(file: string): Catalog {
+  const db = new Database(file, { fileMustExist: true, timeout: 30_000 });
+  try {
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    db.prepare("SELECT count(*) FROM sqlite_schema").get(); // takes the lock and reads the WAL now
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   return db;
 }
 

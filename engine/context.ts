@@ -12,10 +12,23 @@ export interface EngineOptions {
    */
   migrationSync?: "normal" | "full";
   /**
-   * Test hooks: databases whose run-phase apply fails with an injected I/O error, and one whose file is
-   * torn right after its commit, killing the process (a crash mid-write).
+   * Roughly the most memory (bytes) one database's dry run may hold, whatever the database's size
+   * (default 16 MiB): larger dry runs keep their journal on disk (see engine/jobs/apply.ts). A job's worst
+   * case is `workers` × this, one dry run per worker.
    */
-  faultInjection?: { failRunOn?: string[]; tearOn?: string };
+  dryRunMemory?: number;
+  /**
+   * Test hooks: databases whose run-phase apply fails with an injected I/O error; the n-th write of the
+   * run phase (1-based, over every thread and the catalog) failing with one; and one database whose file
+   * is torn right after its commit, killing the process (a crash mid-write); and the n-th step of a create
+   * (each file written, each chunk synced, the intent, each move, the commit) killing the process.
+   */
+  faultInjection?: {
+    failRunOn?: string[];
+    failRunAtWrite?: number;
+    tearOn?: string;
+    dieAtCreateStep?: number;
+  };
 }
 
 /** What every engine function works against: one data directory and its catalog connection. */

@@ -5,9 +5,23 @@ import Database from "better-sqlite3";
 import { type DatabaseRow, type DatabaseType, getDatabaseRow, listDatabaseRows } from "./catalog.js";
 import type { EngineContext } from "./context.js";
 import { now } from "./context.js";
-import { alreadyExists, conflict, failedPrecondition, invalidArgument, notFound } from "./errors.js";
+import {
+  alreadyExists,
+  conflict,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  storageError,
+} from "./errors.js";
 import { fsyncDir, removeDatabaseFiles, tempFile, writeFilesDurably } from "./files.js";
 import { ensureGroup, requireGroupRow } from "./groups.js";
+import {
+  createSteps,
+  type Placement,
+  recordIntent,
+  removeAbandonedFiles,
+  settleIntents,
+} from "./installs.js";
 import { unfinishedJob } from "./jobs/store.js";
 import { databaseFile } from "./layout.js";
 import { validateName } from "./names.js";
@@ -57,15 +71,28 @@ export async function createDatabase(
   else requireGroupRow(ctx, groupName);
   const type = opts.type ?? "standard";
 
+  removeAbandonedFiles(ctx);
   const tmp = tempFile(ctx.layout.tmp, name);
-  const db = new Database(tmp);
   try {
-    if (type === "schema") createStampTable(db);
-    else db.pragma("user_version = 0"); // writes the header, so the file is a database from the start
+    const db = new Database(tmp);
+    try {
+      if (type === "schema") createStampTable(db);
+      else db.pragma("user_version = 0"); // writes the header, so the file is a database from the start
+    } finally {
+      db.close();
+    }
+    install(ctx, [{ name, tmp }], () => {}, {
+      groupName,
+      type,
+      parentId: null,
+      expectParentVersion: null,
+      version: 0,
+    });
+  } catch (e) {
+    throw storageError(e, { phase: "create", database: name }) ?? e;
   } finally {
-    db.close();
+    removeDatabaseFiles(tmp);
   }
-  install(ctx, [{ name, tmp }], { groupName, type, parentId: null, expectParentVersion: null, version: 0 });
   return getDatabase(ctx, name);
 }
 
@@ -88,6 +115,7 @@ export async function createChildren(
     seen.add(name);
   }
   validateName("database", parentName);
+  removeAbandonedFiles(ctx);
 
   // A job may start (or finish) while we copy; install() re-checks the parent's version under the catalog
   // lock, and a mismatch means our snapshot is stale, so take a new one.
@@ -98,10 +126,14 @@ export async function createChildren(
     if (taken !== undefined) throw alreadyExists(`database "${taken}" already exists`);
     const snapshot = snapshotParent(ctx, parent);
     const files = names.map((name) => ({ name, tmp: tempFile(ctx.layout.tmp, name) }));
+    const step = createSteps(ctx);
     try {
-      await writeFilesDurably(files.map((f) => ({ path: f.tmp, data: snapshot.data })));
+      await writeFilesDurably(
+        files.map((f) => ({ path: f.tmp, data: snapshot.data })),
+        step,
+      );
       opts.onProgress?.(names.length, names.length);
-      const installed = install(ctx, files, {
+      const installed = install(ctx, files, step, {
         groupName: parent.group_name,
         type: "child",
         parentId: parent.id,
@@ -109,6 +141,15 @@ export async function createChildren(
         version: snapshot.version,
       });
       if (installed) return databasesNamed(ctx, names);
+    } catch (e) {
+      const site = {
+        phase: "create",
+        database:
+          names.length === 1
+            ? names[0]
+            : `${names[0]}" and ${names.length - 1} more, children of "${parentName}`,
+      };
+      throw storageError(e, site) ?? e;
     } finally {
       for (const f of files) fs.rmSync(f.tmp, { force: true });
     }
@@ -151,6 +192,7 @@ function snapshotParent(ctx: EngineContext, parent: DatabaseRow): { data: Buffer
 function install(
   ctx: EngineContext,
   files: { name: string; tmp: string }[],
+  step: () => void,
   spec: {
     groupName: string;
     type: DatabaseType;
@@ -160,54 +202,92 @@ function install(
   },
 ): boolean {
   const catalog = ctx.catalog;
-  return catalog
-    .transaction(() => {
-      const group = requireGroupRow(ctx, spec.groupName);
-      if (spec.parentId !== null) {
-        const job = unfinishedJob(catalog, spec.parentId);
-        if (job) {
-          throw conflict(
-            `schema database "${job.database_name}" has a migration in progress (job ${job.id}); create children after it finishes`,
-          );
+  let intent: string | undefined;
+  let installed: boolean;
+  try {
+    installed = catalog
+      .transaction(() => {
+        const group = requireGroupRow(ctx, spec.groupName);
+        if (spec.parentId !== null) {
+          const job = unfinishedJob(catalog, spec.parentId);
+          if (job) {
+            throw conflict(
+              `schema database "${job.database_name}" has a migration in progress (job ${job.id}); create children after it finishes`,
+            );
+          }
+          const parent = catalog
+            .prepare("SELECT schema_version FROM databases WHERE id = ?")
+            .get(spec.parentId) as { schema_version: number } | undefined;
+          if (!parent)
+            throw notFound("the schema database was destroyed while its children were being created");
+          if (parent.schema_version !== spec.expectParentVersion) return false;
         }
-        const parent = catalog
-          .prepare("SELECT schema_version FROM databases WHERE id = ?")
-          .get(spec.parentId) as { schema_version: number } | undefined;
-        if (!parent)
-          throw notFound("the schema database was destroyed while its children were being created");
-        if (parent.schema_version !== spec.expectParentVersion) return false;
-      }
-      const insert = catalog.prepare(
-        `INSERT INTO databases (name, group_id, type, parent_id, path, schema_version, uuid, created_at)
+        const insert = catalog.prepare(
+          `INSERT INTO databases (name, group_id, type, parent_id, path, schema_version, uuid, created_at)
          VALUES (?, ?, ?, ?, '', ?, ?, ?)`,
-      );
-      const setPath = catalog.prepare("UPDATE databases SET path = ? WHERE id = ?");
-      const dirs = new Set<string>();
-      const t = now();
-      const taken = existingNames(
-        ctx,
-        files.map((f) => f.name),
-      )[0];
-      if (taken !== undefined) throw alreadyExists(`database "${taken}" already exists`);
-      for (const f of files) {
-        const id = Number(
-          insert.run(f.name, group.id, spec.type, spec.parentId, spec.version, randomUUID(), t)
-            .lastInsertRowid,
         );
-        const rel = databaseFile(id, f.name);
-        const abs = path.join(ctx.layout.root, rel);
-        if (!dirs.has(path.dirname(abs))) {
-          fs.mkdirSync(path.dirname(abs), { recursive: true });
-          dirs.add(path.dirname(abs));
+        const setPath = catalog.prepare("UPDATE databases SET path = ? WHERE id = ?");
+        const t = now();
+        const taken = existingNames(
+          ctx,
+          files.map((f) => f.name),
+        )[0];
+        if (taken !== undefined) throw alreadyExists(`database "${taken}" already exists`);
+        const placements: (Placement & { tmp: string })[] = [];
+        for (const f of files) {
+          const id = Number(
+            insert.run(f.name, group.id, spec.type, spec.parentId, spec.version, randomUUID(), t)
+              .lastInsertRowid,
+          );
+          const rel = databaseFile(id, f.name);
+          setPath.run(rel, id);
+          placements.push({ id, path: rel, tmp: f.tmp });
         }
-        fs.renameSync(f.tmp, abs);
-        setPath.run(rel, id);
+        intent = recordIntent(ctx, placements);
+        step();
+        moveIntoPlace(ctx, placements, step);
+        return true;
+      })
+      .immediate();
+    step();
+  } catch (e) {
+    // Rolled back, perhaps after the files moved (COMMIT itself failed): put them away now.
+    if (intent) settleIntents(ctx, [intent]);
+    throw e;
+  }
+  // Committed: the intent has nothing left to settle.
+  if (intent) fs.rmSync(intent, { force: true });
+  return installed;
+}
+
+/**
+ * Moves each file to its path and makes the moves durable. If one fails, those already moved are
+ * removed, since the transaction recording them rolls back.
+ */
+function moveIntoPlace(
+  ctx: EngineContext,
+  placements: (Placement & { tmp: string })[],
+  step: () => void,
+): void {
+  const moved: string[] = [];
+  try {
+    const dirs = new Set<string>();
+    for (const p of placements) {
+      const abs = path.join(ctx.layout.root, p.path);
+      if (!dirs.has(path.dirname(abs))) {
+        fs.mkdirSync(path.dirname(abs), { recursive: true });
+        dirs.add(path.dirname(abs));
       }
-      for (const dir of dirs) fsyncDir(dir);
-      fsyncDir(ctx.layout.databases);
-      return true;
-    })
-    .immediate();
+      fs.renameSync(p.tmp, abs);
+      moved.push(abs);
+      step();
+    }
+    for (const dir of dirs) fsyncDir(dir);
+    fsyncDir(ctx.layout.databases);
+  } catch (e) {
+    for (const file of moved) fs.rmSync(file, { force: true });
+    throw e;
+  }
 }
 
 /** Which of `names` the catalog already has, in one query however many there are. */

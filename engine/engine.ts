@@ -1,10 +1,12 @@
+import fs from "node:fs";
 import * as apiTokens from "./api-tokens.js";
 import * as auth from "./auth.js";
-import { ensureDirs, openCatalog } from "./catalog.js";
+import { type Catalog, ensureDirs, openCatalog, openCatalogWithoutSpace } from "./catalog.js";
 import type { EngineContext, EngineOptions } from "./context.js";
 import * as databases from "./databases.js";
-import { removeAbandonedTempFiles } from "./files.js";
+import { namingStorageFailures, storageError, storageFailure } from "./errors.js";
 import * as groups from "./groups.js";
+import { removeAbandonedFiles } from "./installs.js";
 import type { ProgressListener } from "./jobs/runner.js";
 import * as jobs from "./jobs/view.js";
 import { layoutOf } from "./layout.js";
@@ -12,6 +14,7 @@ import * as migrations from "./migrations.js";
 import { OWNER, type Principal } from "./query/principal.js";
 import { openSession, type Session, type SessionOptions } from "./query/session.js";
 import type { QueryResult, SqlArgs } from "./query/values.js";
+import { keepReserve } from "./space.js";
 
 /**
  * The engine over one data directory: the one surface the CLI, the server and the provider use. Each
@@ -27,12 +30,30 @@ export interface OpenOptions extends EngineOptions {
 
 export async function openEngine(dataDir: string, opts: OpenOptions = {}): Promise<Engine> {
   const layout = layoutOf(dataDir);
-  ensureDirs(layout.root, layout.databases, layout.tmp, layout.locks, layout.undo);
-  const catalog = openCatalog(layout.catalog);
-  const ctx: EngineContext = { layout, catalog, options: opts };
-  removeAbandonedTempFiles(layout.tmp);
-  if (opts.recover !== false) await migrations.recoverAbandonedJobs(ctx, opts.onRecoveryProgress);
-  return bind(ctx);
+  try {
+    ensureDirs(layout.root, layout.databases, layout.tmp, layout.locks, layout.undo);
+    const { catalog, full } = openCatalogOrReadOnly(layout.catalog);
+    const ctx: EngineContext = { layout, catalog, options: opts };
+    removeAbandonedFiles(ctx);
+    // On a full disk there is nothing to recover with; reads still work, and the next open recovers.
+    if (!full) {
+      keepReserve(layout);
+      if (opts.recover !== false) await migrations.recoverAbandonedJobs(ctx, opts.onRecoveryProgress);
+    }
+    return namingStorageFailures(bind(ctx));
+  } catch (e) {
+    throw storageError(e, { phase: "open" }) ?? e;
+  }
+}
+
+/** The catalog, opened without writing anything when the disk is too full to open it as usual. */
+function openCatalogOrReadOnly(file: string): { catalog: Catalog; full: boolean } {
+  try {
+    return { catalog: openCatalog(file), full: false };
+  } catch (e) {
+    if (!storageFailure(e) || !fs.existsSync(file)) throw e;
+    return { catalog: openCatalogWithoutSpace(file), full: true };
+  }
 }
 
 function bind(ctx: EngineContext) {

@@ -13,7 +13,11 @@ const fdatasync = promisify(fs.fdatasync);
 const CHUNK = 256;
 const SYNC_CONCURRENCY = 64;
 
-export async function writeFilesDurably(files: { path: string; data: Uint8Array }[]): Promise<void> {
+export async function writeFilesDurably(
+  files: { path: string; data: Uint8Array }[],
+  /** Test hook, called after each file is written and after each chunk is synced. */
+  onStep: () => void = () => {},
+): Promise<void> {
   for (let start = 0; start < files.length; start += CHUNK) {
     const fds: number[] = [];
     try {
@@ -21,12 +25,14 @@ export async function writeFilesDurably(files: { path: string; data: Uint8Array 
         const fd = fs.openSync(file.path, "wx", 0o644);
         fds.push(fd);
         fs.writeSync(fd, file.data);
+        onStep();
       }
       let next = 0;
       const syncer = async () => {
         while (next < fds.length) await fdatasync(fds[next++] as number);
       };
       await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, fds.length) }, syncer));
+      onStep();
     } finally {
       for (const fd of fds) fs.closeSync(fd);
     }
@@ -48,25 +54,51 @@ export function removeDatabaseFiles(file: string): void {
   for (const suffix of ["", "-journal", "-wal", "-shm"]) fs.rmSync(file + suffix, { force: true });
 }
 
-/** Temporary files carry the creating process's pid, so a later process can tell abandoned ones. */
-export function tempFile(tmpDir: string, tag: string): string {
-  return path.join(tmpDir, `${process.pid}-${tag}-${Math.random().toString(36).slice(2, 10)}.db`);
+/**
+ * Temporary files are named for the process that writes them — its pid and, where the system says, its
+ * start time, since a pid is reused once its process is gone (quickly, in a container) — so a later
+ * process can tell abandoned ones from those of a live writer.
+ */
+export function tempFile(tmpDir: string, tag: string, ext = ".db"): string {
+  return path.join(tmpDir, `${OWNER}-${tag}-${Math.random().toString(36).slice(2, 10)}${ext}`);
 }
 
-export function removeAbandonedTempFiles(tmpDir: string): void {
+/** Whether a name in the temporary directory belongs to a process that is gone. */
+export function isAbandoned(entry: string): boolean {
+  const owner = entry.split("-")[0] ?? "";
+  if (owner === OWNER) return false;
+  const [pidText, started] = owner.split(".");
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return false; // not ours to judge
+  if (!isAlive(pid)) return true;
+  // Alive under the same pid: the same process only if it started when the file's did.
+  const now = startTime(pid);
+  return started !== undefined && now !== undefined && now !== started;
+}
+
+/** The abandoned entries of the temporary directory, oldest writer first (order does not matter). */
+export function abandonedTempFiles(tmpDir: string): string[] {
   let entries: string[];
   try {
     entries = fs.readdirSync(tmpDir);
   } catch {
-    return;
+    return [];
   }
-  for (const entry of entries) {
-    const pid = Number(entry.split("-")[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) {
-      fs.rmSync(path.join(tmpDir, entry), { force: true });
-    }
+  return entries.filter(isAbandoned).map((entry) => path.join(tmpDir, entry));
+}
+
+/** A process's start time in clock ticks since boot (Linux), or undefined where /proc does not say. */
+function startTime(pid: number | "self"): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name is in parentheses and may hold anything; fields after it are plain.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
   }
 }
+
+const OWNER = ((started) => (started ? `${process.pid}.${started}` : String(process.pid)))(startTime("self"));
 
 function isAlive(pid: number): boolean {
   try {

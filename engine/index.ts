@@ -11,6 +11,7 @@ export {
   isTenantDbError,
   notFound,
   permissionDenied,
+  storageError,
   TenantDbError,
   unauthenticated,
 } from "./errors.js";

@@ -4,7 +4,16 @@ import Database from "better-sqlite3";
 import type { DatabaseRow } from "./catalog.js";
 import { type EngineContext, poolOf } from "./context.js";
 import { requireDatabaseRow } from "./databases.js";
-import { conflict, failedPrecondition, invalidArgument } from "./errors.js";
+import {
+  conflict,
+  failedPrecondition,
+  invalidArgument,
+  type StorageFailure,
+  storageError,
+  storageFailure,
+  storageMessage,
+  TenantDbError,
+} from "./errors.js";
 import { refusal } from "./guard.js";
 import { involvesForeignKeys } from "./jobs/apply.js";
 import { tryAcquireJobLock } from "./jobs/lock.js";
@@ -14,6 +23,7 @@ import {
   completeCommittedJob,
   describeFailures,
   failureMessage,
+  type PhaseOutcome,
   type ProgressListener,
   removeStaleUndoLogs,
   runPhase,
@@ -27,6 +37,7 @@ import {
   transitionJob,
   unfinishedJob,
 } from "./jobs/store.js";
+import { withReserve } from "./space.js";
 import { splitStatements } from "./sql/statements.js";
 import { createStampTable } from "./stamp.js";
 
@@ -118,22 +129,26 @@ export async function migrate(
   const statements = migrations.flatMap((m) => validateMigration(m));
   const parent = requireSchemaDatabase(ctx, parentName);
   return withJobLock(ctx, parent, async () => {
-    const job = ctx.catalog
-      .transaction(() => {
-        const fresh = requireSchemaDatabase(ctx, parentName);
-        if (opts.expectVersion !== undefined && opts.expectVersion !== fresh.schema_version) {
-          throw conflict(`"${parentName}" moved to schema version ${fresh.schema_version} meanwhile; retry`);
-        }
-        const id = insertJob(ctx.catalog, {
-          databaseId: fresh.id,
-          databaseName: fresh.name,
-          parentPath: fresh.path,
-          fromVersion: fresh.schema_version,
-          migrations,
-        });
-        return getJob(ctx.catalog, id) as JobRow;
-      })
-      .immediate();
+    const job = recordingJob(parentName, () =>
+      ctx.catalog
+        .transaction(() => {
+          const fresh = requireSchemaDatabase(ctx, parentName);
+          if (opts.expectVersion !== undefined && opts.expectVersion !== fresh.schema_version) {
+            throw conflict(
+              `"${parentName}" moved to schema version ${fresh.schema_version} meanwhile; retry`,
+            );
+          }
+          const id = insertJob(ctx.catalog, {
+            databaseId: fresh.id,
+            databaseName: fresh.name,
+            parentPath: fresh.path,
+            fromVersion: fresh.schema_version,
+            migrations,
+          });
+          return getJob(ctx.catalog, id) as JobRow;
+        })
+        .immediate(),
+    );
 
     return runJob(ctx, job, statements, opts.onProgress);
   });
@@ -145,10 +160,56 @@ async function runJob(
   statements: string[],
   onProgress?: ProgressListener,
 ): Promise<MigrationResult> {
-  const dry = await runPhase(ctx, job, statements, "dry_run", onProgress);
+  let dry: PhaseOutcome;
+  try {
+    dry = await runPhase(ctx, job, statements, "dry_run", onProgress);
+  } catch (e) {
+    // The dry run's results could not be recorded (the catalog is on a full disk, say).
+    const kind = storageFailure(e);
+    if (!kind) throw e;
+    failBeforeCommit(ctx, job, kind, { phase: "dry run" }, (e as Error).message);
+  }
+  if (dry.storage)
+    failBeforeCommit(
+      ctx,
+      job,
+      dry.storage.kind,
+      { phase: "dry run", database: dry.storage.database },
+      dry.storage.error,
+    );
   if (dry.failed > 0) {
-    const failures = describeFailures(ctx, job.id);
+    const failures = describeFailures(ctx, job.id, dry);
     const message = `migration failed on ${dry.failed} of ${job.total} database(s), so nothing was changed: ${failureMessage(failures, dry.failed)}`;
+    markFailed(ctx, job, message);
+    throw failedPrecondition(message, { jobId: job.id, failures });
+  }
+
+  // The commit point: from here the job only moves forward, and a crash resumes it.
+  try {
+    ctx.catalog
+      .transaction(() => {
+        transitionJob(ctx.catalog, job.id, "dry_run", "committed");
+        const record = ctx.catalog.prepare(
+          "INSERT INTO migrations (database_id, version, sql, checksum, job_id, applied_at) VALUES (?, ?, ?, ?, ?, 0)",
+        );
+        for (const [i, sql] of jobParts(job).entries()) {
+          record.run(job.database_id, job.from_version + i + 1, sql, checksumOf(sql), job.id);
+        }
+      })
+      .immediate();
+  } catch (e) {
+    // The transaction rolled back: the job never reached its commit point, and nothing was changed.
+    const kind = storageFailure(e);
+    if (!kind) throw e;
+    failBeforeCommit(ctx, job, kind, { phase: "commit" }, (e as Error).message);
+  }
+  await completeCommittedJob(ctx, job.id, statements, onProgress);
+  return { jobId: job.id, version: job.version, databases: job.total };
+}
+
+/** Ends a job before its commit point: it failed, and nothing was changed anywhere. */
+function markFailed(ctx: EngineContext, job: JobRow, message: string): void {
+  withReserve(ctx.layout, () =>
     ctx.catalog
       .transaction(() => {
         transitionJob(ctx.catalog, job.id, "dry_run", "failed", { error: message });
@@ -156,24 +217,42 @@ async function runJob(
           .prepare("UPDATE job_tasks SET state = 'aborted' WHERE job_id = ? AND state != 'dry_run_failed'")
           .run(job.id);
       })
-      .immediate();
-    throw failedPrecondition(message, { jobId: job.id, failures });
-  }
+      .immediate(),
+  );
+}
 
-  // The commit point: from here the job only moves forward, and a crash resumes it.
-  ctx.catalog
-    .transaction(() => {
-      transitionJob(ctx.catalog, job.id, "dry_run", "committed");
-      const record = ctx.catalog.prepare(
-        "INSERT INTO migrations (database_id, version, sql, checksum, job_id, applied_at) VALUES (?, ?, ?, ?, ?, 0)",
-      );
-      for (const [i, sql] of jobParts(job).entries()) {
-        record.run(job.database_id, job.from_version + i + 1, sql, checksumOf(sql), job.id);
-      }
-    })
-    .immediate();
-  await completeCommittedJob(ctx, job.id, statements, onProgress);
-  return { jobId: job.id, version: job.version, databases: job.total };
+/**
+ * A job that stopped before its commit point for lack of space or an I/O error: recorded as failed if the
+ * catalog can still take that write, otherwise left in its dry run, which the next engine open abandons
+ * (nothing was changed either way). The error names the database and the phase.
+ */
+function failBeforeCommit(
+  ctx: EngineContext,
+  job: JobRow,
+  kind: StorageFailure,
+  site: { phase: string; database?: string },
+  cause: string,
+): never {
+  const message = `migration job ${job.id} failed, so nothing was changed: ${storageMessage(kind, site, cause, kind === "DISK_FULL" ? "free space in the data directory and run the migration again" : undefined)}`;
+  try {
+    markFailed(ctx, job, message);
+  } catch (e) {
+    if (!storageFailure(e)) throw e;
+  }
+  throw new TenantDbError(kind, message, {
+    jobId: job.id,
+    phase: site.phase,
+    ...(site.database ? { database: site.database } : {}),
+  });
+}
+
+/** Recording a new job is its first write: on a full disk it fails whole, and nothing is left. */
+function recordingJob<T>(parentName: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw storageError(e, { phase: "recording the job", database: parentName }) ?? e;
+  }
 }
 
 /**
@@ -352,8 +431,9 @@ export async function recoverAbandonedJobs(ctx: EngineContext, onProgress?: Prog
       await recoverJob(ctx, job.database_id, onProgress);
     } catch (e) {
       // An incomplete job stays committed (and fenced) with its error recorded; opening must still work
-      // so that `db migrations` can show it and `resume` can finish it.
-      if ((e as { code?: string }).code !== "FAILED_PRECONDITION") throw e;
+      // so that `db migrations` can show it and `resume` can finish it — on a full disk too.
+      const code = (e as { code?: string }).code;
+      if (code !== "FAILED_PRECONDITION" && !storageFailure(e)) throw e;
     } finally {
       lock.release();
     }

@@ -17,6 +17,8 @@ const STATUS: Record<ErrorCode, grpc.status> = {
   CONFLICT: grpc.status.ABORTED,
   BLOCKED: grpc.status.FAILED_PRECONDITION,
   INTERNAL: grpc.status.INTERNAL,
+  DISK_FULL: grpc.status.RESOURCE_EXHAUSTED,
+  IO_ERROR: grpc.status.UNAVAILABLE,
 };
 
 export function toStatus(method: string, e: unknown): grpc.StatusObject {

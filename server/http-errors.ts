@@ -1,4 +1,4 @@
-import { type ErrorCode, isTenantDbError, type TenantDbError } from "../engine/index.js";
+import { type ErrorCode, isTenantDbError, storageError, type TenantDbError } from "../engine/index.js";
 
 /**
  * How failures leave the server. Engine errors carry a stable code; this file is the one place that turns
@@ -18,6 +18,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   PERMISSION_DENIED: 403,
   CONFLICT: 409,
   INTERNAL: 500,
+  // WebDAV's Insufficient Storage: the request was fine, the server has no room to carry it out.
+  DISK_FULL: 507,
+  IO_ERROR: 500,
 };
 
 export function httpStatusOf(e: TenantDbError): number {
@@ -53,7 +56,11 @@ export interface ErrorReply {
  * that failed (Platform codes, or Hrana's `AUTH_*`/`SQLITE_*`); unknown errors become a 500 that says
  * nothing about internals — the caller logs them.
  */
-export function errorReply(e: unknown, wireCode: (e: TenantDbError) => string = (x) => x.code): ErrorReply {
+export function errorReply(
+  thrown: unknown,
+  wireCode: (e: TenantDbError) => string = (x) => x.code,
+): ErrorReply {
+  const e = storageError(thrown, { phase: "the request" }) ?? thrown;
   if (e instanceof HttpError) return reply(e.status, e.code, e.message, e.headers);
   if (isTenantDbError(e)) return reply(httpStatusOf(e), wireCode(e), e.message);
   return reply(500, "INTERNAL", "internal server error; please report this (the server log has details)");
@@ -65,7 +72,11 @@ function reply(status: number, code: string, message: string, headers: Record<st
 
 /** Whether an error is one we expect to report to a client, as opposed to a bug worth logging. */
 export function isExpected(e: unknown): boolean {
-  return e instanceof HttpError || (isTenantDbError(e) && e.code !== "INTERNAL");
+  return (
+    e instanceof HttpError ||
+    (isTenantDbError(e) && e.code !== "INTERNAL") ||
+    storageError(e, { phase: "" }) !== undefined
+  );
 }
 
 export const badRequest = (message: string, code = "BAD_REQUEST") => new HttpError(400, code, message);

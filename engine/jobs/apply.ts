@@ -2,9 +2,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { threadId } from "node:worker_threads";
 import Database from "better-sqlite3";
+import { storageFailure } from "../errors.js";
 import { usePersistentJournal } from "../journal.js";
 import { readStamp, stampSql } from "../stamp.js";
-import type { ItemResult, WorkItem, WorkRequest } from "./protocol.js";
+import { countWrite, type ItemResult, type WorkItem, type WorkRequest } from "./protocol.js";
 import { SMALL_FILE, writeUndo } from "./undo.js";
 
 /** What a worker is told about the job: the request without its routing fields. */
@@ -14,7 +15,14 @@ export type JobSpec = Omit<WorkRequest, "id" | "op" | "items">;
  * How a database is opened for its part of a job:
  * - `dry_run`: the journal lives in memory and cache spill is off, so SQLite never writes the file before
  *   a commit that never comes: a process killed mid-dry-run leaves the file untouched and no journal
- *   beside it. It also makes the dry run several times cheaper.
+ *   beside it. It also makes the dry run several times cheaper. But every changed page is then held
+ *   twice in memory (the page and its original), so only files up to a quarter of the job's
+ *   `dryRunMemory` take it, and they may grow by another quarter at most (max_page_count); a dry run
+ *   that outgrows that starts again as:
+ * - `dry_run_on_disk`: the database's persistent journal, a cache of a quarter of `dryRunMemory` and
+ *   cache spill on, so memory stays bounded whatever the tenant's size. A process killed mid-way may
+ *   leave pages written and the journal hot (synced before any page is, as in a commit); whoever opens
+ *   the file next plays it back, and so does the job's recovery (runner.ts `abandonDryRun`).
  * - `journal`: the run, through the database's persistent journal (see journal.ts), synchronous=NORMAL
  *   unless the engine asks for FULL. Both are durable: the journal is synced before the database is
  *   written, the database before the journal's header is zeroed, and the zeroed header too. NORMAL skips
@@ -26,7 +34,15 @@ export type JobSpec = Omit<WorkRequest, "id" | "op" | "items">;
  * (Preparing each database on a copy and committing by rename was measured too: creating and fsyncing a
  * new file costs more on ext4 than the rollback journal's syncs of an existing one.)
  */
-type Mode = "dry_run" | "journal" | "undo";
+type Mode = "dry_run" | "dry_run_on_disk" | "journal" | "undo";
+
+/** Default of the engine's `dryRunMemory` option: the most one dry run holds in memory, roughly. */
+export const DEFAULT_DRY_RUN_MEMORY = 16 * 1024 * 1024;
+
+/** A dry run kept in memory ran into its growth limit: it starts again on disk. */
+interface Outgrown extends ItemResult {
+  outgrown: true;
+}
 
 /**
  * A database in the middle of its transaction: the statements and the stamp are applied, nothing is
@@ -42,10 +58,16 @@ interface Applied {
 
 /** The dry run of one database: apply, then roll back. */
 export function dryRun(item: WorkItem, job: JobSpec): ItemResult {
-  const applied = applyUncommitted(item, "dry_run", job);
+  const inMemory = fileSize(item.path) <= dryRunMemory(job) / 4;
+  let applied = applyUncommitted(item, inMemory ? "dry_run" : "dry_run_on_disk", job);
+  if ("outgrown" in applied) applied = applyUncommitted(item, "dry_run_on_disk", job);
   if (!("db" in applied)) return applied;
   applied.db.close(); // closing rolls back
   return { seq: item.seq, ok: true };
+}
+
+function dryRunMemory(job: JobSpec): number {
+  return job.dryRunMemory ?? DEFAULT_DRY_RUN_MEMORY;
 }
 
 /**
@@ -73,10 +95,11 @@ function runThroughJournal(item: WorkItem, job: JobSpec): ItemResult {
   const applied = applyUncommitted(item, "journal", job);
   if (!("db" in applied)) return applied;
   try {
+    countWrite(job.writeFault, `the commit of ${item.name}`);
     applied.db.exec("COMMIT");
     return { seq: item.seq, ok: true };
   } catch (e) {
-    return fail(item, (e as Error).message);
+    return fail(item, (e as Error).message, e);
   } finally {
     applied.db.close();
   }
@@ -85,25 +108,28 @@ function runThroughJournal(item: WorkItem, job: JobSpec): ItemResult {
 function commitThroughUndo(pending: Applied[], job: JobSpec): ItemResult[] {
   try {
     if (!job.undoDir) throw new Error("the run phase needs an undo directory");
+    countWrite(job.writeFault, "the undo log");
     writeUndo(
       path.join(job.undoDir, `${process.pid}-${threadId}.log`),
       pending.map((p) => ({ seq: p.item.seq, data: p.image as Buffer })),
     );
   } catch (e) {
     for (const p of pending) p.db.close();
-    return pending.map((p) => fail(p.item, `writing the undo log: ${(e as Error).message}`));
+    return pending.map((p) => fail(p.item, `writing the undo log: ${(e as Error).message}`, e));
   }
   return pending.map(({ item, db }) => {
     try {
+      countWrite(job.writeFault, `the commit of ${item.name}`);
       db.exec("COMMIT");
       db.close();
       if (job.tearOn === item.name) tearAndDie(item.path);
+      countWrite(job.writeFault, `the fsync of ${item.name}`);
       fsyncFile(item.path);
       return { seq: item.seq, ok: true };
     } catch (e) {
       // The file may be torn; its image is in the undo log, and resuming the job restores it.
       if (db.open) db.close();
-      return fail(item, (e as Error).message);
+      return fail(item, (e as Error).message, e);
     }
   });
 }
@@ -113,14 +139,14 @@ function commitThroughUndo(pending: Applied[], job: JobSpec): ItemResult[] {
  * open database mid-transaction, or the item's result when there is nothing more to do (already at the
  * version, or failed — rolled back and closed).
  */
-function applyUncommitted(item: WorkItem, mode: Mode, job: JobSpec): Applied | ItemResult {
+function applyUncommitted(item: WorkItem, mode: Mode, job: JobSpec): Applied | ItemResult | Outgrown {
   let db: Database.Database | undefined;
   try {
     db = new Database(item.path, { fileMustExist: true, timeout: 30_000 });
     begin(db, mode, job);
     const stamp = readStamp(db);
-    if (mode !== "dry_run" && stamp.version >= job.version)
-      return close(db, { seq: item.seq, ok: true, skipped: true });
+    const dry = mode === "dry_run" || mode === "dry_run_on_disk";
+    if (!dry && stamp.version >= job.version) return close(db, { seq: item.seq, ok: true, skipped: true });
     if (stamp.version !== job.fromVersion) {
       return close(
         db,
@@ -135,18 +161,25 @@ function applyUncommitted(item: WorkItem, mode: Mode, job: JobSpec): Applied | I
       try {
         db.exec(sql);
       } catch (e) {
-        return close(db, fail(item, `statement ${i + 1} (${abbreviate(sql)}): ${(e as Error).message}`));
+        // Nothing is written in memory mode, so "full" can only be the growth limit set in begin().
+        if (mode === "dry_run" && (e as { code?: string }).code === "SQLITE_FULL") {
+          const outgrown: Outgrown = { seq: item.seq, ok: false, outgrown: true };
+          close(db, outgrown);
+          return outgrown;
+        }
+        return close(db, fail(item, `statement ${i + 1} (${abbreviate(sql)}): ${(e as Error).message}`, e));
       }
     }
     if (job.foreignKeys && foreignKeyViolations(db) > violationsBefore) {
       return close(db, fail(item, "the migration leaves rows that violate a FOREIGN KEY constraint"));
     }
-    if (mode === "dry_run") return { item, db };
-    if (job.failRunOn?.includes(item.name)) return close(db, fail(item, "disk I/O error (injected)"));
+    if (dry) return { item, db };
+    if (job.failRunOn?.includes(item.name))
+      return close(db, fail(item, "disk I/O error (injected)", { code: "SQLITE_IOERR_WRITE" }));
     db.exec(stampSql({ version: job.version, jobId: job.jobId }));
     return { item, db, image };
   } catch (e) {
-    return close(db, fail(item, (e as Error).message));
+    return close(db, fail(item, (e as Error).message, e));
   }
 }
 
@@ -161,16 +194,25 @@ function begin(db: Database.Database, mode: Mode, job: JobSpec): void {
   // before commit instead.
   const before: string[] = [];
   if (job.foreignKeys) before.push("PRAGMA foreign_keys = OFF");
-  if (mode === "journal" && job.sync === "normal") before.push("PRAGMA synchronous = NORMAL");
+  // A dry run on disk spills pages before it ends: its journal must be synced before, as for a commit.
+  if ((mode === "journal" && job.sync === "normal") || mode === "dry_run_on_disk")
+    before.push("PRAGMA synchronous = NORMAL");
   if (mode === "undo") before.push("PRAGMA synchronous = OFF");
+  // Clean pages stay within this; dirty ones too wherever SQLite may spill them (journal, dry run on disk).
+  before.push(`PRAGMA cache_size = -${Math.ceil(dryRunMemory(job) / 4 / 1024)}`);
   db.exec([...before, "BEGIN IMMEDIATE"].join("; "));
-  if (mode === "journal") {
+  if (mode === "journal" || mode === "dry_run_on_disk") {
     usePersistentJournal(db);
     return;
   }
   const journal = db.prepare("PRAGMA journal_mode = MEMORY").pluck().get();
   if (journal !== "memory") throw new Error(`needed an in-memory journal, and SQLite kept ${journal}`);
   db.exec("PRAGMA cache_spill = OFF");
+  if (mode === "dry_run") {
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages + Math.ceil(dryRunMemory(job) / 4 / pageSize)}`);
+  }
 }
 
 function close(db: Database.Database | undefined, result: ItemResult): ItemResult {
@@ -224,8 +266,10 @@ export function involvesForeignKeys(parentFile: string, statements: string[]): b
   }
 }
 
-function fail(item: WorkItem, error: string): ItemResult {
-  return { seq: item.seq, ok: false, error };
+/** A failed item; `cause` says whether it was the storage (disk full, I/O error) rather than the SQL. */
+function fail(item: WorkItem, error: string, cause?: unknown): ItemResult {
+  const storage = cause === undefined ? undefined : storageFailure(cause);
+  return { seq: item.seq, ok: false, error, ...(storage ? { storage } : {}) };
 }
 
 function abbreviate(sql: string): string {

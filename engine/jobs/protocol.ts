@@ -24,10 +24,29 @@ export interface WorkRequest {
   /** Where the run phase keeps this job's undo logs (see engine/jobs/undo.ts); a dry run keeps none. */
   undoDir?: string;
   items: WorkItem[];
+  /** Roughly the most memory one dry run may hold (see engine/jobs/apply.ts); the engine's default if unset. */
+  dryRunMemory?: number;
   /** Test hook: fail the run phase on these databases with an injected I/O error. */
   failRunOn?: string[];
+  /**
+   * Test hook: the run phase's writes (undo logs, commits, fsyncs, catalog updates) are counted in
+   * `counter`, shared by every thread, and the `at`-th fails with an injected I/O error.
+   */
+  writeFault?: WriteFault;
   /** Test hook: tear this database's file right after its commit, and kill the process. */
   tearOn?: string;
+}
+
+export interface WriteFault {
+  at: number;
+  counter: SharedArrayBuffer;
+}
+
+/** Counts a write of the run phase, failing it if it is the one a test picked. */
+export function countWrite(fault: WriteFault | undefined, what: string): void {
+  if (!fault) return;
+  if (Atomics.add(new Int32Array(fault.counter), 0, 1) + 1 !== fault.at) return;
+  throw Object.assign(new Error(`disk I/O error (injected at ${what})`), { code: "SQLITE_IOERR_WRITE" });
 }
 
 export interface ItemResult {
@@ -36,6 +55,8 @@ export interface ItemResult {
   /** The database already carried the version (a resumed job), so nothing was applied. */
   skipped?: boolean;
   error?: string;
+  /** The failure was the storage's (no space left, an I/O error), not the migration's. */
+  storage?: "DISK_FULL" | "IO_ERROR";
 }
 
 export interface WorkResponse {

@@ -3,11 +3,19 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import type { EngineContext } from "../context.js";
 import { now, poolOf } from "../context.js";
-import { failedPrecondition } from "../errors.js";
+import {
+  failedPrecondition,
+  type StorageFailure,
+  storageError,
+  storageFailure,
+  storageMessage,
+  TenantDbError,
+} from "../errors.js";
 import { journalMayBeHot, usePersistentJournal } from "../journal.js";
+import { withReserve } from "../space.js";
 import { involvesForeignKeys } from "./apply.js";
 import type { Pool } from "./pool.js";
-import type { ItemResult, WorkItem, WorkOp } from "./protocol.js";
+import { countWrite, type ItemResult, type WorkItem, type WorkOp, type WriteFault } from "./protocol.js";
 import type { TaskState } from "./states.js";
 import {
   failedTasks,
@@ -42,6 +50,10 @@ const FLUSH_EVERY = 256;
 
 export interface PhaseOutcome {
   failed: number;
+  /** The first failures, as they came (the catalog's task rows may not hold them on a full disk). */
+  failures: { database: string; error: string }[];
+  /** The first database that failed for lack of space or an I/O error, if any did. */
+  storage?: { kind: StorageFailure; database: string; error: string };
 }
 
 export function runPhase(
@@ -50,8 +62,9 @@ export function runPhase(
   statements: string[],
   op: WorkOp,
   onProgress?: ProgressListener,
+  writeFault?: WriteFault,
 ): Promise<PhaseOutcome> {
-  return streamTasks(ctx, poolOf(ctx), job, statements, op, onProgress);
+  return streamTasks(ctx, poolOf(ctx), job, statements, op, onProgress, writeFault);
 }
 
 async function streamTasks(
@@ -61,20 +74,37 @@ async function streamTasks(
   statements: string[],
   op: WorkOp,
   onProgress?: ProgressListener,
+  writeFault?: WriteFault,
 ): Promise<PhaseOutcome> {
   const okState: TaskState = op === "dry_run" ? "dry_run_ok" : "done";
   const failState: TaskState = op === "dry_run" ? "dry_run_failed" : "failed";
   let pending: { seq: number; state: TaskState; error?: string | null }[] = [];
   let done = 0;
   let failed = 0;
+  let storage: PhaseOutcome["storage"];
+  const failures: PhaseOutcome["failures"] = [];
+  // Task states are hints: when the catalog cannot take them (a full disk), the phase goes on without
+  // recording, and its caller reports the first database that failed, or else this.
+  let unrecorded: unknown;
   const flush = () => {
-    if (pending.length) setTaskStates(ctx.catalog, job.id, pending);
-    pending = [];
+    if (!pending.length || unrecorded) return;
+    try {
+      countWrite(writeFault, "the catalog's task states");
+      setTaskStates(ctx.catalog, job.id, pending);
+      pending = [];
+    } catch (e) {
+      if (!storageFailure(e)) throw e;
+      unrecorded = e;
+    }
   };
-  const record = (results: ItemResult[]) => {
+  const record = (items: WorkItem[], results: ItemResult[]) => {
     for (const r of results) {
       pending.push({ seq: r.seq, state: r.ok ? okState : failState, error: r.error ?? null });
-      if (!r.ok) failed++;
+      if (r.ok) continue;
+      failed++;
+      const database = items.find((i) => i.seq === r.seq)?.name ?? "?";
+      if (failures.length < 50) failures.push({ database, error: r.error ?? "failed" });
+      if (r.storage && !storage) storage = { kind: r.storage, database, error: r.error ?? r.storage };
     }
     done += results.length;
     if (pending.length >= FLUSH_EVERY) flush();
@@ -90,10 +120,13 @@ async function streamTasks(
     version: job.version,
     statements,
     undoDir: undoDir(ctx.layout.undo, job.id),
+    dryRunMemory: ctx.options.dryRunMemory,
     failRunOn: ctx.options.faultInjection?.failRunOn,
+    writeFault,
     tearOn: ctx.options.faultInjection?.tearOn,
   };
-  const dispatch = async (items: WorkItem[]) => record((await pool.run({ ...request, items })).results);
+  const dispatch = async (items: WorkItem[]) =>
+    record(items, (await pool.run({ ...request, items })).results);
   onProgress?.({ jobId: job.id, phase: op, done: 0, total: job.total });
 
   // The parent is the last task and goes alone, after every child: in the run phase it is what marks the
@@ -115,7 +148,7 @@ async function streamTasks(
     }
     const inFlight: Promise<void>[] = [];
     for (let i = 0; i < todo.length; i += BATCH) inFlight.push(dispatch(todo.slice(i, i + BATCH)));
-    await Promise.all(inFlight);
+    await settleAll(inFlight);
   }
   if (op === "dry_run" || failed === 0) {
     const [parent] = taskPage(ctx.catalog, job.id, parentSeq - 1, 1);
@@ -123,7 +156,24 @@ async function streamTasks(
     else if (parent) done++;
   }
   flush();
-  return { failed };
+  if (unrecorded && !storage) throw unrecorded;
+  return { failed, failures, storage };
+}
+
+/**
+ * Waits for every batch, even when one fails (its results could not be recorded, say), before
+ * rethrowing: no worker may still be writing once the job's failure is reported and its lock released.
+ */
+async function settleAll(batches: Promise<void>[]): Promise<void> {
+  const settled = await Promise.allSettled(batches);
+  const failure = settled.find((s) => s.status === "rejected");
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+}
+
+/** The test hook failing the n-th write of a run phase: a counter for one attempt at the run phase. */
+function runWriteFault(ctx: EngineContext): WriteFault | undefined {
+  const at = ctx.options.faultInjection?.failRunAtWrite;
+  return at === undefined ? undefined : { at, counter: new SharedArrayBuffer(4) };
 }
 
 function toItem(ctx: EngineContext, t: TaskRow): WorkItem {
@@ -131,11 +181,16 @@ function toItem(ctx: EngineContext, t: TaskRow): WorkItem {
 }
 
 /** A summary of failing databases for errors: the first few by name, and how many in all. */
-export function describeFailures(ctx: EngineContext, jobId: number): { database: string; error: string }[] {
-  return failedTasks(ctx.catalog, jobId, 50).map((t) => ({
+export function describeFailures(
+  ctx: EngineContext,
+  jobId: number,
+  outcome: PhaseOutcome,
+): { database: string; error: string }[] {
+  const recorded = failedTasks(ctx.catalog, jobId, 50).map((t) => ({
     database: t.database_name,
     error: t.error ?? "failed",
   }));
+  return recorded.length > 0 ? recorded : outcome.failures;
 }
 
 export function failureMessage(failures: { database: string; error: string }[], count: number): string {
@@ -197,13 +252,38 @@ export async function completeCommittedJob(
   const job = getJob(ctx.catalog, jobId);
   if (job?.state !== "committed") throw new Error(`job ${jobId} is not committed`);
   restoreTouchedDatabases(ctx, job);
-  const outcome = await runPhase(ctx, job, statements, "run", onProgress);
-  if (outcome.failed > 0) {
-    const failures = describeFailures(ctx, job.id);
-    const message = `job ${job.id} is committed but incomplete: ${outcome.failed} database(s) do not carry version ${job.version} yet (${failureMessage(failures, outcome.failed)}); fix the cause and run \`tenantdb db migrations resume ${job.database_name}\``;
-    setJobError(ctx.catalog, job.id, message);
-    throw failedPrecondition(message, { jobId: job.id, incomplete: true, failures });
+  const writeFault = runWriteFault(ctx);
+  const resume = `run \`tenantdb db migrations resume ${job.database_name}\``;
+  let outcome: PhaseOutcome;
+  try {
+    outcome = await runPhase(ctx, job, statements, "run", onProgress, writeFault);
+  } catch (e) {
+    // Recording progress failed (the catalog cannot be written): the job stays committed, to resume.
+    const storage = storageError(e, { phase: "run" });
+    if (!storage) throw e;
+    const kind = storage.code as StorageFailure;
+    const advice = `${kind === "DISK_FULL" ? "free space in the data directory" : "check the disk"}, then ${resume}`;
+    const message = `job ${job.id} is committed but incomplete: ${storageMessage(kind, { phase: "run" }, (e as Error).message, advice)}`;
+    recordJobError(ctx, job.id, message);
+    throw new TenantDbError(storage.code, message, { ...storage.details, jobId: job.id, incomplete: true });
   }
+  if (outcome.failed > 0) {
+    const failures = describeFailures(ctx, job.id, outcome);
+    const cause = outcome.storage
+      ? storageMessage(
+          outcome.storage.kind,
+          { phase: "run", database: outcome.storage.database },
+          undefined,
+          `${outcome.storage.kind === "DISK_FULL" ? "free space in the data directory" : "check the disk"}, then ${resume}`,
+        )
+      : `fix the cause and ${resume}`;
+    const message = `job ${job.id} is committed but incomplete: ${outcome.failed} database(s) do not carry version ${job.version} yet (${failureMessage(failures, outcome.failed)}); ${cause}`;
+    recordJobError(ctx, job.id, message);
+    const details = { jobId: job.id, incomplete: true, failures };
+    if (outcome.storage) throw new TenantDbError(outcome.storage.kind, message, { ...details, phase: "run" });
+    throw failedPrecondition(message, details);
+  }
+  countWrite(writeFault, "the job's success");
   ctx.catalog
     .transaction(() => {
       transitionJob(ctx.catalog, job.id, "committed", "succeeded", { error: null });
@@ -216,6 +296,19 @@ export async function completeCommittedJob(
   // Every database was fsynced before its task was reported done, and a succeeded job is never restored.
   fs.rmSync(undoDir(ctx.layout.undo, job.id), { recursive: true, force: true });
   return getJob(ctx.catalog, job.id) as JobRow;
+}
+
+/**
+ * Records why a job stopped. On a full disk, this write is the one the space reserve is kept for; if even
+ * that fails, the job still stands as it was (committed jobs resume, dry runs of dead processes are
+ * abandoned), only without its reason.
+ */
+export function recordJobError(ctx: EngineContext, jobId: number, message: string): void {
+  try {
+    withReserve(ctx.layout, () => setJobError(ctx.catalog, jobId, message));
+  } catch (e) {
+    if (!storageError(e, { phase: "run" })) throw e;
+  }
 }
 
 /**

@@ -302,6 +302,7 @@ function codeOf(status: number, body: Json | undefined): ErrorCode {
   if (status === 404) return "NOT_FOUND";
   if (status === 409) return "ALREADY_EXISTS";
   if (status === 412 || status === 422) return "FAILED_PRECONDITION";
+  if (status === 507) return "DISK_FULL";
   return "INTERNAL";
 }
 

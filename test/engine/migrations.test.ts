@@ -185,9 +185,10 @@ describe("migrations on a schema database", () => {
     await engine.execute("tenant-7", "INSERT INTO users (name) VALUES ('kept')");
     const message = await rejectsWith(
       engine.migrate("parent", "ALTER TABLE users ADD COLUMN phone TEXT"),
-      "FAILED_PRECONDITION",
+      "IO_ERROR",
     );
     expect(message).toMatch(/committed but incomplete/);
+    expect(message).toMatch(/I\/O error during run on database "tenant-7"/);
     expect(message).toMatch(/tenant-7/);
     const [job] = engine.listJobs("parent");
     expect(job?.state).toBe("committed");
