@@ -1,7 +1,8 @@
 import * as apiTokens from "./api-tokens.js";
 import * as auth from "./auth.js";
-import { ensureDirs, openCatalog } from "./catalog.js";
+import { ensureDirs, getMeta, openCatalog, setMeta } from "./catalog.js";
 import type { EngineContext, EngineOptions } from "./context.js";
+import { checkDataDir } from "./data-dir.js";
 import * as databases from "./databases.js";
 import { removeAbandonedTempFiles } from "./files.js";
 import * as groups from "./groups.js";
@@ -23,12 +24,22 @@ export interface OpenOptions extends EngineOptions {
   /** Finish jobs abandoned by dead processes before returning (default true). */
   recover?: boolean;
   onRecoveryProgress?: ProgressListener;
+  /**
+   * Create the data directory if it does not exist yet (default true). Reads pass false: a missing
+   * directory is then NOT_FOUND and nothing is created.
+   */
+  create?: boolean;
 }
 
 export async function openEngine(dataDir: string, opts: OpenOptions = {}): Promise<Engine> {
   const layout = layoutOf(dataDir);
-  ensureDirs(layout.root, layout.databases, layout.tmp, layout.locks, layout.undo);
-  const catalog = openCatalog(layout.catalog);
+  const create = opts.create !== false;
+  checkDataDir(layout, create);
+  if (create) ensureDirs(layout.root);
+  // The catalog (and its marker) first: a directory holding our subdirectories but no catalog yet still
+  // counts as ours (see data-dir.ts), so a crash in between leaves nothing that is refused later.
+  const catalog = openCatalog(layout.catalog, { create });
+  ensureDirs(layout.databases, layout.tmp, layout.locks, layout.undo);
   const ctx: EngineContext = { layout, catalog, options: opts };
   removeAbandonedTempFiles(layout.tmp);
   if (opts.recover !== false) await migrations.recoverAbandonedJobs(ctx, opts.onRecoveryProgress);
@@ -38,6 +49,9 @@ export async function openEngine(dataDir: string, opts: OpenOptions = {}): Promi
 function bind(ctx: EngineContext) {
   return {
     dataDir: ctx.layout.root,
+    /** What the data directory keeps about itself, for its tools (e.g. the demo marks its own). */
+    getMeta: (key: string) => getMeta(ctx.catalog, key),
+    setMeta: (key: string, value: string) => setMeta(ctx.catalog, key, value),
 
     createGroup: (name: string, opts?: { location?: string }) => groups.createGroup(ctx, name, opts),
     getGroup: (name: string) => groups.getGroup(ctx, name),
