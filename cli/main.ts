@@ -1,6 +1,9 @@
-import { CommanderError } from "commander";
+/**
+ * The entry point: answers --version on its own, loads the command declarations (commander) for the rest,
+ * and turns every outcome into an exit code. Nothing here loads the engine.
+ */
 import { EXIT_BROKEN_PIPE, EXIT_CODES, reportError } from "./errors.js";
-import { json, program } from "./program.js";
+import { readVersion } from "./version.js";
 
 /** `tenantdb help db shell` is `tenantdb db shell --help` (commander's help command takes one word). */
 function helpArgs(argv: string[]): string[] {
@@ -10,6 +13,15 @@ function helpArgs(argv: string[]): string[] {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The one command scripts call in a loop answers without loading commander.
+  if (argv.length === 3 && (argv[2] === "--version" || argv[2] === "-V")) {
+    process.stdout.write(`${readVersion()}\n`);
+    return 0;
+  }
+  const [{ CommanderError }, { json, program }] = await Promise.all([
+    import("commander"),
+    import("./program.js"),
+  ]);
   try {
     await program.parseAsync(helpArgs(argv));
     return 0;

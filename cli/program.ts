@@ -1,6 +1,6 @@
-import fs from "node:fs";
 import { Argument, Command, Option } from "commander";
 import { EXIT_CODES_HELP } from "./errors.js";
+import { readVersion } from "./version.js";
 
 /**
  * Every `tenantdb` command is declared here, with its help and examples; each command's work lives in
@@ -342,19 +342,3 @@ withExamples(
 ).action(async (name, _opts, cmd) =>
   (await import("./commands/api-tokens.js")).apiTokensRevoke(globals(cmd), name),
 );
-
-/** From the package's own package.json: two levels up when built (dist/cli), one from the sources. */
-function readVersion(): string {
-  for (const up of ["../../package.json", "../package.json"]) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(new URL(up, import.meta.url), "utf8")) as {
-        name?: string;
-        version: string;
-      };
-      if (pkg.name === "tenantdb") return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return "unknown";
-}

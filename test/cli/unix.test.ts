@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -44,6 +44,31 @@ describe("the CLI behaves like a Unix tool", () => {
     expect(shellHelp.stdout).toMatch(/^Usage: tenantdb db shell/);
     const attachHelp = await runCli(["db", "config", "attach", "--help"]);
     expect(attachHelp.stdout).toMatch(/choices: "allow", "disallow", "show"/);
+  });
+
+  it("loads only what a command needs: --help and --version never the engine, db show never jose", async () => {
+    const dir = path.join(tempDir(), "data");
+    await runCli(["--data-dir", dir, "db", "create", "x"]);
+    const loads = (...args: string[]) =>
+      new Promise<string[]>((resolve) => {
+        const trace = path.join(ROOT, "test", "cli", "fixtures", "trace-loads.mjs");
+        execFile(
+          process.execPath,
+          ["--import", trace, path.join(ROOT, "dist", "cli", "main.js"), ...args],
+          (_e, _out, err) => resolve(err.split("\n").filter((l) => l.startsWith("loaded: "))),
+        );
+      });
+    for (const args of [["--help"], ["--version"], ["db", "show", "--help"]]) {
+      const loaded = await loads(...args);
+      expect(loaded.length, args.join(" ")).toBeGreaterThan(0);
+      expect(
+        loaded.filter((l) => /engine\/index|better-sqlite3|jose|\/commands\//.test(l)),
+        args.join(" "),
+      ).toEqual([]);
+    }
+    const show = await loads("--data-dir", dir, "db", "show", "x");
+    expect(show.some((l) => l.includes("better-sqlite3"))).toBe(true);
+    expect(show.filter((l) => /jose|\/server\/|\/provider\//.test(l))).toEqual([]);
   });
 
   it("reports errors as `Error:` text, as JSON on stderr with --json, with an exit code per class", async () => {
