@@ -6,14 +6,19 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-/** Opens the engine for one command and closes it after, whatever happens. */
+/**
+ * Opens the engine for one command and closes it after, whatever happens. Only commands that make
+ * something pass `create`: every other command on a missing directory says so and creates nothing.
+ */
 export async function withEngine<T>(
   globals: GlobalOptions,
   fn: (engine: Engine) => Promise<T> | T,
+  opts: { create?: boolean } = {},
 ): Promise<T> {
   const progress = jobProgress(!globals.json);
   const engine = await openEngine(resolveDataDir(globals.dataDir), {
     onRecoveryProgress: progress.onProgress,
+    create: opts.create ?? false,
   });
   progress.done();
   try {

@@ -1,4 +1,6 @@
-import { type QueryResult, toJsonValue } from "../engine/index.js";
+import type { QueryResult } from "../engine/query/values.js";
+import { toJsonValue } from "../engine/query/values.js";
+import { alignedLines, formatCell } from "./table.js";
 
 /**
  * Everything the CLI prints goes through here: JSON on stdout and nothing else with --json, aligned
@@ -18,22 +20,11 @@ export function printLine(text = ""): void {
 }
 
 export function printTable(headers: string[], rows: unknown[][]): void {
-  const cells = rows.map((r) => r.map(formatCell));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => v.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd();
-  printLine(line(headers.map((h) => h.toUpperCase())));
-  for (const r of cells) printLine(line(r));
-}
-
-export function formatCell(v: unknown): string {
-  if (v === null || v === undefined) return "NULL";
-  if (v instanceof Uint8Array) return `x'${Buffer.from(v).toString("hex")}'`;
-  if (typeof v === "boolean") return v ? "yes" : "no";
-  return String(v);
+  const lines = alignedLines(
+    headers.map((h) => h.toUpperCase()),
+    rows.map((r) => r.map(formatCell)),
+  );
+  for (const line of lines) printLine(line);
 }
 
 /** A statement's result in the `db shell --json` shape. */
@@ -43,9 +34,4 @@ export function resultJson(r: QueryResult) {
     rows: r.rows.map((row) => row.map(toJsonValue)),
     rowsAffected: r.rowsAffected,
   };
-}
-
-export function printResult(r: QueryResult): void {
-  if (r.columns.length > 0) printTable(r.columns, r.rows);
-  else if (r.rowsAffected > 0) printLine(`${r.rowsAffected} row${r.rowsAffected === 1 ? "" : "s"} affected`);
 }

@@ -1,5 +1,7 @@
 import fs from "node:fs";
+import path from "node:path";
 import Database from "better-sqlite3";
+import { failedPrecondition } from "./errors.js";
 import { UNFINISHED_SQL } from "./jobs/states.js";
 
 export type Catalog = Database.Database;
@@ -31,7 +33,14 @@ export interface DatabaseRow {
   created_at: number;
 }
 
+/** PRAGMA application_id of a catalog: marks a directory as a tenantdb data directory ("TDB1"). */
+export const CATALOG_APPLICATION_ID = 0x54444231;
+
 const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS groups (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
@@ -120,15 +129,27 @@ FROM databases d JOIN groups g ON g.id = d.group_id LEFT JOIN databases p ON p.i
  * Opens the catalog in WAL mode with synchronous=FULL: job transitions (above all the commit point) must
  * survive power loss, and WAL lets the CLI, the server and the provider read while one of them writes.
  */
-export function openCatalog(file: string): Catalog {
-  const db = new Database(file, { timeout: 30_000 });
+export function openCatalog(file: string, opts: { create?: boolean } = {}): Catalog {
+  const db = new Database(file, { timeout: 30_000, fileMustExist: opts.create === false });
   try {
+    // Judged before anything is written: switching to WAL alone would change someone else's file.
+    if (!isOurs(db)) throw notOurs(file);
     withBusyRetry(() => db.pragma("journal_mode = WAL"));
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
-    withBusyRetry(() => db.transaction(() => db.exec(SCHEMA)).immediate());
+    withBusyRetry(() =>
+      db
+        .transaction(() => {
+          db.exec(SCHEMA);
+          // Only when missing: rewriting it would touch the file on every open.
+          if (db.pragma("application_id", { simple: true }) !== CATALOG_APPLICATION_ID)
+            db.pragma(`application_id = ${CATALOG_APPLICATION_ID}`);
+        })
+        .immediate(),
+    );
   } catch (e) {
     db.close();
+    if ((e as { code?: string }).code === "SQLITE_NOTADB") throw notOurs(file);
     throw e;
   }
   return db;
@@ -153,6 +174,43 @@ export function openCatalogWithoutSpace(file: string): Catalog {
     throw e;
   }
   return db;
+}
+
+/**
+ * A catalog is ours if it carries our application_id, or is new (no tables: another process may be creating
+ * it right now), or predates the marker (it has our `databases` table). Anything else is someone's SQLite
+ * file that happens to be called catalog.db, and is left alone.
+ */
+function isOurs(db: Catalog): boolean {
+  const id = withBusyRetry(() => db.pragma("application_id", { simple: true })) as number;
+  if (id === CATALOG_APPLICATION_ID) return true;
+  if (id !== 0) return false;
+  const tables = (
+    db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[]
+  ).filter((t) => !t.startsWith("sqlite_"));
+  return tables.length === 0 || tables.includes("databases");
+}
+
+function notOurs(file: string) {
+  return failedPrecondition(
+    `${file} is not a tenantdb catalog, so ${path.dirname(file)} is not a tenantdb data directory; pass --data-dir with a new or empty directory`,
+  );
+}
+
+/** A value the data directory keeps about itself (e.g. what made it); undefined if never set. */
+export function getMeta(catalog: Catalog, key: string): string | undefined {
+  const row = catalog.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
+    | { value: string }
+    | undefined;
+  return row?.value;
+}
+
+export function setMeta(catalog: Catalog, key: string, value: string): void {
+  catalog
+    .prepare(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .run(key, value);
 }
 
 /** Switching to WAL needs a moment of exclusivity; several processes opening a new directory race for it. */

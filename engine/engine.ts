@@ -1,8 +1,16 @@
 import fs from "node:fs";
 import * as apiTokens from "./api-tokens.js";
 import * as auth from "./auth.js";
-import { type Catalog, ensureDirs, openCatalog, openCatalogWithoutSpace } from "./catalog.js";
+import {
+  type Catalog,
+  ensureDirs,
+  getMeta,
+  openCatalog,
+  openCatalogWithoutSpace,
+  setMeta,
+} from "./catalog.js";
 import type { EngineContext, EngineOptions } from "./context.js";
+import { checkDataDir } from "./data-dir.js";
 import * as databases from "./databases.js";
 import { namingStorageFailures, storageError, storageFailure } from "./errors.js";
 import * as groups from "./groups.js";
@@ -26,13 +34,23 @@ export interface OpenOptions extends EngineOptions {
   /** Finish jobs abandoned by dead processes before returning (default true). */
   recover?: boolean;
   onRecoveryProgress?: ProgressListener;
+  /**
+   * Create the data directory if it does not exist yet (default true). Reads pass false: a missing
+   * directory is then NOT_FOUND and nothing is created.
+   */
+  create?: boolean;
 }
 
 export async function openEngine(dataDir: string, opts: OpenOptions = {}): Promise<Engine> {
   const layout = layoutOf(dataDir);
   try {
-    ensureDirs(layout.root, layout.databases, layout.tmp, layout.locks, layout.undo);
-    const { catalog, full } = openCatalogOrReadOnly(layout.catalog);
+    const create = opts.create !== false;
+    checkDataDir(layout, create);
+    if (create) ensureDirs(layout.root);
+    // The catalog (and its marker) first: a directory holding our subdirectories but no catalog yet still
+    // counts as ours (see data-dir.ts), so a crash in between leaves nothing that is refused later.
+    const { catalog, full } = openCatalogOrReadOnly(layout.catalog, create);
+    if (!full) ensureDirs(layout.databases, layout.tmp, layout.locks, layout.undo);
     const ctx: EngineContext = { layout, catalog, options: opts };
     removeAbandonedFiles(ctx);
     // On a full disk there is nothing to recover with; reads still work, and the next open recovers.
@@ -47,9 +65,9 @@ export async function openEngine(dataDir: string, opts: OpenOptions = {}): Promi
 }
 
 /** The catalog, opened without writing anything when the disk is too full to open it as usual. */
-function openCatalogOrReadOnly(file: string): { catalog: Catalog; full: boolean } {
+function openCatalogOrReadOnly(file: string, create: boolean): { catalog: Catalog; full: boolean } {
   try {
-    return { catalog: openCatalog(file), full: false };
+    return { catalog: openCatalog(file, { create }), full: false };
   } catch (e) {
     if (!storageFailure(e) || !fs.existsSync(file)) throw e;
     return { catalog: openCatalogWithoutSpace(file), full: true };
@@ -59,6 +77,9 @@ function openCatalogOrReadOnly(file: string): { catalog: Catalog; full: boolean 
 function bind(ctx: EngineContext) {
   return {
     dataDir: ctx.layout.root,
+    /** What the data directory keeps about itself, for its tools (e.g. the demo marks its own). */
+    getMeta: (key: string) => getMeta(ctx.catalog, key),
+    setMeta: (key: string, value: string) => setMeta(ctx.catalog, key, value),
 
     createGroup: (name: string, opts?: { location?: string }) => groups.createGroup(ctx, name, opts),
     getGroup: (name: string) => groups.getGroup(ctx, name),

@@ -5,12 +5,16 @@ import { printJson, printLine, printTable } from "../output.js";
 /** API tokens guard the Platform API of `tenantdb serve`; each is shown once, when it is minted. */
 
 export async function apiTokensMint(g: GlobalOptions, name: string) {
-  await withEngine(g, (engine) => {
-    const { token } = engine.mintApiToken(name);
-    // The token alone on stdout, so `TOKEN=$(tenantdb api-tokens mint ci)` just works.
-    if (g.json) printJson({ name, token });
-    else printLine(token);
-  });
+  await withEngine(
+    g,
+    (engine) => {
+      const { token } = engine.mintApiToken(name);
+      // The token alone on stdout, so `TOKEN=$(tenantdb api-tokens mint ci)` just works.
+      if (g.json) printJson({ name, token });
+      else printLine(token);
+    },
+    { create: true },
+  );
 }
 
 export async function apiTokensList(g: GlobalOptions) {

@@ -7,7 +7,7 @@ import { jobProgress } from "../progress.js";
 export async function migrationsList(g: GlobalOptions, name: string) {
   await withEngine(g, (engine) => {
     const jobs = engine.listJobs(name);
-    if (g.json) return printJson(jobs.map((j) => engine.getJob(name, j.id)));
+    if (g.json) return printJson(jobs.map((j) => jobJson(engine.getJob(name, j.id))));
     if (jobs.length === 0) return printLine(`No migrations have run on ${name} yet.`);
     printTable(
       ["job", "state", "version", "databases", "created", "finished", "statements"],
@@ -33,7 +33,7 @@ export async function migrationsResume(g: GlobalOptions, name: string) {
     const job = await engine
       .resumeMigrations(name, { onProgress: progress.onProgress })
       .finally(progress.done);
-    if (g.json) return printJson(job ? engine.getJob(name, job.id) : null);
+    if (g.json) return printJson(job ? jobJson(engine.getJob(name, job.id)) : null);
     printLine(
       job
         ? `Job ${job.id} is ${job.state}: ${name} and its children are at schema version ${job.version}.`
@@ -55,4 +55,15 @@ function isoTime(seconds: number): string {
 function oneLine(sql: string): string {
   const flat = sql.replace(/\s+/g, " ").trim();
   return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
+}
+
+/** The engine keeps task states in snake_case (they are sqld's names); JSON keys are camelCase everywhere. */
+function jobJson<T extends JobView>(job: T): T {
+  const progress = Object.fromEntries(
+    Object.entries(job.progress).map(([state, n]) => [
+      state.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()),
+      n,
+    ]),
+  );
+  return { ...job, progress } as T;
 }

@@ -16,15 +16,19 @@ export interface ServeOptions {
  */
 export async function serve(g: GlobalOptions, opts: ServeOptions) {
   const port = parsePort(opts.port);
-  await withEngine(g, async (engine) => {
-    const server = await startServer(engine, { port, host: opts.host, org: opts.org });
-    // One line, so a script (or a test) can read the address, the actual port included with --port 0.
-    if (g.json) printJson({ url: server.url, port: server.port, org: server.org });
-    else printLine(`tenantdb serve listening on ${server.url} (org ${server.org})`);
-    const signal = await nextSignal();
-    process.stderr.write(`tenantdb serve: ${signal}, shutting down\n`);
-    await server.close();
-  });
+  await withEngine(
+    g,
+    async (engine) => {
+      const server = await startServer(engine, { port, host: opts.host, org: opts.org });
+      // One line, so a script (or a test) can read the address, the actual port included with --port 0.
+      if (g.json) printJson({ url: server.url, port: server.port, org: server.org });
+      else printLine(`tenantdb serve listening on ${server.url} (org ${server.org})`);
+      const signal = await nextSignal();
+      process.stderr.write(`tenantdb serve: ${signal}, shutting down\n`);
+      await server.close();
+    },
+    { create: true },
+  );
 }
 
 function parsePort(value: string | undefined): number {

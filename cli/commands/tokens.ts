@@ -1,3 +1,4 @@
+import { confirm } from "../confirm.js";
 import type { GlobalOptions } from "../context.js";
 import { withEngine } from "../context.js";
 import { printJson, printLine } from "../output.js";
@@ -26,9 +27,17 @@ export async function tokensCreate(
   });
 }
 
-export async function tokensInvalidate(g: GlobalOptions, scope: { database: string } | { group: string }) {
+export async function tokensInvalidate(
+  g: GlobalOptions,
+  scope: { database: string } | { group: string },
+  opts: { yes?: boolean },
+) {
   await withEngine(g, async (engine) => {
-    const group = "group" in scope ? scope.group : engine.getDatabase(scope.database).group;
+    const group =
+      "group" in scope ? engine.getGroup(scope.group).name : engine.getDatabase(scope.database).group;
+    if (!(await confirm(`Invalidate every token of group ${group}?`, opts.yes))) {
+      return printLine("Nothing invalidated.");
+    }
     await engine.rotateGroupKeys(group);
     if (g.json) return printJson({ group, rotated: true });
     printLine(

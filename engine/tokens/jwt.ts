@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import type { errors as JoseErrors, JWTPayload } from "jose";
 import { type TenantDbError, unauthenticated } from "../errors.js";
 import { claimsForGrant, invalidToken, permissionsFromClaims, type TokenGrant } from "./claims.js";
 import {
   importPrivateKey,
   importPublicKey,
   JWT_ALGORITHM,
+  loadJose,
   type SigningKey,
   type VerificationKey,
 } from "./keys.js";
@@ -53,6 +54,7 @@ export async function signToken(
   grant: TokenGrant,
   nowSeconds = currentSeconds(),
 ): Promise<SignedToken> {
+  const { SignJWT } = await loadJose();
   const claims = claimsForGrant(grant);
   const jti = randomUUID();
   const expiresAt = grant.expiresInSeconds === null ? null : nowSeconds + grant.expiresInSeconds;
@@ -84,6 +86,7 @@ export async function verifyToken(
     );
   }
   if (keys.length === 0) throw invalidToken("the group has no signing keys");
+  const { jwtVerify, errors } = await loadJose();
   const ordered = [...keys.filter((k) => k.kid === header.kid), ...keys.filter((k) => k.kid !== header.kid)];
   for (const key of ordered) {
     const publicKey = await importPublicKey(key);
@@ -95,7 +98,7 @@ export async function verifyToken(
       }));
     } catch (e) {
       if (e instanceof errors.JWSSignatureVerificationFailed) continue;
-      throw fromJoseError(e);
+      throw fromJoseError(errors, e);
     }
     return readVerified(payload, nowSeconds);
   }
@@ -107,7 +110,7 @@ export function decodeTokenUnverified(jwt: string): TokenHints {
   const header = readHeader(jwt);
   let payload: JWTPayload;
   try {
-    payload = decodeJwt(jwt);
+    payload = decodePart(jwt.split(".")[1]) as JWTPayload;
   } catch {
     throw invalidToken("its payload is not a base64url-encoded JSON object");
   }
@@ -124,10 +127,22 @@ function readHeader(jwt: string): { alg?: unknown; kid?: unknown } {
   if (jwt.length > MAX_TOKEN_LENGTH) throw invalidToken("it is longer than any token we issue");
   if (jwt.split(".").length !== 3) throw invalidToken("expected three base64url parts separated by dots");
   try {
-    return decodeProtectedHeader(jwt);
+    return decodePart(jwt.split(".")[0]);
   } catch {
     throw invalidToken("its header is not base64url-encoded JSON");
   }
+}
+
+/**
+ * One base64url JSON object of a compact JWS, as jose's decodeJwt and decodeProtectedHeader read it, without
+ * loading jose for a token that only needs routing (it is verified by jose later).
+ */
+function decodePart(part: string | undefined): Record<string, unknown> {
+  if (!part || !/^[A-Za-z0-9_-]+$/.test(part)) throw new Error("not base64url");
+  const value: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error("not a JSON object");
+  return value as Record<string, unknown>;
 }
 
 function readVerified(payload: JWTPayload, nowSeconds: number): VerifiedToken {
@@ -151,7 +166,7 @@ function readVerified(payload: JWTPayload, nowSeconds: number): VerifiedToken {
 }
 
 /** Turns jose's errors into our two refusals, with a reason of our own wording. */
-function fromJoseError(e: unknown): TenantDbError {
+function fromJoseError(errors: typeof JoseErrors, e: unknown): TenantDbError {
   if (e instanceof errors.JWTExpired) return unauthenticated("The JWT has expired");
   if (e instanceof errors.JWTClaimValidationFailed) {
     return e.claim === "nbf"

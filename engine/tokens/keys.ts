@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type CryptoKey, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, importSPKI } from "jose";
+import type { CryptoKey } from "jose";
 import { TenantDbError } from "../errors.js";
 
 /**
@@ -21,7 +21,14 @@ export type VerificationKey = Pick<SigningKey, "kid" | "publicKeyPem">;
 
 export const JWT_ALGORITHM = "EdDSA";
 
+/**
+ * jose is loaded on first use: it costs more start-up time than the rest of the engine, and most CLI
+ * commands never touch a token.
+ */
+export const loadJose = () => import("jose");
+
 export async function generateSigningKey(nowSeconds = Math.floor(Date.now() / 1000)): Promise<SigningKey> {
+  const { generateKeyPair, exportSPKI, exportPKCS8 } = await loadJose();
   const { publicKey, privateKey } = await generateKeyPair(JWT_ALGORITHM, {
     crv: "Ed25519",
     extractable: true,
@@ -41,11 +48,15 @@ const publicKeys = new Map<string, { pem: string; key: CryptoKey }>();
 const privateKeys = new Map<string, { pem: string; key: CryptoKey }>();
 
 export function importPublicKey(key: VerificationKey): Promise<CryptoKey> {
-  return cachedImport(publicKeys, key.kid, key.publicKeyPem, (pem) => importSPKI(pem, JWT_ALGORITHM));
+  return cachedImport(publicKeys, key.kid, key.publicKeyPem, async (pem) =>
+    (await loadJose()).importSPKI(pem, JWT_ALGORITHM),
+  );
 }
 
 export function importPrivateKey(key: SigningKey): Promise<CryptoKey> {
-  return cachedImport(privateKeys, key.kid, key.privateKeyPem, (pem) => importPKCS8(pem, JWT_ALGORITHM));
+  return cachedImport(privateKeys, key.kid, key.privateKeyPem, async (pem) =>
+    (await loadJose()).importPKCS8(pem, JWT_ALGORITHM),
+  );
 }
 
 async function cachedImport(

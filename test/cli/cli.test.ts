@@ -1,14 +1,20 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { EXIT_CODES } from "../../cli/errors.js";
 import { runCli, tempDir } from "../helpers.js";
 
 function cli(dataDir: string) {
   return (...args: string[]) => runCli(["--data-dir", dataDir, ...args]);
 }
 
-function expectCleanError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp) {
-  expect(r.code).toBe(1);
+/** A failure as scripts see it: `Error: ...` on stderr, no stack trace, the exit code of its class. */
+function expectCleanError(
+  r: { code: number; stdout: string; stderr: string },
+  pattern: RegExp,
+  code: keyof typeof EXIT_CODES,
+) {
+  expect(r.code).toBe(EXIT_CODES[code]);
   expect(r.stderr).toMatch(/^Error: /);
   expect(r.stderr).toMatch(pattern);
   expect(r.stderr).not.toMatch(/\n\s+at /); // never a stack trace
@@ -48,12 +54,24 @@ describe("tenantdb CLI", () => {
     expect(children.map((d: { name: string }) => d.name)).toEqual(["tenant-1"]);
     expect((await t("group", "list")).stdout).toMatch(/^NAME\s+LOCATION\s+DATABASES/);
 
-    expectCleanError(await t("db", "destroy", "app"), /still has 1 child/);
-    expectCleanError(await t("group", "destroy", "acme"), /still has 2 databases/);
-    expectCleanError(await t("db", "create", "Bad/Name"), /invalid database name/);
-    expectCleanError(await t("db", "create", "x", "--group", "missing"), /group "missing" not found/);
-    expectCleanError(await t("db", "create", "x", "--schema", "plain"), /not a schema database/);
-    expectCleanError(await t("db", "create", "plain"), /already exists/);
+    expectCleanError(await t("db", "destroy", "app", "--yes"), /still has 1 child/, "FAILED_PRECONDITION");
+    expectCleanError(
+      await t("group", "destroy", "acme", "--yes"),
+      /still has 2 databases/,
+      "FAILED_PRECONDITION",
+    );
+    expectCleanError(await t("db", "create", "Bad/Name"), /invalid database name/, "INVALID_ARGUMENT");
+    expectCleanError(
+      await t("db", "create", "x", "--group", "missing"),
+      /group "missing" not found/,
+      "NOT_FOUND",
+    );
+    expectCleanError(
+      await t("db", "create", "x", "--schema", "plain"),
+      /not a schema database/,
+      "FAILED_PRECONDITION",
+    );
+    expectCleanError(await t("db", "create", "plain"), /already exists/, "ALREADY_EXISTS");
     // Several children at once: all or none.
     const many = JSON.parse(
       (await t("db", "create", "t-a", "t-b", "t-c", "--schema", "app", "--json")).stdout,
@@ -63,13 +81,17 @@ describe("tenantdb CLI", () => {
       ["t-b", 1],
       ["t-c", 1],
     ]);
-    expectCleanError(await t("db", "create", "t-d", "t-a", "--schema", "app"), /already exists/);
-    expectCleanError(await t("db", "show", "t-d"), /not found/);
-    expectCleanError(await t("db", "create", "x-1", "x-2"), /add --schema/);
-    for (const n of ["t-a", "t-b", "t-c"]) expect((await t("db", "destroy", n)).code).toBe(0);
-    expect((await t("db", "destroy", "tenant-1")).code).toBe(0);
-    expect((await t("db", "destroy", "app")).code).toBe(0);
-    expectCleanError(await t("db", "show", "app"), /not found/);
+    expectCleanError(
+      await t("db", "create", "t-d", "t-a", "--schema", "app"),
+      /already exists/,
+      "ALREADY_EXISTS",
+    );
+    expectCleanError(await t("db", "show", "t-d"), /not found/, "NOT_FOUND");
+    expectCleanError(await t("db", "create", "x-1", "x-2"), /add --schema/, "INVALID_ARGUMENT");
+    expect((await t("db", "destroy", "t-a", "t-b", "t-c", "--yes")).code).toBe(0);
+    expect((await t("db", "destroy", "tenant-1", "--yes")).code).toBe(0);
+    expect((await t("db", "destroy", "app", "--yes")).code).toBe(0);
+    expectCleanError(await t("db", "show", "app"), /not found/, "NOT_FOUND");
   });
 
   it("runs SQL in db shell, prints --json per statement, reads a pipe, and refuses DDL on a child", async () => {
@@ -106,7 +128,7 @@ describe("tenantdb CLI", () => {
     expect(piped.stdout).toMatch(/^N\n2\n$/);
 
     const blocked = await t("db", "shell", "child", "CREATE TABLE new_table (name);");
-    expectCleanError(blocked, /Operation was blocked/);
+    expectCleanError(blocked, /Operation was blocked/, "BLOCKED");
     const schema = await t(
       "db",
       "shell",
@@ -118,7 +140,7 @@ describe("tenantdb CLI", () => {
 
     await t("db", "shell", "child", "INSERT INTO users (name) VALUES ('a')");
     const failed = await t("db", "shell", "parent", "CREATE UNIQUE INDEX users_name ON users(name)");
-    expectCleanError(failed, /child: statement 1 .*UNIQUE constraint failed/);
+    expectCleanError(failed, /child: statement 1 .*UNIQUE constraint failed/, "FAILED_PRECONDITION");
     const jobs = JSON.parse((await t("db", "migrations", "parent", "--json")).stdout);
     expect(jobs[0]).toMatchObject({
       state: "failed",
@@ -188,18 +210,28 @@ describe("tenantdb CLI", () => {
     expectCleanError(
       await t("db", "shell", "tenant", "--token", readOnly, "DELETE FROM user_preferences"),
       /read-only/,
+      "PERMISSION_DENIED",
     );
     expectCleanError(
       await t("db", "tokens", "create", "tenant", "--expiration", "2x"),
       /expiration|duration/i,
+      "INVALID_ARGUMENT",
     );
 
     expect((await t("db", "tokens", "revoke", token)).stdout).toMatch(/Revoked/);
-    expectCleanError(await t("db", "shell", "tenant", "--token", token, "SELECT 1"), /revoked/);
+    expectCleanError(
+      await t("db", "shell", "tenant", "--token", token, "SELECT 1"),
+      /revoked/,
+      "UNAUTHENTICATED",
+    );
     const fresh = (await t("db", "tokens", "create", "tenant")).stdout.trim();
     expect((await t("db", "shell", "tenant", "--token", fresh, "SELECT 1")).code).toBe(0);
-    expect((await t("db", "tokens", "invalidate", "tenant")).code).toBe(0);
-    expectCleanError(await t("db", "shell", "tenant", "--token", fresh, "SELECT 1"), /invalid/i);
+    expect((await t("db", "tokens", "invalidate", "tenant", "--yes")).code).toBe(0);
+    expectCleanError(
+      await t("db", "shell", "tenant", "--token", fresh, "SELECT 1"),
+      /invalid/i,
+      "UNAUTHENTICATED",
+    );
     expect((await t("group", "keys", "show", "default")).stdout).toMatch(/^-----BEGIN PUBLIC KEY-----/);
   });
 
@@ -211,7 +243,7 @@ describe("tenantdb CLI", () => {
     expect(r.stdout).toMatch(/tenant-initech: users\(id, name, email, phone_number\)/);
     expect(r.stdout).toMatch(/Error: Operation was blocked/);
     expect(r.stdout).toMatch(/books\s+0\.1/);
-    expectCleanError(await runCli(["--data-dir", dir, "demo"]), /--fresh/);
+    expectCleanError(await runCli(["--data-dir", dir, "demo"]), /--fresh/, "FAILED_PRECONDITION");
     expect((await runCli(["--data-dir", dir, "demo", "--fresh"])).code).toBe(0);
   });
 
@@ -220,7 +252,7 @@ describe("tenantdb CLI", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: tenantdb/);
     const bad = await runCli(["db", "frobnicate"]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(EXIT_CODES.INVALID_ARGUMENT);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -97,10 +97,10 @@ describe("tenantdb db migrate", () => {
     const before = await Promise.all(["app", "t-1", "t-2"].map((n) => onDisk(n, "PRAGMA schema_version")));
 
     const dry = await t("db", "migrate", "app", unique, "--dry-run");
-    expect(dry.code).toBe(1);
+    expect(dry.code).toBe(5); // FAILED_PRECONDITION
     expect(dry.stdout).toMatch(/would fail on t-1: .*UNIQUE constraint failed/);
     const failed = await t("db", "migrate", "app", unique);
-    expect(failed.code).toBe(1);
+    expect(failed.code).toBe(5);
     expect(failed.stderr).toMatch(/^Error: .*t-1/);
     const after = await Promise.all(["app", "t-1", "t-2"].map((n) => onDisk(n, "PRAGMA schema_version")));
     expect(after).toEqual(before);
@@ -109,7 +109,7 @@ describe("tenantdb db migrate", () => {
   it("refuses a missing source and an empty folder with a clear error", async () => {
     const { root, t } = await fleet();
     const missing = await t("db", "migrate", "app", path.join(root, "nope"));
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2); // INVALID_ARGUMENT
     expect(missing.stderr).toMatch(/^Error: no such file or folder/);
     fs.mkdirSync(path.join(root, "empty"));
     expect((await t("db", "migrate", "app", path.join(root, "empty"))).stderr).toMatch(/holds no migrations/);

@@ -312,7 +312,7 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
 
   it("refresh drops what was destroyed with the CLI and keeps the rest", async () => {
     const before = new Map(stack.state);
-    cli(dataDir, "db", "destroy", "standalone-b");
+    cli(dataDir, "db", "destroy", "standalone-b", "--yes");
     stack.calls = [];
     const gone = await stack.refresh();
     expect(gone).toEqual(["standalone", "attach"]);

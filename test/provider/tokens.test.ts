@@ -144,7 +144,7 @@ describe.each(BACKENDS)("Token ($name backend)", (backend) => {
 
     const urn = urnOf("Token", "doomed");
     const doomed = await plugin.create(urn, (await plugin.check(urn, {}, { database: "catalog" })).inputs);
-    cli(dataDir, "db", "destroy", "catalog");
+    cli(dataDir, "db", "destroy", "catalog", "--yes");
     expect((await plugin.read(urn, doomed.id, doomed.outputs)).id).toBe("");
   });
 

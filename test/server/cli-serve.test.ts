@@ -69,7 +69,7 @@ describe("tenantdb serve", () => {
 
   it("refuses a bad --port cleanly", async () => {
     const r = await runCli(["--data-dir", path.join(tempDir(), "data"), "serve", "--port", "http"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // INVALID_ARGUMENT (see cli/errors.ts)
     expect(r.stderr).toMatch(/^Error: --port must be a port number/);
   });
 });

@@ -1,0 +1,128 @@
+import { execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { EXIT_BROKEN_PIPE, EXIT_CODES } from "../../cli/errors.js";
+import { CLI, ROOT, runCli, tempDir } from "../helpers.js";
+import { allCommands, helpOf } from "./commands.js";
+
+/** Runs the CLI with its stdout closed before it writes, as `| head -1` does once it has its line. */
+function runWithClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(CLI, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+}
+
+describe("the CLI behaves like a Unix tool", () => {
+  it("ends quietly when its reader goes away (EPIPE), for help and for data", async () => {
+    const dir = path.join(tempDir(), "data");
+    await runCli(["--data-dir", dir, "db", "create", "app", "--type", "schema"]);
+    for (const args of [["--help"], ["--data-dir", dir, "db", "list"]]) {
+      const r = await runWithClosedStdout(args);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(EXIT_BROKEN_PIPE);
+    }
+  });
+
+  it("prints its version, and help for every command with examples", async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    const version = await runCli(["--version"]);
+    expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+
+    for (const { name, command } of allCommands()) {
+      const help = helpOf(command);
+      expect(help, name).toMatch(new RegExp(`^Usage: tenantdb ${name}`));
+      expect(help, name).toMatch(/\nExamples:\n {2}\$ .*tenantdb /);
+    }
+    // `help a b` is the help of `a b`, not of `a`; verbs are listed for commands that take one.
+    const shellHelp = await runCli(["help", "db", "shell"]);
+    expect(shellHelp.code).toBe(0);
+    expect(shellHelp.stdout).toMatch(/^Usage: tenantdb db shell/);
+    const attachHelp = await runCli(["db", "config", "attach", "--help"]);
+    expect(attachHelp.stdout).toMatch(/choices: "allow", "disallow", "show"/);
+  });
+
+  it("loads only what a command needs: --help and --version never the engine, db show never jose", async () => {
+    const dir = path.join(tempDir(), "data");
+    await runCli(["--data-dir", dir, "db", "create", "x"]);
+    const loads = (...args: string[]) =>
+      new Promise<string[]>((resolve) => {
+        const trace = path.join(ROOT, "test", "cli", "fixtures", "trace-loads.mjs");
+        execFile(
+          process.execPath,
+          ["--import", trace, path.join(ROOT, "dist", "cli", "main.js"), ...args],
+          (_e, _out, err) => resolve(err.split("\n").filter((l) => l.startsWith("loaded: "))),
+        );
+      });
+    for (const args of [["--help"], ["--version"], ["db", "show", "--help"]]) {
+      const loaded = await loads(...args);
+      expect(loaded.length, args.join(" ")).toBeGreaterThan(0);
+      expect(
+        loaded.filter((l) => /engine\/index|better-sqlite3|jose|\/commands\//.test(l)),
+        args.join(" "),
+      ).toEqual([]);
+    }
+    const show = await loads("--data-dir", dir, "db", "show", "x");
+    expect(show.some((l) => l.includes("better-sqlite3"))).toBe(true);
+    expect(show.filter((l) => /jose|\/server\/|\/provider\//.test(l))).toEqual([]);
+  });
+
+  it("reports errors as `Error:` text, as JSON on stderr with --json, with an exit code per class", async () => {
+    const dir = path.join(tempDir(), "data");
+    const t = (...args: string[]) => runCli(["--data-dir", dir, ...args]);
+    await t("db", "create", "one");
+    const cases: [string[], keyof typeof EXIT_CODES][] = [
+      [["db", "show", "missing"], "NOT_FOUND"],
+      [["db", "create", "one"], "ALREADY_EXISTS"],
+      [["db", "create", "Bad/Name"], "INVALID_ARGUMENT"],
+      [["db", "frobnicate"], "INVALID_ARGUMENT"],
+      [["db", "destroy", "one"], "FAILED_PRECONDITION"], // no terminal to ask, no --yes
+    ];
+    for (const [args, code] of cases) {
+      const text = await t(...args);
+      expect(text.code, args.join(" ")).toBe(EXIT_CODES[code]);
+      expect(text.stderr).toMatch(/^Error: \S/);
+      expect(text.stderr).not.toMatch(/\n\s+at |^\{/m);
+      const json = await t(...args, "--json");
+      expect(json.code).toBe(EXIT_CODES[code]);
+      expect(json.stdout).toBe("");
+      const last = json.stderr.trim().split("\n").at(-1) as string;
+      expect(JSON.parse(last)).toMatchObject({ error: { code, message: expect.any(String) } });
+    }
+    // The refused destroy destroyed nothing.
+    expect((await t("db", "show", "one")).code).toBe(0);
+  });
+
+  it("uses camelCase for every key of its JSON", async () => {
+    const dir = path.join(tempDir(), "data");
+    const t = async (...args: string[]) =>
+      JSON.parse((await runCli(["--data-dir", dir, ...args, "--json"])).stdout);
+    await t("db", "create", "app", "--type", "schema");
+    await t("db", "shell", "app", "CREATE TABLE users (id INTEGER PRIMARY KEY)");
+    await t("db", "create", "tenant", "--schema", "app");
+    const outputs = [
+      await t("db", "migrations", "app"),
+      await t("db", "show", "tenant"),
+      await t("db", "list"),
+      await t("group", "list"),
+      await t("db", "inspect", "tenant"),
+      await t("db", "config", "block-writes", "show", "tenant"),
+    ];
+    const keys: string[] = [];
+    const collect = (v: unknown) => {
+      if (Array.isArray(v)) v.forEach(collect);
+      else if (v && typeof v === "object")
+        for (const [k, x] of Object.entries(v)) {
+          keys.push(k);
+          collect(x);
+        }
+    };
+    outputs.forEach(collect);
+    expect(keys).toContain("dryRunOk");
+    expect(keys.filter((k) => !/^[a-z][a-zA-Z0-9]*$/.test(k))).toEqual([]);
+  });
+});
