@@ -26,4 +26,11 @@ export { OWNER } from "./query/principal.js";
 export type { Session, SessionOptions } from "./query/session.js";
 export type { QueryResult, SqlArgs, SqlValue } from "./query/values.js";
 export { toJsonValue } from "./query/values.js";
+export type {
+  DriftReport,
+  SchemaApplyOptions,
+  SchemaPlan,
+  SchemaPlanOptions,
+} from "./schema/fleet.js";
+export type { Finding, LintKind, RowCost } from "./schema/lint.js";
 export { parseExpiration } from "./tokens/expiration.js";
