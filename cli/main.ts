@@ -111,6 +111,41 @@ migrations
     (await import("./commands/migrations.js")).migrationsResume(globals(cmd), name),
   );
 
+const dbSchema = db
+  .command("schema")
+  .description("declarative schemas: declare the schema, tenantdb plans, lints and applies the migration");
+dbSchema
+  .command("plan <schema-db> <schema.sql>")
+  .description("print the statements, the lint and the dry run on every database; changes nothing")
+  .option(
+    "--rename <new=old>",
+    "declare a rename: table new=old, or column table.new=old (repeatable)",
+    collect,
+  )
+  .action(async (name, file, opts, cmd) =>
+    (await import("./commands/schema.js")).schemaPlan(globals(cmd), name, file, opts),
+  );
+dbSchema
+  .command("apply <schema-db> <schema.sql>")
+  .description("apply the plan as one migration job over the schema database and every child, all or none")
+  .option(
+    "--rename <new=old>",
+    "declare a rename: table new=old, or column table.new=old (repeatable)",
+    collect,
+  )
+  .option("--allow-destructive", "allow dropping tables and columns")
+  .action(async (name, file, opts, cmd) =>
+    (await import("./commands/schema.js")).schemaApply(globals(cmd), name, file, opts),
+  );
+dbSchema
+  .command("show <db>")
+  .description("print a database's schema as canonical DDL")
+  .action(async (name, _opts, cmd) => (await import("./commands/schema.js")).schemaShow(globals(cmd), name));
+dbSchema
+  .command("drift <schema-db>")
+  .description("compare every child's file with its schema database's schema and version")
+  .action(async (name, _opts, cmd) => (await import("./commands/schema.js")).schemaDrift(globals(cmd), name));
+
 const dbTokens = db.command("tokens").description("database tokens");
 dbTokens
   .command("create <db>")

@@ -5,7 +5,7 @@ import type { EngineContext } from "../context.js";
 import { invalidArgument } from "../errors.js";
 import { splitStatements } from "../sql/statements.js";
 import { STAMP_TABLE } from "../stamp.js";
-import type { Schema } from "./model.js";
+import { keyOf, type Schema } from "./model.js";
 import { readSchema } from "./read.js";
 import { loadSchema } from "./rename.js";
 
@@ -41,13 +41,28 @@ export function readDesiredSchema(sql: string): Schema {
     }
   }
   try {
-    // Reports foreign keys whose parent table or key does not exist ("foreign key mismatch").
-    db.prepare("PRAGMA foreign_key_check").all();
-    return readSchema(db);
-  } catch (e) {
-    throw invalidArgument(`the schema's foreign keys are inconsistent: ${(e as Error).message}`);
+    const schema = readSchema(db);
+    checkForeignKeys(schema);
+    return schema;
   } finally {
     db.close();
+  }
+}
+
+/** SQLite accepts a REFERENCES to nothing and fails only when rows arrive ("foreign key mismatch"). */
+function checkForeignKeys(schema: Schema): void {
+  for (const t of schema.tables.values()) {
+    for (const fk of t.foreignKeys) {
+      const parent = schema.tables.get(keyOf(fk.table));
+      const missing = parent
+        ? fk.to.find((c) => !parent.columns.some((p) => keyOf(p.name) === keyOf(c)))
+        : undefined;
+      if (!parent || missing !== undefined || (fk.to.length === 0 && !parent.columns.some((c) => c.pk > 0))) {
+        throw invalidArgument(
+          `the schema's foreign keys are inconsistent: "${t.name}" references ${fk.table}(${fk.to.join(", ")}), which does not exist`,
+        );
+      }
+    }
   }
 }
 

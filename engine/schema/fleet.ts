@@ -71,7 +71,9 @@ export async function planSchema(
     fromVersion: parent.schema_version,
     statements,
     sql,
-    checksum: checksumOf(sql),
+    // The starting version is part of the name: the same statements on a schema that moved are not the plan
+    // that was previewed.
+    checksum: checksumOf(`version ${parent.schema_version}\n${sql}`),
     changes: describeDiff(diff),
     lint,
     destructive: lint.some((f) => f.kind === "destructive"),
