@@ -66,6 +66,11 @@ function checkForeignKeys(schema: Schema): void {
   }
 }
 
+/** Checks a desired schema without a data directory: INVALID_ARGUMENT naming the statement, or nothing. */
+export function validateSchema(sql: string): void {
+  readDesiredSchema(sql);
+}
+
 /** The schema of a database of the data directory, read from its file. */
 export function readDatabaseSchema(ctx: EngineContext, row: DatabaseRow): Schema {
   const db = openReadOnly(ctx, row.path);

@@ -12,7 +12,12 @@ import { badRequest } from "../http-errors.js";
 
 export const planSchema: Handler = async (ctx, req) => {
   const body = await schemaBody(req);
-  const plan = await ctx.engine.planSchema(req.params.db as string, body.schema, { renames: body.renames });
+  const dryRun = body.raw.dry_run;
+  if (dryRun !== undefined && typeof dryRun !== "boolean") throw badRequest('"dry_run" must be a boolean');
+  const plan = await ctx.engine.planSchema(req.params.db as string, body.schema, {
+    renames: body.renames,
+    dryRun,
+  });
   return { json: planJson(plan) };
 };
 
