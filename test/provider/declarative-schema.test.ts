@@ -78,7 +78,9 @@ describe.each(BACKENDS)("a declared schema through the provider ($name backend)"
     const neither = await failuresOf(stack.preview(program({})));
     expect(neither).toEqual([{ property: "schema", reason: expect.stringMatching(/exactly one of/) }]);
     const bad = await failuresOf(stack.preview(program({ schema: "CREATE TABLE users (id,)" })));
-    expect(bad).toEqual([{ property: "schema", reason: expect.stringMatching(/statement 1: .*syntax error/) }]);
+    expect(bad).toEqual([
+      { property: "schema", reason: expect.stringMatching(/statement 1: .*syntax error/) },
+    ]);
   });
 
   it("previews the switch to a declared schema: the plan and its lint, dry-run everywhere, nothing applied", async () => {
@@ -112,7 +114,9 @@ describe.each(BACKENDS)("a declared schema through the provider ($name backend)"
     const message = await grpcError(stack.preview(program({ schema: dropping })), "FAILED_PRECONDITION");
     expect(message).toMatch(/drops data .*"users"\."legacy".*allowDestructive/);
     const allowed = appStep(await stack.preview(program({ schema: dropping, allowDestructive: true })));
-    expect(allowed?.outputs?.lint).toEqual(expect.arrayContaining([expect.stringMatching(/^destructive DS103/)]));
+    expect(allowed?.outputs?.lint).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^destructive DS103/)]),
+    );
   });
 
   it("refuses to apply when the schema moved after the preview", async () => {
@@ -134,7 +138,11 @@ describe.each(BACKENDS)("a declared schema through the provider ($name backend)"
       "CREATE INDEX users_email ON users (email)",
     ]);
     await stack.up(program({ schema: V2 }));
-    expect(stack.outputs("app")).toMatchObject({ schemaVersion: 3, schema: V2, plan: preview?.outputs?.plan });
+    expect(stack.outputs("app")).toMatchObject({
+      schemaVersion: 3,
+      schema: V2,
+      plan: preview?.outputs?.plan,
+    });
     await withEngine(dataDir, async (e) => {
       for (const t of ["app-schema", ...TENANTS]) {
         expect(await columns(e, t, "users")).toEqual(["id", "email", "legacy", "phone"]);
