@@ -22,6 +22,8 @@ export interface ColumnChange {
   what: string[];
   typeChanged: boolean;
   notNullAdded: boolean;
+  /** The desired default: the rebuild's copy gives it to rows holding NULL. */
+  default: string | null;
 }
 
 export interface TableDiff {
@@ -202,7 +204,9 @@ function columnChange(have: Column, want: Column): ColumnChange | null {
   const gen = (c: Column) =>
     c.generated ? `AS (${c.generated.expr})${c.generated.stored ? " STORED" : ""}` : "(none)";
   if (gen(have) !== gen(want)) what.push(`generated ${gen(have)} → ${gen(want)}`);
-  return what.length === 0 ? null : { name: want.name, what, typeChanged, notNullAdded };
+  return what.length === 0
+    ? null
+    : { name: want.name, what, typeChanged, notNullAdded, default: want.default };
 }
 
 /**

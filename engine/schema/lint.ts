@@ -64,12 +64,13 @@ export function lintDiff(diff: SchemaDiff): Finding[] {
         );
     }
     for (const c of t.modified) {
-      if (c.notNullAdded)
+      // With a default, the rebuild's copy fills NULLs with it; without one, a NULL fails the copy.
+      if (c.notNullAdded && c.default === null)
         add(
           "data-dependent",
           "MF104",
           table,
-          `column "${table}"."${c.name}" becomes NOT NULL: fails where it holds NULL${c.what.some((w) => w.startsWith("DEFAULT")) ? "" : " (no default fills it)"}`,
+          `column "${table}"."${c.name}" becomes NOT NULL without a default: fails where it holds NULL`,
         );
       if (c.typeChanged)
         add(

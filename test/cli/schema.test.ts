@@ -41,7 +41,7 @@ describe("tenantdb db schema", () => {
     expect(plan.stdout).toMatch(/Dry run: passed on all 3 database\(s\)/);
     const json = JSON.parse((await t("--json", "db", "schema", "plan", "app", v2)).stdout);
     expect(json.lint.map((f: { code: string }) => f.code)).toEqual(
-      expect.arrayContaining(["BC102", "DS103", "MF104", "RB101", "MF102"]),
+      expect.arrayContaining(["BC102", "DS103", "RB101", "MF102"]),
     );
 
     const refused = await t("db", "schema", "apply", "app", v2);

@@ -1,5 +1,6 @@
 import path from "node:path";
 import Database from "better-sqlite3";
+import type { Engine } from "../../engine/index.js";
 import { describeDiff } from "../../engine/schema/ddl.js";
 import { readDesiredSchema } from "../../engine/schema/desired.js";
 import { diffSchemas } from "../../engine/schema/diff.js";
@@ -10,17 +11,33 @@ import { tempEngine } from "../helpers.js";
 
 export const CHILDREN = ["tenant-a", "tenant-b", "tenant-c"];
 
-export async function fleetWith(current: string, seed: (child: string, i: number) => string | undefined) {
+type Seed = (child: string, i: number) => string | undefined;
+
+/** Schema database "app" with CHILDREN, in an engine of its own. */
+export async function fleetWith(current: string, seed: Seed) {
   const engine = await tempEngine();
   engine.createGroup("default");
-  await engine.createDatabase("app", { type: "schema" });
-  await engine.migrate("app", current);
-  await engine.createChildren("app", CHILDREN);
-  for (const [i, child] of CHILDREN.entries()) {
+  await fleetIn(engine, "app", current, seed, CHILDREN);
+  return engine;
+}
+
+/** A schema database and three children in a shared engine; returns the children's names. */
+export async function fleetIn(
+  engine: Engine,
+  parent: string,
+  current: string,
+  seed: Seed,
+  children?: string[],
+) {
+  const names = children ?? ["a", "b", "c"].map((x) => `${parent}-${x}`);
+  await engine.createDatabase(parent, { type: "schema" });
+  await engine.migrate(parent, current);
+  await engine.createChildren(parent, names);
+  for (const [i, child] of names.entries()) {
     const sql = seed(child, i);
     if (sql) await engine.execute(child, sql);
   }
-  return engine;
+  return names;
 }
 
 export function fileOf(engine: { dir: string; getDatabase(n: string): { path: string } }, name: string) {
