@@ -5,6 +5,7 @@
  * quoting are never a change.
  */
 
+import { indexAtTopLevel } from "../sql/statements.js";
 import { isOperator, isTrivia, keywordOf, nameOf, type Token, tokenize } from "../sql/tokenize.js";
 
 /** The tokens of `sql` without whitespace and comments. */
@@ -152,26 +153,15 @@ function checksIn(part: readonly Token[]): string[] {
   return out;
 }
 
-/** Like findIndex, over the tokens outside parentheses only. */
-function findTopLevel(part: readonly Token[], matches: (t: Token, i: number) => boolean): number {
-  let depth = 0;
-  for (const [i, t] of part.entries()) {
-    if (isOperator(t, "(")) depth++;
-    else if (isOperator(t, ")")) depth--;
-    else if (depth === 0 && matches(t, i)) return i;
-  }
-  return -1;
-}
-
 function collationIn(part: readonly Token[]): string | null {
-  const at = findTopLevel(part, (t) => keywordOf(t) === "COLLATE");
+  const at = indexAtTopLevel(part, (t) => keywordOf(t) === "COLLATE");
   const name = at < 0 ? undefined : nameOf(part[at + 1]);
   return name === undefined ? null : name.toUpperCase();
 }
 
 /** `[GENERATED ALWAYS] AS (expr) [STORED|VIRTUAL]`, canonical. */
 function generatedIn(part: readonly Token[]): string | null {
-  const at = findTopLevel(part, (t, i) => keywordOf(t) === "AS" && isOperator(part[i + 1], "("));
+  const at = indexAtTopLevel(part, (t, i) => keywordOf(t) === "AS" && isOperator(part[i + 1], "("));
   if (at < 0) return null;
   const end = closingParen(part, at + 1);
   return end < 0 ? null : canonicalText(part.slice(at + 2, end));
