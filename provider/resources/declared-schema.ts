@@ -65,7 +65,8 @@ export function decodeDeclaredSchema(f: Fields, hasMigrations: boolean) {
 
 /**
  * The plans previews showed, by database and declared schema: `up` insists on the same one. Held by the
- * plugin process, which Pulumi keeps for a deployment's preview and update.
+ * plugin process: an update that runs in another process than its preview finds nothing to compare with
+ * and applies the plan it makes then (still dry-run everywhere first, all or none).
  */
 const previewed = new Map<string, string>();
 const previewKey = (database: string, schema: string) =>
