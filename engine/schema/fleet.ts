@@ -1,3 +1,4 @@
+import type Database from "better-sqlite3";
 import type { DatabaseRow } from "../catalog.js";
 import type { EngineContext } from "../context.js";
 import { requireDatabaseRow } from "../databases.js";
@@ -167,7 +168,21 @@ export function schemaDrift(ctx: EngineContext, name: string): DriftReport {
   };
   forEachDatabase(ctx, parent, (row) => {
     report.databases++;
-    const { schema, version } = readFile(ctx, row);
+    let file: { schema: Schema; version: number };
+    try {
+      file = readFile(ctx, row);
+    } catch (e) {
+      // A file nobody can read has drifted as far as it can.
+      const error = `cannot be read: ${(e as Error).message}`;
+      report.drifted.push({
+        database: row.name,
+        version: -1,
+        expectedVersion: parent.schema_version,
+        differences: [error],
+      });
+      return;
+    }
+    const { schema, version } = file;
     const differences = row.id === parent.id ? [] : describeDiff(diffSchemas(reference, schema));
     if (version !== parent.schema_version)
       differences.unshift(`schema version ${version}, expected ${parent.schema_version}`);
@@ -198,10 +213,8 @@ function rowsToCopy(ctx: EngineContext, parent: DatabaseRow, tables: string[]): 
     const db = openReadOnly(ctx, row.path);
     try {
       for (const t of tables) {
-        const n = db
-          .prepare(`SELECT count(*) FROM ${quoteName(t)}`)
-          .pluck()
-          .get() as number;
+        // A child missing the table has drifted (`schema drift` says so); its dry run fails anyway.
+        const n = tryCount(db, t);
         const cost = costs.get(t) as RowCost;
         cost.total += n;
         cost.max = Math.max(cost.max, n);
@@ -212,6 +225,17 @@ function rowsToCopy(ctx: EngineContext, parent: DatabaseRow, tables: string[]): 
     }
   });
   return costs;
+}
+
+function tryCount(db: Database.Database, table: string): number {
+  try {
+    return db
+      .prepare(`SELECT count(*) FROM ${quoteName(table)}`)
+      .pluck()
+      .get() as number;
+  } catch {
+    return 0;
+  }
 }
 
 /** The schema database and then its children, a page at a time: a fleet may hold thousands. */

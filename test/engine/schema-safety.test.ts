@@ -149,8 +149,15 @@ describe("declarative schemas: what is refused, and what is reported", () => {
     onFile(fileOf(engine, f.c), (db) =>
       db.exec("UPDATE _tenantdb_ SET value = 7 WHERE key = 'schema_version'"),
     );
+    fs.writeFileSync(fileOf(engine, f.a), Buffer.alloc(8192, 0x41));
     const report = engine.schemaDrift(f.app);
     expect(report.drifted).toEqual([
+      {
+        database: f.a,
+        version: -1,
+        expectedVersion: 1,
+        differences: [expect.stringMatching(/^cannot be read: .*not a database/)],
+      },
       {
         database: f.b,
         version: 1,
