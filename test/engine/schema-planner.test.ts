@@ -166,6 +166,22 @@ const cases: Case[] = [
     lint: ["RB101"],
   },
   {
+    name: "a WITHOUT ROWID table with a generated column and a self-reference, rebuilt",
+    current: `CREATE TABLE node (k TEXT PRIMARY KEY, parent TEXT REFERENCES node (k) ON DELETE CASCADE,
+        w INTEGER, w2 INTEGER GENERATED ALWAYS AS (w * 2) VIRTUAL) WITHOUT ROWID;
+      INSERT INTO node (k, parent, w) VALUES ('root', NULL, 1), ('leaf', 'root', 2)`,
+    seed: (c) => `INSERT INTO node (k, parent, w) VALUES ('${c}', 'root', 3), ('${c}-x', '${c}', NULL)`,
+    desired: `CREATE TABLE node (k TEXT PRIMARY KEY, parent TEXT REFERENCES node (k) ON DELETE CASCADE,
+        w INTEGER NOT NULL DEFAULT 0, w2 INTEGER GENERATED ALWAYS AS (w * 3) STORED) WITHOUT ROWID`,
+    lint: ["RB101"],
+    rows: (before, after) => {
+      const parse = (rows: string[] | undefined) => (rows ?? []).map((r) => JSON.parse(r));
+      expect(parse(after.node).map((r) => [r.k, r.parent, r.w, r.w2])).toEqual(
+        parse(before.node).map((r) => [r.k, r.parent, r.w ?? 0, (r.w ?? 0) * 3]),
+      );
+    },
+  },
+  {
     name: "declared renames of a table and a column",
     current: `CREATE TABLE persons (id INTEGER PRIMARY KEY, a TEXT);
       CREATE TABLE pets (id INTEGER PRIMARY KEY, owner INTEGER REFERENCES persons (id));
