@@ -237,6 +237,54 @@ withExamples(
   (await import("./commands/migrations.js")).migrationsResume(globals(cmd), name),
 );
 
+const dbSchema = withExamples(
+  db
+    .command("schema")
+    .description("declarative schemas: declare the schema, tenantdb plans, lints and applies the migration"),
+  "tenantdb db schema plan app schema.sql",
+  "tenantdb db schema apply app schema.sql --rename users.email=mail",
+  "tenantdb db schema drift app",
+);
+const rename = (cmd: Command) =>
+  cmd.option(
+    "--rename <new=old>",
+    "declare a rename: table new=old, or column table.new=old (repeatable)",
+    collect,
+  );
+withExamples(
+  rename(
+    dbSchema
+      .command("plan <schema-db> <schema.sql>")
+      .description("print the statements, the lint and the dry run on every database; changes nothing"),
+  ),
+  "tenantdb db schema plan app schema.sql --json",
+).action(async (name, file, opts, cmd) =>
+  (await import("./commands/schema.js")).schemaPlan(globals(cmd), name, file, opts),
+);
+withExamples(
+  rename(
+    dbSchema
+      .command("apply <schema-db> <schema.sql>")
+      .description(
+        "apply the plan as one migration job over the schema database and every child, all or none",
+      ),
+  ).option("--allow-destructive", "allow dropping tables and columns"),
+  "tenantdb db schema apply app schema.sql",
+  "tenantdb db schema apply app schema.sql --allow-destructive",
+).action(async (name, file, opts, cmd) =>
+  (await import("./commands/schema.js")).schemaApply(globals(cmd), name, file, opts),
+);
+withExamples(
+  dbSchema.command("show <db>").description("print a database's schema as canonical DDL"),
+  "tenantdb db schema show app > schema.sql",
+).action(async (name, _opts, cmd) => (await import("./commands/schema.js")).schemaShow(globals(cmd), name));
+withExamples(
+  dbSchema
+    .command("drift <schema-db>")
+    .description("compare every child's file with its schema database's schema and version"),
+  "tenantdb db schema drift app",
+).action(async (name, _opts, cmd) => (await import("./commands/schema.js")).schemaDrift(globals(cmd), name));
+
 const dbTokens = withExamples(
   db.command("tokens").description("database tokens"),
   "T=$(tenantdb db tokens create tenant-1)",

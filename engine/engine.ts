@@ -22,6 +22,7 @@ import * as migrations from "./migrations.js";
 import { OWNER, type Principal } from "./query/principal.js";
 import { openSession, type Session, type SessionOptions } from "./query/session.js";
 import type { QueryResult, SqlArgs } from "./query/values.js";
+import * as schema from "./schema/fleet.js";
 import { keepReserve } from "./space.js";
 
 /**
@@ -128,6 +129,12 @@ function bind(ctx: EngineContext) {
     listMigrations: (parent: string) => migrations.listMigrations(ctx, parent),
     resumeMigrations: (parent: string, opts?: { onProgress?: ProgressListener }) =>
       migrations.resumeMigrations(ctx, parent, opts),
+    planSchema: (parent: string, desired: string, opts?: schema.SchemaPlanOptions) =>
+      schema.planSchema(ctx, parent, desired, opts),
+    applySchema: (parent: string, desired: string, opts?: schema.SchemaApplyOptions) =>
+      schema.applySchema(ctx, parent, desired, opts),
+    showSchema: (name: string) => schema.showSchema(ctx, name),
+    schemaDrift: (parent: string) => schema.schemaDrift(ctx, parent),
     listJobs: (parent: string) => jobs.listJobViews(ctx, parent),
     getJob: (parent: string, id: number) => jobs.getJobView(ctx, parent, id),
 

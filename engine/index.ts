@@ -20,11 +20,25 @@ export { DEFAULT_LOCATION } from "./groups.js";
 export type { JobProgress, ProgressListener } from "./jobs/runner.js";
 export type { JobView, TaskView } from "./jobs/view.js";
 export { resolveDataDir } from "./layout.js";
-export { checksumOf, dryRunOnEmpty, historyConflict, validateMigration } from "./migrations.js";
+export {
+  checksumOf,
+  dryRunOnEmpty,
+  historyConflict,
+  type PreviewFailure,
+  validateMigration,
+} from "./migrations.js";
 export { isValidName, validateName } from "./names.js";
 export type { Principal } from "./query/principal.js";
 export { OWNER } from "./query/principal.js";
 export type { Session, SessionOptions } from "./query/session.js";
 export type { QueryResult, SqlArgs, SqlValue } from "./query/values.js";
 export { toJsonValue } from "./query/values.js";
+export { validateSchema } from "./schema/desired.js";
+export type {
+  DriftReport,
+  SchemaApplyOptions,
+  SchemaPlan,
+  SchemaPlanOptions,
+} from "./schema/fleet.js";
+export type { Finding, LintKind, RowCost } from "./schema/lint.js";
 export { parseExpiration } from "./tokens/expiration.js";

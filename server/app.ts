@@ -11,6 +11,7 @@ import * as databases from "./platform/databases.js";
 import * as groups from "./platform/groups.js";
 import * as migrations from "./platform/migrations.js";
 import * as orgs from "./platform/organizations.js";
+import * as schema from "./platform/schema.js";
 import * as tokens from "./platform/tokens.js";
 import { Router } from "./router.js";
 
@@ -60,6 +61,8 @@ function routes(): Router<Route> {
   platform("GET", `${org}/databases/:db/migrations`, migrations.listMigrations);
   platform("POST", `${org}/databases/:db/migrations`, migrations.applyMigrations);
   platform("POST", `${org}/databases/:db/migrations/preview`, migrations.previewMigrations);
+  platform("POST", `${org}/databases/:db/schema`, schema.applySchema);
+  platform("POST", `${org}/databases/:db/schema/plan`, schema.planSchema);
   platform("POST", `${org}/auth/tokens/revoke`, tokens.revokeToken);
   platform("POST", `${org}/groups/:group/auth/tokens/validate`, tokens.validateToken);
 

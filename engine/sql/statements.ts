@@ -297,7 +297,7 @@ function pragma(cursor: Cursor): Pragma {
 }
 
 /** The index of the first token outside all parentheses that `matches`, or -1. */
-function indexAtTopLevel(
+export function indexAtTopLevel(
   tokens: readonly Token[],
   matches: (token: Token, index: number) => boolean,
 ): number {

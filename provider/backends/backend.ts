@@ -43,6 +43,19 @@ export interface MigrationPreview {
   failures: { database: string; error: string }[];
 }
 
+/** A declared schema's plan (see engine/schema): what `up` would apply, and what the linter says of it. */
+export interface SchemaPlanRecord {
+  fromVersion: number;
+  statements: string[];
+  /** Names exactly this plan from exactly this version; `applySchema` can insist on it. */
+  checksum: string;
+  /** One line per finding: `<kind> <code>: <message>`. */
+  lint: string[];
+  destructive: boolean;
+  /** The dry run on the schema database and every child, when asked for. */
+  dryRun: MigrationPreview | null;
+}
+
 export interface TokenRequest {
   database?: string;
   group?: string;
@@ -88,6 +101,18 @@ export interface Backend {
   previewNewMigrations(migrations: string[]): Promise<{ migration: number; error: string } | null>;
   /** Applies the not-yet-applied tail of `migrations` as one job, all or none; returns the version reached. */
   applyMigrations(schemaDatabase: string, migrations: string[]): Promise<{ version: number }>;
+
+  /** Plans the migration from a schema database's schema to `schema` (DDL); changes nothing. */
+  planSchema(schemaDatabase: string, schema: string, opts: { dryRun: boolean }): Promise<SchemaPlanRecord>;
+  /**
+   * Applies that plan as one job, all or none; no job when there is nothing to do. Refused when destructive
+   * and not allowed, and (CONFLICT) when `expectChecksum` names another plan than the one it makes now.
+   */
+  applySchema(
+    schemaDatabase: string,
+    schema: string,
+    opts: { allowDestructive: boolean; expectChecksum?: string },
+  ): Promise<{ version: number; statements: string[]; lint: string[]; checksum: string }>;
 
   createToken(req: TokenRequest): Promise<IssuedToken>;
   /**

@@ -7,6 +7,7 @@ import {
   openEngine,
 } from "../../engine/index.js";
 import type { Backend, DatabaseRecord, GroupRecord } from "./backend.js";
+import { schemaPlanRecord } from "./schema-plan.js";
 
 /**
  * The embedded default: the engine over a data directory on this machine. The engine is opened on first
@@ -77,6 +78,17 @@ export function localBackend(dataDir: string): Backend {
     async applyMigrations(name, migrations) {
       const { version } = await (await engine()).applyMigrations(name, migrations);
       return { version };
+    },
+
+    async planSchema(name, schema, opts) {
+      const plan = await (await engine()).planSchema(name, schema, { dryRun: opts.dryRun });
+      return { ...schemaPlanRecord(plan), dryRun: plan.dryRun ?? null };
+    },
+    async applySchema(name, schema, opts) {
+      const e = await engine();
+      const { plan, applied } = await e.applySchema(name, schema, opts);
+      const record = schemaPlanRecord(plan);
+      return { ...record, version: applied?.version ?? e.getDatabase(name).schemaVersion };
     },
 
     async createToken(req) {

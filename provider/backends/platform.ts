@@ -5,10 +5,12 @@ import {
   dryRunOnEmpty,
   ERROR_CODES,
   type ErrorCode,
+  type Finding,
   failedPrecondition,
   TenantDbError,
 } from "../../engine/index.js";
 import type { Backend, DatabaseRecord, GroupRecord } from "./backend.js";
+import { schemaPlanRecord } from "./schema-plan.js";
 
 /**
  * The fleet behind a Platform API over HTTP: `tenantdb serve`, or Turso's own API for teams that outgrow
@@ -44,6 +46,7 @@ export function platformBackend(opts: PlatformOptions): Backend {
   const db = (name: string, rest = "") => `/databases/${encodeURIComponent(name)}${rest}`;
   const group = (name: string, rest = "") => `/groups/${encodeURIComponent(name)}${rest}`;
   const MIGRATIONS = "managing a SchemaDatabase's migrations";
+  const SCHEMA = "managing a SchemaDatabase's declared schema";
 
   async function getDatabase(name: string): Promise<DatabaseRecord | null> {
     const found = await orNull(api.call("GET", db(name)));
@@ -144,6 +147,34 @@ export function platformBackend(opts: PlatformOptions): Backend {
         noTimeout: true,
       });
       return { version: Number(res.schema_version) };
+    },
+
+    async planSchema(name, schema, opts) {
+      const res = await api.call("POST", db(name, "/schema/plan"), {
+        body: { schema, dry_run: opts.dryRun },
+        extension: SCHEMA,
+        noTimeout: true,
+      });
+      const dry = res.dry_run === null || res.dry_run === undefined ? null : object(res.dry_run);
+      return {
+        ...planOf(res),
+        dryRun: dry && {
+          databases: Number(dry.databases ?? 0),
+          failed: Number(dry.failed ?? 0),
+          failures: (Array.isArray(dry.failures) ? dry.failures : []).map((f) => ({
+            database: String(object(f).database),
+            error: String(object(f).error),
+          })),
+        },
+      };
+    },
+    async applySchema(name, schema, opts) {
+      const res = await api.call("POST", db(name, "/schema"), {
+        body: { schema, allow_destructive: opts.allowDestructive, expect_checksum: opts.expectChecksum },
+        extension: SCHEMA,
+        noTimeout: true,
+      });
+      return { ...planOf(object(res.plan)), version: Number(res.schema_version) };
     },
 
     async createToken(req) {
@@ -313,6 +344,21 @@ function isTenantDbAnswer(body: Json | undefined, message: string): boolean {
 
 const isErrorCode = (v: unknown): v is ErrorCode =>
   typeof v === "string" && (ERROR_CODES as readonly string[]).includes(v);
+
+/** A plan in the server's JSON (`POST …/schema/plan`). */
+function planOf(json: Json) {
+  const strings = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+  return schemaPlanRecord({
+    fromVersion: Number(json.from_version ?? 0),
+    statements: strings(json.statements),
+    checksum: String(json.checksum ?? ""),
+    lint: (Array.isArray(json.lint) ? json.lint : []).map((f) => {
+      const o = object(f);
+      return { kind: o.kind as Finding["kind"], code: String(o.code), message: String(o.message) };
+    }),
+    destructive: json.destructive === true,
+  });
+}
 
 async function orNull(call: Promise<Json>): Promise<Json | null> {
   try {

@@ -6,6 +6,13 @@ import { chooseName } from "../names.js";
 import { containsUnknown, isUnknown, type PropertyMap, UNKNOWN } from "../properties.js";
 import type { CheckFailure, Resource } from "../resource.js";
 import { ignoreNotFound, known, replacing } from "./common.js";
+import {
+  applyDeclared,
+  declaredSchemaInputs,
+  declaredSchemaOutputs,
+  decodeDeclaredSchema,
+  previewDeclared,
+} from "./declared-schema.js";
 
 /**
  * A schema database: owns the schema of its tenant databases. Its migrations are an append-only list;
@@ -16,12 +23,17 @@ import { ignoreNotFound, known, replacing } from "./common.js";
 export interface SchemaDatabaseArgs {
   name: string;
   group: string;
-  migrations: string[];
+  /** Exactly one of `migrations` (imperative) and `schema` (declarative, see declared-schema.ts). */
+  migrations?: string[];
+  schema?: string;
+  allowDestructive?: boolean;
 }
 
 export interface SchemaDatabaseState extends SchemaDatabaseArgs {
   schemaVersion: number;
   childCount: number;
+  plan?: string[];
+  lint?: string[];
 }
 
 const inputs = {
@@ -35,19 +47,22 @@ const inputs = {
   group: { type: "string", replaceOnChanges: true, description: "The group the schema database lives in." },
   migrations: {
     type: "string[]",
+    optional: true,
     description:
-      "The schema as an ordered list of migrations, each one or more SQL statements. Append-only: once applied, a migration cannot be edited, removed or reordered — append a new one instead.",
+      "The schema as an ordered list of migrations, each one or more SQL statements. Append-only: once applied, a migration cannot be edited, removed or reordered — append a new one instead. Set exactly one of `migrations` and `schema`.",
   },
+  ...declaredSchemaInputs,
 } as const;
 
 const outputs = {
   schemaVersion: { type: "integer", description: "How many migrations have been applied." },
   childCount: { type: "integer", description: "How many tenant databases follow this schema database." },
+  ...declaredSchemaOutputs,
 } as const;
 
 function decode(map: PropertyMap) {
   const f = new Fields(map, inputs);
-  const migrations = f.strings("migrations");
+  const migrations = f.strings("migrations", { optional: true });
   if (Array.isArray(migrations)) {
     for (const [i, sql] of migrations.entries()) {
       if (isUnknown(sql)) continue;
@@ -59,7 +74,8 @@ function decode(map: PropertyMap) {
       }
     }
   }
-  const args = { name: f.name("name", "database"), group: f.name("group", "group"), migrations };
+  const declared = decodeDeclaredSchema(f, map.migrations !== undefined && map.migrations !== null);
+  const args = { name: f.name("name", "database"), group: f.name("group", "group"), migrations, ...declared };
   return { args: args as SchemaDatabaseArgs, failures: f.failures };
 }
 
@@ -84,7 +100,12 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
     }
     const { args, failures } = decode(news);
     // A replacement starts a fresh database, so only an in-place change is held to the applied history.
-    if (failures.length === 0 && !containsUnknown(args) && !replacing(req.olds, news, ["name", "group"])) {
+    if (
+      failures.length === 0 &&
+      args.migrations !== undefined &&
+      !containsUnknown(args) &&
+      !replacing(req.olds, news, ["name", "group"])
+    ) {
       failures.push(...(await historyFailures(ctx.backend, req.olds, args)));
     }
     return { inputs: news, failures };
@@ -106,9 +127,14 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
       const id = isUnknown(args.name) ? "" : args.name;
       return { id, state: { ...args, schemaVersion, childCount: 0 } };
     }
-    const { name, group, migrations } = known(args);
+    const { name, group, migrations = [], schema } = known(args);
     await ctx.backend.createDatabase(name, { group, type: "schema" });
     try {
+      if (schema !== undefined) {
+        // A new schema database has nothing to lose: its first plan only creates.
+        const { plan, lint } = await applyDeclared(ctx.backend, name, schema, true);
+        return { id: name, state: { ...(await currentState(ctx.backend, name)), schema, plan, lint } };
+      }
       if (migrations.length > 0) await ctx.backend.applyMigrations(name, migrations);
     } catch (e) {
       // The database was made a moment ago and has no children: remove it so a failed create leaves
@@ -119,7 +145,8 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
     return { id: name, state: await currentState(ctx.backend, name) };
   },
 
-  async read(ctx, { id }) {
+  async read(ctx, req) {
+    const { id } = req;
     const db = await ctx.backend.getDatabase(id);
     if (!db) return null;
     if (db.type !== "schema") {
@@ -128,11 +155,52 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
       );
     }
     const state = await currentState(ctx.backend, id);
+    // A declared schema stays the input (its applied plans are the history in `migrations`).
+    if (typeof req.inputs.schema === "string") {
+      const allow = req.inputs.allowDestructive;
+      const declared = {
+        schema: req.inputs.schema,
+        ...(typeof allow === "boolean" && { allowDestructive: allow }),
+      };
+      return {
+        id,
+        state: { ...state, ...declared },
+        inputs: { name: state.name, group: state.group, ...declared },
+      };
+    }
     return { id, state, inputs: { name: state.name, group: state.group, migrations: state.migrations } };
   },
 
   // Only `migrations` changes in place (name and group replace), and only by appending.
   async update(ctx, { id, olds, args, preview }) {
+    if (args.schema !== undefined) {
+      if (preview) {
+        if (isUnknown(args.schema)) {
+          return {
+            ...args,
+            schemaVersion: UNKNOWN,
+            childCount: olds.childCount,
+            plan: UNKNOWN,
+            lint: UNKNOWN,
+          };
+        }
+        const outputs = await previewDeclared(ctx.backend, id, args.schema, args.allowDestructive);
+        return {
+          ...args,
+          migrations: olds.migrations,
+          childCount: await ctx.backend.countChildren(id),
+          ...outputs,
+        };
+      }
+      const { schema, allowDestructive } = known(args);
+      const { plan, lint } = await applyDeclared(
+        ctx.backend,
+        id,
+        schema as string,
+        allowDestructive === true,
+      );
+      return { ...(await currentState(ctx.backend, id)), schema, allowDestructive, plan, lint };
+    }
     if (preview) {
       if (containsUnknown(args.migrations)) {
         return { ...args, schemaVersion: UNKNOWN, childCount: olds.childCount };
@@ -141,7 +209,7 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
       assertPreviewPasses(id, await ctx.backend.previewMigrations(id, migrations));
       return { ...args, schemaVersion: migrations.length, childCount: await ctx.backend.countChildren(id) };
     }
-    const { migrations } = known(args);
+    const { migrations = [] } = known(args);
     // The engine applies every pending migration as one job: dry-run everywhere, then all or none.
     await ctx.backend.applyMigrations(id, migrations);
     return currentState(ctx.backend, id);
@@ -165,13 +233,14 @@ async function historyFailures(
       failures.push({ property: "migrations", reason });
   };
   const previous = olds.migrations;
+  const migrations = args.migrations ?? [];
   if (Array.isArray(previous) && previous.every((m) => typeof m === "string")) {
-    add(historyConflict(previous, args.migrations));
+    add(historyConflict(previous, migrations));
   }
   // The engine's list is the truth (the old inputs may predate changes made with the CLI); it is only
   // consulted for this resource's own database, never a stranger's that happens to share the name.
   if (olds.name === args.name) {
-    add(historyConflict(await appliedOrEmpty(backend, args.name), args.migrations));
+    add(historyConflict(await appliedOrEmpty(backend, args.name), migrations));
   }
   return failures;
 }

@@ -9,9 +9,16 @@ export interface SchemaDatabaseArgs {
   /**
    * The schema's history, oldest first: each entry is one migration (one or more statements) applied to
    * the schema database and every child, all or none. Append to change the schema; applied entries
-   * cannot be edited, removed or reordered.
+   * cannot be edited, removed or reordered. Set exactly one of `migrations` and `schema`.
    */
-  migrations: pulumi.Input<pulumi.Input<string>[]>;
+  migrations?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * The schema as declared DDL: tenantdb plans the migration from what the fleet has, a preview shows the
+   * plan and its lint and dry-runs it on every database. Set exactly one of `migrations` and `schema`.
+   */
+  schema?: pulumi.Input<string>;
+  /** Allow a declared schema's plan to drop tables or columns (refused otherwise). */
+  allowDestructive?: pulumi.Input<boolean>;
 }
 
 /** A schema database: owns the schema of its children (Databases with `schemaParent`). */
@@ -35,6 +42,12 @@ export class SchemaDatabase extends pulumi.CustomResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly group: pulumi.Output<string>;
   declare readonly migrations: pulumi.Output<string[]>;
+  declare readonly schema: pulumi.Output<string | undefined>;
+  declare readonly allowDestructive: pulumi.Output<boolean | undefined>;
+  /** With `schema`: the plan's statements (pending in a preview, applied by the last update). */
+  declare readonly plan: pulumi.Output<string[] | undefined>;
+  /** With `schema`: the plan's lint, one finding per line. */
+  declare readonly lint: pulumi.Output<string[] | undefined>;
   /** How many migrations the schema database and all its children carry. */
   declare readonly schemaVersion: pulumi.Output<number>;
   /** How many child databases it has. */
@@ -43,12 +56,18 @@ export class SchemaDatabase extends pulumi.CustomResource {
   constructor(name: string, args: SchemaDatabaseArgs, opts?: pulumi.CustomResourceOptions) {
     if (!opts?.id) {
       if (args?.group === undefined) throw new Error("Missing required property 'group'");
-      if (args?.migrations === undefined) throw new Error("Missing required property 'migrations'");
+      if ((args?.migrations === undefined) === (args?.schema === undefined))
+        throw new Error("Set exactly one of 'migrations' and 'schema'");
     }
     super(
       SchemaDatabase.__pulumiType,
       name,
-      ...registration(args, ["name", "group", "migrations"], ["schemaVersion", "childCount"], opts),
+      ...registration(
+        args,
+        ["name", "group", "migrations", "schema", "allowDestructive"],
+        ["schemaVersion", "childCount", "plan", "lint"],
+        opts,
+      ),
     );
   }
 }
