@@ -45,7 +45,7 @@ describe("tenantdb db schema", () => {
     );
 
     const refused = await t("db", "schema", "apply", "app", v2);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(5); // FAILED_PRECONDITION
     expect(refused.stderr).toMatch(/^Error: the plan is destructive/);
     const applied = await t("db", "schema", "apply", "app", v2, "--allow-destructive");
     expect(applied.code).toBe(0);
@@ -65,7 +65,7 @@ describe("tenantdb db schema", () => {
     db.exec("DROP INDEX users_email");
     db.close();
     const drift = await t("db", "schema", "drift", "app");
-    expect(drift.code).toBe(1);
+    expect(drift.code).toBe(5);
     expect(drift.stdout).toMatch(/t-2 .*drop index "users_email"/);
     expect(drift.stderr).toMatch(/1 of 3 database\(s\) drifted from app: t-2/);
 
@@ -75,12 +75,12 @@ describe("tenantdb db schema", () => {
     );
     expect((await t("db", "shell", "t-2", "INSERT INTO users (full_name) VALUES ('bob')")).code).toBe(0);
     const fails = await t("db", "schema", "plan", "app", failing);
-    expect(fails.code).toBe(1);
+    expect(fails.code).toBe(5);
     expect(fails.stdout).toMatch(/Dry run: FAILED on 2 of 3/);
     expect(fails.stderr).toMatch(/t-1: .*NOT NULL constraint failed/);
 
     const bad = await t("db", "schema", "plan", "app", file("bad.sql", "DELETE FROM users"));
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // INVALID_ARGUMENT
     expect(bad.stderr).toMatch(/^Error: schema statement 1: a schema holds CREATE/);
   });
 });
