@@ -277,7 +277,10 @@ export function openSession(
   ): QueryResult {
     const nested = conn.inTransaction;
     try {
-      (nested ? checks.savepoint : writes ? checks.beginImmediate : checks.begin).run();
+      // BEGIN IMMEDIATE would reserve every attached database too, blocking their writers (and the
+      // session itself, when one database is attached twice): with attachments, only what is written is.
+      const begin = writes && attached.length === 0 ? checks.beginImmediate : checks.begin;
+      (nested ? checks.savepoint : begin).run();
     } catch (e) {
       throw fromSqliteError(e); // busy: another connection is writing
     }
@@ -360,6 +363,10 @@ export function openSession(
     }
     const current = currentRow(ctx, row);
     const targetRow = checkAttachTarget(ctx, principal, current, s);
+    if (targetRow.id === row.id) {
+      // A second handle on the session's own file would hold locks its writes must wait for.
+      throw failedPrecondition(`"${row.name}" is this session's own database: query it as main`);
+    }
     mayHaveAttached = true;
     try {
       conn.prepare("ATTACH DATABASE ? AS ?").run(path.join(ctx.layout.root, targetRow.path), alias);
@@ -400,32 +407,48 @@ interface Snapshot {
   changes: bigint;
 }
 
-/** The statements the session runs around every statement of the tenant's, prepared once. */
+/** The statements the session runs around every statement of the tenant's, each prepared at first use. */
 function sessionChecks(conn: Database.Database) {
-  const schemaVersion = conn.prepare("PRAGMA main.schema_version").pluck();
-  const totalChanges = conn.prepare("SELECT total_changes()").pluck();
-  const attachedVersions = new Map<string, Database.Statement>();
-  const versionOf = (alias: string) => {
-    let stmt = attachedVersions.get(alias);
-    if (!stmt) {
-      stmt = conn.prepare(`PRAGMA "${alias.replaceAll('"', '""')}".schema_version`).pluck();
-      attachedVersions.set(alias, stmt);
+  const prepared = new Map<string, Database.Statement>();
+  const stmt = (sql: string) => {
+    let found = prepared.get(sql);
+    if (!found) {
+      found = conn.prepare(sql);
+      prepared.set(sql, found);
     }
-    return stmt.get() as bigint;
+    return found;
   };
+  const versionOf = (schema: string) =>
+    stmt(`PRAGMA "${schema.replaceAll('"', '""')}".schema_version`)
+      .pluck()
+      .get() as bigint;
   return {
-    begin: conn.prepare("BEGIN"),
-    beginImmediate: conn.prepare("BEGIN IMMEDIATE"),
-    commit: conn.prepare("COMMIT"),
-    rollback: conn.prepare("ROLLBACK"),
-    savepoint: conn.prepare("SAVEPOINT tenantdb_guard"),
-    release: conn.prepare("RELEASE tenantdb_guard"),
-    rollbackToSavepoint: conn.prepare("ROLLBACK TO tenantdb_guard"),
+    get begin() {
+      return stmt("BEGIN");
+    },
+    get beginImmediate() {
+      return stmt("BEGIN IMMEDIATE");
+    },
+    get commit() {
+      return stmt("COMMIT");
+    },
+    get rollback() {
+      return stmt("ROLLBACK");
+    },
+    get savepoint() {
+      return stmt("SAVEPOINT tenantdb_guard");
+    },
+    get release() {
+      return stmt("RELEASE tenantdb_guard");
+    },
+    get rollbackToSavepoint() {
+      return stmt("ROLLBACK TO tenantdb_guard");
+    },
     snapshot(attached: readonly AttachedDatabase[]): Snapshot {
-      const schemas = [schemaVersion.get() as bigint];
+      const schemas = [versionOf("main")];
       for (const a of attached) schemas.push(versionOf(a.alias));
-      if (attachedVersions.size > 4 * MAX_ATTACHED) attachedVersions.clear();
-      return { schemas, changes: totalChanges.get() as bigint };
+      if (prepared.size > 4 * MAX_ATTACHED) prepared.clear();
+      return { schemas, changes: stmt("SELECT total_changes()").pluck().get() as bigint };
     },
   };
 }

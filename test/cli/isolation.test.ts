@@ -4,19 +4,30 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, openEngine } from "../../engine/index.js";
 import { runCli, tempDir } from "../helpers.js";
 import { ATTACKS } from "../isolation/attacks.js";
-import { buildFleet, changedFiles, type Fleet, fileHashes, schemaVersionOf } from "../isolation/fixture.js";
+import { changedFiles, type Fleet, fileHashes, schemaVersionOf } from "../isolation/fixture.js";
+import {
+  describeCase,
+  generateCase,
+  observe,
+  rngFor,
+  type Setup,
+  seedOfRun,
+  setUpFleet,
+  violations,
+} from "../isolation/generated.js";
 
 /** The leaks of issue 11 through the real `tenantdb db shell`, checked on the files. */
 
 let dataDir: string;
 let engine: Engine;
 let tokens: Fleet & { appReadOnly: string };
+let setup: Setup;
 beforeAll(async () => {
   dataDir = path.join(fs.mkdtempSync(path.join(tempDirRoot(), "tenantdb-cli-iso-")), "data");
   engine = await openEngine(dataDir, { workers: 2 });
-  const fleet = await buildFleet(engine);
+  setup = await setUpFleet(engine);
   tokens = {
-    ...fleet,
+    ...setup.fleet,
     appReadOnly: (await engine.createToken({ database: "app", authorization: "read-only" })).jwt,
   };
 });
@@ -100,5 +111,24 @@ describe("tenantdb db shell as a hostile tenant", () => {
     }
     expect(events).toEqual([]);
     expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+});
+
+describe("generated statements through tenantdb db shell", () => {
+  const CASES = 4;
+  const seed = seedOfRun();
+
+  it(`hold the isolation invariants over ${CASES} cases (seed ${seed})`, async () => {
+    const rng = rngFor(seed);
+    for (let index = 0; index < CASES; index++) {
+      const c = generateCase(rng, index, setup);
+      const before = observe(engine);
+      const args = ["--data-dir", dataDir, "db", "shell", c.actor.db];
+      if (c.actor.token) args.push("--token", c.actor.token);
+      // One process runs the statements as one batch: it stops at the first error, as sqlite3 does.
+      const result = await runCli([...args, c.sqls.join(";\n")]);
+      expect(result.stderr, describeCase(seed, c)).not.toMatch(/unexpected failure/);
+      expect(violations(c, before, observe(engine)), describeCase(seed, c)).toEqual([]);
+    }
   });
 });

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import type { Engine } from "../../engine/index.js";
 
 /**
@@ -72,13 +71,15 @@ export function changedFiles(before: Map<string, string>, after: Map<string, str
   return [...names].filter((n) => before.get(n) !== after.get(n)).sort();
 }
 
-/** `PRAGMA schema_version` read from the file by a connection of our own, outside the engine. */
+/** The schema cookie (`PRAGMA schema_version`) as the file holds it: bytes 40–43 of the header. */
 export function schemaVersionOf(file: string): number {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const fd = fs.openSync(file, "r");
   try {
-    return db.pragma("schema_version", { simple: true }) as number;
+    const header = Buffer.alloc(4);
+    fs.readSync(fd, header, 0, 4, 40);
+    return header.readUInt32BE(0);
   } finally {
-    db.close();
+    fs.closeSync(fd);
   }
 }
 

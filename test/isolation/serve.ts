@@ -9,7 +9,13 @@ import { CLI } from "../helpers.js";
 export interface Served {
   url: string;
   /** Runs requests on a stream (a new one without a baton); each result is "ok" or the error's code. */
-  pipeline(db: string, token: string, sqls: string[], baton?: string | null): Promise<PipelineOutcome>;
+  pipeline(
+    db: string,
+    token: string,
+    sqls: string[],
+    baton?: string | null,
+    opts?: { close?: boolean },
+  ): Promise<PipelineOutcome>;
   describe(db: string, token: string, sql: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -57,11 +63,11 @@ export async function serve(dataDir: string, env: NodeJS.ProcessEnv = {}): Promi
   };
   return {
     url,
-    async pipeline(db, token, sqls, baton = null) {
-      const body = await post(db, token, {
-        baton,
-        requests: sqls.map((sql) => ({ type: "execute", stmt: { sql } })),
-      });
+    async pipeline(db, token, sqls, baton = null, opts = {}) {
+      const requests: unknown[] = sqls.map((sql) => ({ type: "execute", stmt: { sql } }));
+      if (opts.close) requests.push({ type: "close" });
+      const body = await post(db, token, { baton, requests });
+      if (opts.close) body.results.pop();
       return {
         baton: body.baton,
         outcomes: body.results.map((r) => (r.type === "ok" ? "ok" : (r.error?.code ?? "error"))),

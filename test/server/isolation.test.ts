@@ -5,7 +5,17 @@ import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, openEngine } from "../../engine/index.js";
 import { ATTACKS } from "../isolation/attacks.js";
-import { buildFleet, changedFiles, type Fleet, fileHashes, schemaVersionOf } from "../isolation/fixture.js";
+import { changedFiles, type Fleet, fileHashes, schemaVersionOf } from "../isolation/fixture.js";
+import {
+  describeCase,
+  generateCase,
+  observe,
+  rngFor,
+  type Setup,
+  seedOfRun,
+  setUpFleet,
+  violations,
+} from "../isolation/generated.js";
 import { type Served, serve } from "../isolation/serve.js";
 
 /**
@@ -19,15 +29,16 @@ let sqliteTmp: string;
 let engine: Engine;
 let server: Served;
 let tokens: Fleet & { appReadOnly: string };
+let setup: Setup;
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-http-iso-"));
   dataDir = path.join(root, "data");
   sqliteTmp = path.join(root, "sqlite-tmp");
   fs.mkdirSync(sqliteTmp);
   engine = await openEngine(dataDir, { workers: 2 });
-  const fleet = await buildFleet(engine);
+  setup = await setUpFleet(engine);
   tokens = {
-    ...fleet,
+    ...setup.fleet,
     appReadOnly: (await engine.createToken({ database: "app", authorization: "read-only" })).jwt,
   };
   server = await serve(dataDir, { SQLITE_TMPDIR: sqliteTmp, TMPDIR: sqliteTmp });
@@ -143,5 +154,36 @@ describe("Hrana over HTTP as a hostile tenant", () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe("generated statements over HTTP", () => {
+  const CASES = 150;
+  const seed = seedOfRun();
+
+  it(`hold the isolation invariants over ${CASES} cases (seed ${seed})`, { timeout: 300_000 }, async () => {
+    const rng = rngFor(seed);
+    const events: string[] = [];
+    const watcher = fs.watch(sqliteTmp, (event, file) => events.push(`${event}:${file}`));
+    try {
+      for (let index = 0; index < CASES; index++) {
+        const c = generateCase(
+          rng,
+          index,
+          setup,
+          setup.actors.filter((a) => a.token !== undefined),
+        );
+        const before = observe(engine);
+        const { outcomes } = await server.pipeline(c.actor.db, c.actor.token as string, c.sqls, null, {
+          close: true,
+        });
+        expect(outcomes, describeCase(seed, c)).toHaveLength(c.sqls.length);
+        expect(violations(c, before, observe(engine)), describeCase(seed, c)).toEqual([]);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      watcher.close();
+    }
+    expect(events, `seed ${seed}`).toEqual([]);
   });
 });
