@@ -192,9 +192,16 @@ describe("a full disk", () => {
            INSERT INTO users (name) SELECT printf('user-%06d-%s', i, hex(randomblob(20))) FROM n`,
       );
       const before = await rows(engine, "tenant-2");
-      fill(root, 256 * 1024);
+      // Filled the moment the dry run starts, the job recorded (a little room left for the catalog).
+      let filled = false;
       const message = await rejectsWith(
-        engine.migrate("parent", "UPDATE users SET name = upper(name)"),
+        engine.migrate("parent", "UPDATE users SET name = upper(name)", {
+          onProgress: (p) => {
+            if (p.phase !== "dry_run" || filled) return;
+            filled = true;
+            fill(root, 128 * 1024);
+          },
+        }),
         "DISK_FULL",
       );
       expect(message).toMatch(/nothing was changed: disk full during dry run on database "tenant-2"/);
@@ -228,9 +235,16 @@ describe("a full disk", () => {
              INSERT INTO users (name) SELECT printf('u%d-%s', i, hex(randomblob(24))) FROM n`,
         );
       }
-      fill(root, 1024 * 1024);
+      // Filled the moment the run phase starts, past the commit point (a little room left for the catalog).
+      let filled = false;
       const message = await rejectsWith(
-        engine.migrate("parent", "ALTER TABLE users ADD COLUMN phone TEXT"),
+        engine.migrate("parent", "ALTER TABLE users ADD COLUMN phone TEXT", {
+          onProgress: (p) => {
+            if (p.phase !== "run" || filled) return;
+            filled = true;
+            fill(root, 128 * 1024);
+          },
+        }),
         "DISK_FULL",
       );
       expect(message).toMatch(/committed but incomplete/);

@@ -3,7 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openEngine } from "../../engine/index.js";
-import { listFiles, rejectsWith, tempDir } from "../helpers.js";
+import { listFiles, tempDir } from "../helpers.js";
 
 const SMALL = 6;
 
