@@ -16,6 +16,8 @@ export interface EngineOptions {
    * torn right after its commit, killing the process (a crash mid-write).
    */
   faultInjection?: { failRunOn?: string[]; tearOn?: string };
+  /** Test hook: called with every statement the catalog connection runs, values filled in. */
+  catalogTrace?: (sql: string) => void;
 }
 
 /** What every engine function works against: one data directory and its catalog connection. */

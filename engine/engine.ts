@@ -5,7 +5,7 @@ import type { EngineContext, EngineOptions } from "./context.js";
 import * as databases from "./databases.js";
 import { removeAbandonedTempFiles } from "./files.js";
 import * as groups from "./groups.js";
-import type { ProgressListener } from "./jobs/runner.js";
+import { type ProgressListener, removeStaleUndoLogs } from "./jobs/runner.js";
 import * as jobs from "./jobs/view.js";
 import { layoutOf } from "./layout.js";
 import * as migrations from "./migrations.js";
@@ -20,18 +20,27 @@ import type { QueryResult, SqlArgs } from "./query/values.js";
 export type Engine = ReturnType<typeof bind>;
 
 export interface OpenOptions extends EngineOptions {
-  /** Finish jobs abandoned by dead processes before returning (default true). */
-  recover?: boolean;
+  /**
+   * What to do about jobs abandoned by dead processes. `true` (default): finish them all before returning.
+   * `"lazy"`: nothing at open, so a command that does not touch a fenced fleet never waits for one; a
+   * migration or `resumeMigrations` settles its own schema database's job first, and `recoverJobs()`
+   * settles every one (what a server runs in the background). `false`: nothing at all.
+   */
+  recover?: boolean | "lazy";
   onRecoveryProgress?: ProgressListener;
 }
 
 export async function openEngine(dataDir: string, opts: OpenOptions = {}): Promise<Engine> {
   const layout = layoutOf(dataDir);
   ensureDirs(layout.root, layout.databases, layout.tmp, layout.locks, layout.undo);
-  const catalog = openCatalog(layout.catalog);
+  const catalog = openCatalog(layout.catalog, opts.catalogTrace);
   const ctx: EngineContext = { layout, catalog, options: opts };
   removeAbandonedTempFiles(layout.tmp);
-  if (opts.recover !== false) await migrations.recoverAbandonedJobs(ctx, opts.onRecoveryProgress);
+  if (opts.recover === true || opts.recover === undefined) {
+    await migrations.recoverAbandonedJobs(ctx, opts.onRecoveryProgress);
+  } else if (opts.recover === "lazy") {
+    removeStaleUndoLogs(ctx);
+  }
   return bind(ctx);
 }
 
@@ -57,6 +66,7 @@ function bind(ctx: EngineContext) {
     countDatabases: (filter?: { group?: string; schemaParent?: string }) =>
       databases.countDatabases(ctx, filter),
     destroyDatabase: (name: string) => databases.destroyDatabase(ctx, name),
+    destroyDatabases: (names: string[]) => databases.destroyDatabases(ctx, names),
     updateDatabaseConfig: (name: string, patch: Partial<databases.DatabaseConfig>) =>
       databases.updateDatabaseConfig(ctx, name, patch),
 
@@ -87,7 +97,11 @@ function bind(ctx: EngineContext) {
     resumeMigrations: (parent: string, opts?: { onProgress?: ProgressListener }) =>
       migrations.resumeMigrations(ctx, parent, opts),
     listJobs: (parent: string) => jobs.listJobViews(ctx, parent),
-    getJob: (parent: string, id: number) => jobs.getJobView(ctx, parent, id),
+    getJob: (parent: string, id: number, page?: { after?: number; limit?: number }) =>
+      jobs.getJobView(ctx, parent, id, page),
+    /** Finishes every abandoned job (see `recover`); jobs another live process runs are left to it. */
+    recoverJobs: (opts?: { onProgress?: ProgressListener }) =>
+      migrations.recoverAbandonedJobs(ctx, opts?.onProgress),
 
     createToken: (req: auth.CreateTokenRequest) => auth.createToken(ctx, req),
     authenticate: (jwt: string, database: string) => auth.authenticate(ctx, jwt, database),

@@ -46,6 +46,12 @@ export const listDatabases: Handler = (ctx, req) => {
   if (type !== undefined && type !== "schema" && type !== "logical") {
     throw badRequest('"type" filters by "schema" (schema databases) or "logical" (the others)');
   }
+  // tenantdb's own `count=true`: only how many, from the engine's maintained counts (Turso ignores it
+  // and lists, which is why the provider falls back to counting a list when `count` is missing).
+  if (req.query.get("count") === "true") {
+    if (type !== undefined) throw badRequest('"count" cannot be combined with "type"');
+    return { json: { count: ctx.engine.countDatabases({ group, schemaParent: schema }) } };
+  }
   const databases = ctx.engine
     .listDatabases({ group, schemaParent: schema })
     .filter((db) => type === undefined || typeOf(db) === type);
@@ -138,3 +144,23 @@ function configurationJson(db: DatabaseInfo) {
     size_limit: "",
   };
 }
+
+/**
+ * tenantdb's own `POST .../databases/:db/children` with `{"names": [...]}`: children of a schema database
+ * created in one burst (one snapshot, one catalog transaction), all or none — what a fleet resource needs
+ * to add thousands of tenants without thousands of requests.
+ */
+export const createChildren: Handler = async (ctx, req) => {
+  const body = await jsonObject(req);
+  const names = body.names;
+  if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) {
+    throw badRequest('"names" must be a list of database names');
+  }
+  if (names.length > MAX_CHILDREN_PER_REQUEST) {
+    throw badRequest(`at most ${MAX_CHILDREN_PER_REQUEST} children per request; send the rest in another`);
+  }
+  const created = await ctx.engine.createChildren(req.params.db as string, names as string[]);
+  return { json: { databases: created.map((db) => ({ DbId: db.uuid, Name: db.name })) } };
+};
+
+const MAX_CHILDREN_PER_REQUEST = 10_000;
