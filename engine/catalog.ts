@@ -150,10 +150,22 @@ function backfillCounts(db: Database.Database): void {
       WHERE parent_id IS NOT NULL GROUP BY parent_id;`);
 }
 
-/** Columns added after a table was first shipped: CREATE TABLE IF NOT EXISTS leaves old tables as they are. */
+/**
+ * Columns added after a table was first shipped: CREATE TABLE IF NOT EXISTS leaves old tables as they
+ * are. A catalog that predates job summaries gets its finished jobs compacted once, here.
+ */
 function addMissingColumns(db: Database.Database): void {
   const jobColumns = db.pragma("table_info(jobs)") as { name: string }[];
-  if (!jobColumns.some((c) => c.name === "summary")) db.exec("ALTER TABLE jobs ADD COLUMN summary TEXT");
+  if (jobColumns.some((c) => c.name === "summary")) return;
+  db.exec("ALTER TABLE jobs ADD COLUMN summary TEXT");
+  // The same compaction as jobs/store.ts's compactFinishedJob, in SQL over every finished job at once.
+  db.exec(`
+    UPDATE jobs SET summary = (
+      SELECT json_group_object(state, n) FROM (
+        SELECT state, count(*) AS n FROM job_tasks WHERE job_id = jobs.id GROUP BY state))
+    WHERE state NOT IN ${UNFINISHED_SQL};
+    DELETE FROM job_tasks WHERE state NOT IN ('dry_run_failed', 'failed')
+      AND job_id IN (SELECT id FROM jobs WHERE state NOT IN ${UNFINISHED_SQL});`);
 }
 
 const SELECT_DATABASE = `

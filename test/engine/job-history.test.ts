@@ -64,6 +64,34 @@ describe("job history", () => {
     expect(() => engine.getJob("parent", failed?.id ?? 0, { limit: 0 })).toThrow(/limit/);
   }, 120_000);
 
+  it("compacts the history of a catalog from before job summaries once, when it is first opened", async () => {
+    const { engine } = await fleet(3);
+    const dir = engine.dir;
+    engine.close();
+    // What an older catalog holds: no summary column, and a row per database of every finished job.
+    const raw = new Database(path.join(dir, "catalog.db"));
+    raw.exec("ALTER TABLE jobs DROP COLUMN summary");
+    const jobId = raw.prepare("SELECT max(id) FROM jobs").pluck().get() as number;
+    const insert = raw.prepare(
+      "INSERT INTO job_tasks (job_id, seq, database_id, database_name, path, state) VALUES (?, ?, 0, ?, '', ?)",
+    );
+    insert.run(jobId, 1, "tenant-0", "done");
+    insert.run(jobId, 2, "tenant-1", "done");
+    insert.run(jobId, 3, "tenant-2", "failed");
+    raw.close();
+
+    const upgraded = await openEngine(dir, { workers: 2 });
+    try {
+      expect(upgraded.listJobs("parent").find((j) => j.id === jobId)?.progress).toMatchObject({
+        done: 2,
+        failed: 1,
+      });
+      expect(taskRows(dir)).toEqual({ [jobId]: ["tenant-2"] });
+    } finally {
+      upgraded.close();
+    }
+  }, 120_000);
+
   it("opened lazily, leaves an abandoned job to the next migration of its parent, which finishes it with progress", async () => {
     const { engine: first, names } = await fleet(20);
     const dir = first.dir;
