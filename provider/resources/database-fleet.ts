@@ -190,7 +190,7 @@ export const DatabaseFleet: Resource<DatabaseFleetArgs, DatabaseFleetState> = {
     return { ...a, group: parent.group, count: a.names.length, schemaVersion: parent.schemaVersion };
   },
 
-  async delete(ctx, { id, state }) {
+  async delete(ctx, { state }) {
     const names = Array.isArray(state.names) ? state.names : [];
     const refused = removalRefusal(names, names, {
       maxRemovalShare:
