@@ -302,11 +302,23 @@ export function destroyDatabase(ctx: EngineContext, name: string): void {
  * refusals as destroyDatabase, all or none; names already gone are skipped, so a retry after a crash
  * finishes the work. Files go after the commit.
  */
-export function destroyDatabases(ctx: EngineContext, names: string[]): void {
+export function destroyDatabases(
+  ctx: EngineContext,
+  names: string[],
+  opts: { schemaParent?: string } = {},
+): void {
   for (const name of names) validateName("database", name);
   const rows = ctx.catalog
     .transaction(() => {
       const rows = listDatabaseRows(ctx.catalog, { names });
+      const stranger = rows.find(
+        (r) => opts.schemaParent !== undefined && r.parent_name !== opts.schemaParent,
+      );
+      if (stranger) {
+        throw failedPrecondition(
+          `"${stranger.name}" is not a child of "${opts.schemaParent}"; nothing was destroyed`,
+        );
+      }
       const del = ctx.catalog.prepare("DELETE FROM databases WHERE id = ?");
       const delMigrations = ctx.catalog.prepare("DELETE FROM migrations WHERE database_id = ?");
       const checkedJobs = new Set<number>();

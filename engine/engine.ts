@@ -66,7 +66,8 @@ function bind(ctx: EngineContext) {
     countDatabases: (filter?: { group?: string; schemaParent?: string }) =>
       databases.countDatabases(ctx, filter),
     destroyDatabase: (name: string) => databases.destroyDatabase(ctx, name),
-    destroyDatabases: (names: string[]) => databases.destroyDatabases(ctx, names),
+    destroyDatabases: (names: string[], opts?: { schemaParent?: string }) =>
+      databases.destroyDatabases(ctx, names, opts),
     updateDatabaseConfig: (name: string, patch: Partial<databases.DatabaseConfig>) =>
       databases.updateDatabaseConfig(ctx, name, patch),
 

@@ -83,8 +83,8 @@ export interface Backend {
   listChildren(schemaDatabase: string): Promise<string[]>;
   /** Creates children of a schema database in bursts; each burst is all or none. */
   createChildren(schemaDatabase: string, names: string[]): Promise<void>;
-  /** Destroys databases that have no children; a name already gone is skipped. */
-  destroyDatabases(names: string[]): Promise<void>;
+  /** Destroys children of a schema database in bursts; a name already gone is skipped. */
+  destroyChildren(schemaDatabase: string, names: string[]): Promise<void>;
 
   /** The SQL of each migration applied to a schema database, in order. */
   listMigrations(schemaDatabase: string): Promise<string[]>;

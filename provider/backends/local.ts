@@ -73,9 +73,11 @@ export function localBackend(dataDir: string): Backend {
       const e = await engine();
       for (let i = 0; i < names.length; i += BURST) await e.createChildren(name, names.slice(i, i + BURST));
     },
-    async destroyDatabases(names) {
+    async destroyChildren(name, names) {
       const e = await engine();
-      for (let i = 0; i < names.length; i += BURST) e.destroyDatabases(names.slice(i, i + BURST));
+      for (let i = 0; i < names.length; i += BURST) {
+        e.destroyDatabases(names.slice(i, i + BURST), { schemaParent: name });
+      }
     },
 
     async listMigrations(name) {

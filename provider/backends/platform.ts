@@ -84,6 +84,15 @@ export function platformBackend(opts: PlatformOptions): Backend {
     return (await listDatabases(query)).length;
   }
 
+  /** tenantdb serve's fleet route: children destroyed and created in bursts, one request each. */
+  async function changeChildren(name: string, body: { names?: string[]; destroy?: string[] }) {
+    await api.call("POST", db(name, "/children"), {
+      body,
+      extension: "changing a DatabaseFleet's tenants in bursts",
+      noTimeout: true,
+    });
+  }
+
   return {
     kind: "http",
     // Turso has no default location; there a Group needs an explicit `location`.
@@ -132,27 +141,12 @@ export function platformBackend(opts: PlatformOptions): Backend {
       return (await listDatabases({ schema: name })).map((d) => String(d.Name ?? d.name)).sort();
     },
     async createChildren(name, names) {
-      for (let i = 0; i < names.length; i += BURST) {
-        await api.call("POST", db(name, "/children"), {
-          body: { names: names.slice(i, i + BURST) },
-          extension: "creating a DatabaseFleet's tenants in bursts",
-          noTimeout: true,
-        });
-      }
+      for (let i = 0; i < names.length; i += BURST)
+        await changeChildren(name, { names: names.slice(i, i + BURST) });
     },
-    async destroyDatabases(names) {
-      // The Platform API deletes one database per request; a few at a time keeps the server busy, not swamped.
-      let next = 0;
-      const worker = async () => {
-        for (let i = next++; i < names.length; i = next++) {
-          try {
-            await api.call("DELETE", db(names[i] as string));
-          } catch (e) {
-            if (!(e instanceof TenantDbError && e.code === "NOT_FOUND")) throw e;
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(8, names.length) }, worker));
+    async destroyChildren(name, names) {
+      for (let i = 0; i < names.length; i += BURST)
+        await changeChildren(name, { destroy: names.slice(i, i + BURST) });
     },
 
     async listMigrations(name) {

@@ -134,7 +134,7 @@ export const DatabaseFleet: Resource<DatabaseFleetArgs, DatabaseFleetState> = {
       // Bursts are all-or-none each; undo the earlier ones so a failed create leaves nothing behind.
       const existing = new Set(await ctx.backend.listChildren(a.schemaParent));
       const made = a.names.filter((n) => existing.has(n));
-      await ctx.backend.destroyDatabases(made).catch(() => {});
+      await ctx.backend.destroyChildren(a.schemaParent, made).catch(() => {});
       throw e;
     }
     return {
@@ -182,7 +182,10 @@ export const DatabaseFleet: Resource<DatabaseFleetArgs, DatabaseFleetState> = {
     const parent = await requireSchemaDatabase(ctx.backend, id);
     // Against what exists, not only the old state: an update that failed halfway converges on a retry.
     const existing = new Set(await ctx.backend.listChildren(id));
-    await ctx.backend.destroyDatabases(removed.filter((n) => existing.has(n)));
+    await ctx.backend.destroyChildren(
+      id,
+      removed.filter((n) => existing.has(n)),
+    );
     await ctx.backend.createChildren(
       id,
       a.names.filter((n) => !existing.has(n)),
@@ -190,7 +193,7 @@ export const DatabaseFleet: Resource<DatabaseFleetArgs, DatabaseFleetState> = {
     return { ...a, group: parent.group, count: a.names.length, schemaVersion: parent.schemaVersion };
   },
 
-  async delete(ctx, { state }) {
+  async delete(ctx, { id, state }) {
     const names = Array.isArray(state.names) ? state.names : [];
     const refused = removalRefusal(names, names, {
       maxRemovalShare:
@@ -202,7 +205,7 @@ export const DatabaseFleet: Resource<DatabaseFleetArgs, DatabaseFleetState> = {
         `${refused}. Deleting the fleet destroys its tenants: set allowMassRemoval: true and run \`pulumi up\` first, then delete it`,
       );
     }
-    await ctx.backend.destroyDatabases(names);
+    await ctx.backend.destroyChildren(id, names);
   },
 };
 

@@ -146,21 +146,36 @@ function configurationJson(db: DatabaseInfo) {
 }
 
 /**
- * tenantdb's own `POST .../databases/:db/children` with `{"names": [...]}`: children of a schema database
- * created in one burst (one snapshot, one catalog transaction), all or none — what a fleet resource needs
- * to add thousands of tenants without thousands of requests.
+ * tenantdb's own `POST .../databases/:db/children` with `{"names": [...], "destroy": [...]}`: a fleet's
+ * change in one request. Children in `destroy` go first (one catalog transaction; each must be a child
+ * of :db, and names already gone are skipped), then those in `names` are created in one burst (one
+ * snapshot, one catalog transaction), all or none — what a fleet resource needs to add or remove
+ * thousands of tenants without thousands of requests.
  */
-export const createChildren: Handler = async (ctx, req) => {
+export const changeChildren: Handler = async (ctx, req) => {
   const body = await jsonObject(req);
-  const names = body.names;
-  if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) {
-    throw badRequest('"names" must be a list of database names');
-  }
-  if (names.length > MAX_CHILDREN_PER_REQUEST) {
-    throw badRequest(`at most ${MAX_CHILDREN_PER_REQUEST} children per request; send the rest in another`);
-  }
-  const created = await ctx.engine.createChildren(req.params.db as string, names as string[]);
-  return { json: { databases: created.map((db) => ({ DbId: db.uuid, Name: db.name })) } };
+  const parent = req.params.db as string;
+  const names = nameList(body.names, "names");
+  const destroy = nameList(body.destroy, "destroy");
+  ctx.engine.getDatabase(parent); // a missing parent is a 404 even when both lists are empty
+  if (destroy.length > 0) ctx.engine.destroyDatabases(destroy, { schemaParent: parent });
+  const created = await ctx.engine.createChildren(parent, names);
+  return {
+    json: { databases: created.map((db) => ({ DbId: db.uuid, Name: db.name })), destroyed: destroy.length },
+  };
 };
 
 const MAX_CHILDREN_PER_REQUEST = 10_000;
+
+function nameList(value: unknown, field: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((n) => typeof n === "string")) {
+    throw badRequest(`"${field}" must be a list of database names`);
+  }
+  if (value.length > MAX_CHILDREN_PER_REQUEST) {
+    throw badRequest(
+      `at most ${MAX_CHILDREN_PER_REQUEST} names in "${field}" per request; send the rest in another`,
+    );
+  }
+  return value as string[];
+}

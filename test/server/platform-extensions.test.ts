@@ -208,6 +208,23 @@ describe("fleet routes", () => {
     expect((await call("POST", "/databases/fleet-parent/children", { names: "f-5" })).status).toBe(400);
     expect((await call("POST", "/databases/nope/children", { names: ["f-6"] })).status).toBe(404);
 
+    // Destroying in the same route: only the parent's own children, all or none, and gone names skipped.
+    const stranger = await call("POST", "/databases/fleet-parent/children", { destroy: ["f-1", "plain"] });
+    expect(stranger).toMatchObject({ status: 400, body: { code: "FAILED_PRECONDITION" } });
+    expect(h.engine.getDatabase("plain").name).toBe("plain");
+    expect(h.engine.countDatabases({ schemaParent: "fleet-parent" })).toBe(3);
+    const swap = await call("POST", "/databases/fleet-parent/children", {
+      destroy: ["f-3", "never-existed"],
+      names: ["f-4"],
+    });
+    expect(swap.status).toBe(200);
+    expect(h.engine.listDatabases({ schemaParent: "fleet-parent" }).map((d) => d.name)).toEqual([
+      "f-1",
+      "f-2",
+      "f-4",
+    ]);
+    expect(h.engine.listDatabases().some((d) => d.name === "f-3")).toBe(false);
+
     const children = await call("GET", "/databases?schema=fleet-parent&count=true");
     expect(children).toMatchObject({ status: 200, body: { count: 3 } });
     expect(children.body.databases).toBeUndefined();
