@@ -16,7 +16,10 @@ export async function withEngine<T>(
   opts: { create?: boolean } = {},
 ): Promise<T> {
   const progress = jobProgress(!globals.json);
+  // Lazy: a job a dead process left is finished by the next migration or resume of its schema database
+  // (with progress), or by `serve` in the background; other commands never wait for it.
   const engine = await openEngine(resolveDataDir(globals.dataDir), {
+    recover: "lazy",
     onRecoveryProgress: progress.onProgress,
     create: opts.create ?? false,
   });

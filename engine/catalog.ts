@@ -62,9 +62,11 @@ CREATE TABLE IF NOT EXISTS databases (
   uuid TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS databases_group ON databases(group_id);
+DROP INDEX IF EXISTS databases_group;
+CREATE INDEX IF NOT EXISTS databases_group_name ON databases(group_id, name);
 CREATE INDEX IF NOT EXISTS databases_parent ON databases(parent_id);
 CREATE INDEX IF NOT EXISTS databases_uuid ON databases(uuid);
+CREATE INDEX IF NOT EXISTS databases_parent_name ON databases(parent_id, name);
 CREATE TABLE IF NOT EXISTS migrations (
   database_id INTEGER NOT NULL REFERENCES databases(id) ON DELETE CASCADE,
   version INTEGER NOT NULL,
@@ -88,7 +90,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   total INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   committed_at INTEGER,
-  finished_at INTEGER
+  finished_at INTEGER,
+  summary TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_database ON jobs(database_id, id);
 CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs(database_id) WHERE state IN ${UNFINISHED_SQL};
@@ -102,6 +105,7 @@ CREATE TABLE IF NOT EXISTS job_tasks (
   error TEXT,
   PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS job_tasks_failed ON job_tasks(job_id, seq) WHERE state IN ('dry_run_failed', 'failed');
 CREATE TABLE IF NOT EXISTS signing_keys (
   group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
   kid TEXT NOT NULL PRIMARY KEY,
@@ -121,6 +125,59 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 );
 `;
 
+/**
+ * How many databases there are in all ('all', 0), per group ('group', group id) and per schema database
+ * ('parent', parent id), kept by triggers inside the very transactions that insert and delete databases:
+ * a count is one row read however large the fleet. Databases never change group or parent.
+ */
+const COUNTS = `
+CREATE TABLE IF NOT EXISTS database_counts (
+  scope TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (scope, id)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS databases_count_insert AFTER INSERT ON databases BEGIN
+  INSERT INTO database_counts VALUES ('all', 0, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+  INSERT INTO database_counts VALUES ('group', NEW.group_id, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+  INSERT INTO database_counts SELECT 'parent', NEW.parent_id, 1 WHERE NEW.parent_id IS NOT NULL
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS databases_count_delete AFTER DELETE ON databases BEGIN
+  UPDATE database_counts SET n = n - 1 WHERE scope = 'all' AND id = 0;
+  UPDATE database_counts SET n = n - 1 WHERE scope = 'group' AND id = OLD.group_id;
+  UPDATE database_counts SET n = n - 1 WHERE scope = 'parent' AND id = OLD.parent_id;
+END;
+`;
+
+/** A catalog made before the counts existed gets them once, from one pass over its databases. */
+function backfillCounts(db: Database.Database): void {
+  if (db.prepare("SELECT 1 FROM database_counts WHERE scope = 'all' AND id = 0").get()) return;
+  db.exec(`DELETE FROM database_counts;
+    INSERT INTO database_counts SELECT 'all', 0, count(*) FROM databases;
+    INSERT INTO database_counts SELECT 'group', group_id, count(*) FROM databases GROUP BY group_id;
+    INSERT INTO database_counts SELECT 'parent', parent_id, count(*) FROM databases
+      WHERE parent_id IS NOT NULL GROUP BY parent_id;`);
+}
+
+/**
+ * Columns added after a table was first shipped: CREATE TABLE IF NOT EXISTS leaves old tables as they
+ * are. A catalog that predates job summaries gets its finished jobs compacted once, here.
+ */
+function addMissingColumns(db: Database.Database): void {
+  const jobColumns = db.pragma("table_info(jobs)") as { name: string }[];
+  if (jobColumns.some((c) => c.name === "summary")) return;
+  db.exec("ALTER TABLE jobs ADD COLUMN summary TEXT");
+  // The same compaction as jobs/store.ts's compactFinishedJob, in SQL over every finished job at once.
+  db.exec(`
+    UPDATE jobs SET summary = (
+      SELECT json_group_object(state, n) FROM (
+        SELECT state, count(*) AS n FROM job_tasks WHERE job_id = jobs.id GROUP BY state))
+    WHERE state NOT IN ${UNFINISHED_SQL};
+    DELETE FROM job_tasks WHERE state NOT IN ('dry_run_failed', 'failed')
+      AND job_id IN (SELECT id FROM jobs WHERE state NOT IN ${UNFINISHED_SQL});`);
+}
+
 const SELECT_DATABASE = `
 SELECT d.*, g.name AS group_name, p.name AS parent_name
 FROM databases d JOIN groups g ON g.id = d.group_id LEFT JOIN databases p ON p.id = d.parent_id`;
@@ -129,8 +186,16 @@ FROM databases d JOIN groups g ON g.id = d.group_id LEFT JOIN databases p ON p.i
  * Opens the catalog in WAL mode with synchronous=FULL: job transitions (above all the commit point) must
  * survive power loss, and WAL lets the CLI, the server and the provider read while one of them writes.
  */
-export function openCatalog(file: string, opts: { create?: boolean } = {}): Catalog {
-  const db = new Database(file, { timeout: 30_000, fileMustExist: opts.create === false });
+export function openCatalog(
+  file: string,
+  opts: { create?: boolean; trace?: (sql: string) => void } = {},
+): Catalog {
+  const trace = opts.trace;
+  const db = new Database(file, {
+    timeout: 30_000,
+    fileMustExist: opts.create === false,
+    ...(trace ? { verbose: (sql?: unknown) => trace(String(sql)) } : {}),
+  });
   try {
     // Judged before anything is written: switching to WAL alone would change someone else's file.
     if (!isOurs(db)) throw notOurs(file);
@@ -141,6 +206,9 @@ export function openCatalog(file: string, opts: { create?: boolean } = {}): Cata
       db
         .transaction(() => {
           db.exec(SCHEMA);
+          addMissingColumns(db);
+          db.exec(COUNTS);
+          backfillCounts(db);
           // Only when missing: rewriting it would touch the file on every open.
           if (db.pragma("application_id", { simple: true }) !== CATALOG_APPLICATION_ID)
             db.pragma(`application_id = ${CATALOG_APPLICATION_ID}`);
@@ -233,6 +301,11 @@ export function getDatabaseRowById(catalog: Catalog, uuid: string): DatabaseRow 
   return catalog.prepare(`${SELECT_DATABASE} WHERE d.uuid = ?`).get(uuid) as DatabaseRow | undefined;
 }
 
+/**
+ * Databases by one filter, each served by an index that also gives the order: by name list (the unique
+ * name index), by group or by schema database (`(group_id, name)`, `(parent_id, name)`). The ids are
+ * resolved first, so the planner never has to choose between joining first and filtering first.
+ */
 export function listDatabaseRows(
   catalog: Catalog,
   filter: { group?: string; parent?: string; names?: string[] } = {},
@@ -243,16 +316,24 @@ export function listDatabaseRows(
     where.push("d.name IN (SELECT value FROM json_each(?))");
     args.push(JSON.stringify(filter.names));
   }
-  if (filter.group !== undefined) {
-    where.push("g.name = ?");
-    args.push(filter.group);
-  }
   if (filter.parent !== undefined) {
-    where.push("p.name = ?");
+    where.push("d.parent_id = (SELECT id FROM databases WHERE name = ?)");
     args.push(filter.parent);
+  }
+  if (filter.group !== undefined) {
+    where.push("d.group_id = (SELECT id FROM groups WHERE name = ?)");
+    args.push(filter.group);
   }
   const clause = where.length ? ` WHERE ${where.join(" AND ")}` : "";
   return catalog.prepare(`${SELECT_DATABASE}${clause} ORDER BY d.name`).all(...args) as DatabaseRow[];
+}
+
+/** A maintained count (see COUNTS): one row read. */
+export function maintainedCount(catalog: Catalog, scope: "all" | "group" | "parent", id = 0): number {
+  const row = catalog.prepare("SELECT n FROM database_counts WHERE scope = ? AND id = ?").get(scope, id) as
+    | { n: number }
+    | undefined;
+  return row?.n ?? 0;
 }
 
 export function getGroupRow(catalog: Catalog, name: string): GroupRow | undefined {

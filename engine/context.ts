@@ -29,6 +29,8 @@ export interface EngineOptions {
     tearOn?: string;
     dieAtCreateStep?: number;
   };
+  /** Test hook: called with every statement the catalog connection runs, values filled in. */
+  catalogTrace?: (sql: string) => void;
 }
 
 /** What every engine function works against: one data directory and its catalog connection. */

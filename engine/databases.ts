@@ -2,7 +2,13 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { type DatabaseRow, type DatabaseType, getDatabaseRow, listDatabaseRows } from "./catalog.js";
+import {
+  type DatabaseRow,
+  type DatabaseType,
+  getDatabaseRow,
+  listDatabaseRows,
+  maintainedCount,
+} from "./catalog.js";
 import type { EngineContext } from "./context.js";
 import { now } from "./context.js";
 import {
@@ -327,31 +333,29 @@ export function listDatabases(ctx: EngineContext, filter: { group?: string; sche
   );
 }
 
-/** How many databases match, without loading them: a parent may have thousands of children. */
+/**
+ * How many databases match, without loading them: a parent may have thousands of children. Every answer
+ * is a maintained count (see catalog.ts), so it costs the same at 5 children as at 100,000.
+ */
 export function countDatabases(
   ctx: EngineContext,
   filter: { group?: string; schemaParent?: string } = {},
 ): number {
-  if (filter.group !== undefined) requireGroupRow(ctx, filter.group);
-  const parent = filter.schemaParent !== undefined ? requireDatabaseRow(ctx, filter.schemaParent) : undefined;
-  const row = ctx.catalog
-    .prepare(
-      `SELECT count(*) AS n FROM databases d JOIN groups g ON g.id = d.group_id
-       WHERE (? IS NULL OR g.name = ?) AND (? IS NULL OR d.parent_id = ?)`,
-    )
-    .get(filter.group ?? null, filter.group ?? null, parent?.id ?? null, parent?.id ?? null) as { n: number };
-  return row.n;
+  const group = filter.group !== undefined ? requireGroupRow(ctx, filter.group) : undefined;
+  if (filter.schemaParent !== undefined) {
+    const parent = requireDatabaseRow(ctx, filter.schemaParent);
+    if (group !== undefined && parent.group_id !== group.id) return 0;
+    return maintainedCount(ctx.catalog, "parent", parent.id);
+  }
+  if (group !== undefined) return maintainedCount(ctx.catalog, "group", group.id);
+  return maintainedCount(ctx.catalog, "all");
 }
 
 export function destroyDatabase(ctx: EngineContext, name: string): void {
   const row = ctx.catalog
     .transaction(() => {
       const row = requireDatabaseRow(ctx, name);
-      const children = (
-        ctx.catalog.prepare("SELECT count(*) AS n FROM databases WHERE parent_id = ?").get(row.id) as {
-          n: number;
-        }
-      ).n;
+      const children = maintainedCount(ctx.catalog, "parent", row.id);
       if (children > 0) {
         throw failedPrecondition(
           `schema database "${name}" still has ${children} child database${children === 1 ? "" : "s"}; destroy them first (\`tenantdb db list --schema ${name}\`)`,
@@ -371,6 +375,58 @@ export function destroyDatabase(ctx: EngineContext, name: string): void {
   // The catalog no longer names the file, so removing it afterwards is safe; a crash in between only
   // leaves an orphan file under a name (id) that is never reused.
   removeDatabaseFiles(path.join(ctx.layout.root, row.path));
+}
+
+/**
+ * Destroys several databases in one catalog transaction (a fleet shrinking by thousands), with the same
+ * refusals as destroyDatabase, all or none; names already gone are skipped, so a retry after a crash
+ * finishes the work. Files go after the commit.
+ */
+export function destroyDatabases(
+  ctx: EngineContext,
+  names: string[],
+  opts: { schemaParent?: string } = {},
+): void {
+  for (const name of names) validateName("database", name);
+  const rows = ctx.catalog
+    .transaction(() => {
+      const rows = listDatabaseRows(ctx.catalog, { names });
+      const stranger = rows.find(
+        (r) => opts.schemaParent !== undefined && r.parent_name !== opts.schemaParent,
+      );
+      if (stranger) {
+        throw failedPrecondition(
+          `"${stranger.name}" is not a child of "${opts.schemaParent}"; nothing was destroyed`,
+        );
+      }
+      const del = ctx.catalog.prepare("DELETE FROM databases WHERE id = ?");
+      const delMigrations = ctx.catalog.prepare("DELETE FROM migrations WHERE database_id = ?");
+      const checkedJobs = new Set<number>();
+      for (const row of rows) {
+        const children = maintainedCount(ctx.catalog, "parent", row.id);
+        if (children > 0) {
+          throw failedPrecondition(
+            `schema database "${row.name}" still has ${children} child database(s); destroy them first`,
+          );
+        }
+        const owner = row.parent_id ?? row.id;
+        if (checkedJobs.has(owner)) continue;
+        checkedJobs.add(owner);
+        const job = unfinishedJob(ctx.catalog, owner);
+        if (job) {
+          throw conflict(
+            `a migration of "${job.database_name}" is in progress (job ${job.id}); retry after it finishes`,
+          );
+        }
+      }
+      for (const row of rows) {
+        delMigrations.run(row.id);
+        del.run(row.id);
+      }
+      return rows;
+    })
+    .immediate();
+  for (const row of rows) removeDatabaseFiles(path.join(ctx.layout.root, row.path));
 }
 
 export interface DatabaseConfig {

@@ -15,7 +15,7 @@ import * as databases from "./databases.js";
 import { namingStorageFailures, storageError, storageFailure } from "./errors.js";
 import * as groups from "./groups.js";
 import { removeAbandonedFiles } from "./installs.js";
-import type { ProgressListener } from "./jobs/runner.js";
+import { type ProgressListener, removeStaleUndoLogs } from "./jobs/runner.js";
 import * as jobs from "./jobs/view.js";
 import { layoutOf } from "./layout.js";
 import * as migrations from "./migrations.js";
@@ -32,8 +32,13 @@ import { keepReserve } from "./space.js";
 export type Engine = ReturnType<typeof bind>;
 
 export interface OpenOptions extends EngineOptions {
-  /** Finish jobs abandoned by dead processes before returning (default true). */
-  recover?: boolean;
+  /**
+   * What to do about jobs abandoned by dead processes. `true` (default): finish them all before returning.
+   * `"lazy"`: nothing at open, so a command that does not touch a fenced fleet never waits for one; a
+   * migration or `resumeMigrations` settles its own schema database's job first, and `recoverJobs()`
+   * settles every one (what a server runs in the background). `false`: nothing at all.
+   */
+  recover?: boolean | "lazy";
   onRecoveryProgress?: ProgressListener;
   /**
    * Create the data directory if it does not exist yet (default true). Reads pass false: a missing
@@ -50,14 +55,18 @@ export async function openEngine(dataDir: string, opts: OpenOptions = {}): Promi
     if (create) ensureDirs(layout.root);
     // The catalog (and its marker) first: a directory holding our subdirectories but no catalog yet still
     // counts as ours (see data-dir.ts), so a crash in between leaves nothing that is refused later.
-    const { catalog, full } = openCatalogOrReadOnly(layout.catalog, create);
+    const { catalog, full } = openCatalogOrReadOnly(layout.catalog, { create, trace: opts.catalogTrace });
     if (!full) ensureDirs(layout.databases, layout.tmp, layout.locks, layout.undo);
     const ctx: EngineContext = { layout, catalog, options: opts };
     removeAbandonedFiles(ctx);
     // On a full disk there is nothing to recover with; reads still work, and the next open recovers.
     if (!full) {
       keepReserve(layout);
-      if (opts.recover !== false) await migrations.recoverAbandonedJobs(ctx, opts.onRecoveryProgress);
+      if (opts.recover === true || opts.recover === undefined) {
+        await migrations.recoverAbandonedJobs(ctx, opts.onRecoveryProgress);
+      } else if (opts.recover === "lazy") {
+        removeStaleUndoLogs(ctx);
+      }
     }
     return namingStorageFailures(bind(ctx));
   } catch (e) {
@@ -66,9 +75,12 @@ export async function openEngine(dataDir: string, opts: OpenOptions = {}): Promi
 }
 
 /** The catalog, opened without writing anything when the disk is too full to open it as usual. */
-function openCatalogOrReadOnly(file: string, create: boolean): { catalog: Catalog; full: boolean } {
+function openCatalogOrReadOnly(
+  file: string,
+  opts: { create: boolean; trace?: (sql: string) => void },
+): { catalog: Catalog; full: boolean } {
   try {
-    return { catalog: openCatalog(file, { create }), full: false };
+    return { catalog: openCatalog(file, opts), full: false };
   } catch (e) {
     if (!storageFailure(e) || !fs.existsSync(file)) throw e;
     return { catalog: openCatalogWithoutSpace(file), full: true };
@@ -100,6 +112,8 @@ function bind(ctx: EngineContext) {
     countDatabases: (filter?: { group?: string; schemaParent?: string }) =>
       databases.countDatabases(ctx, filter),
     destroyDatabase: (name: string) => databases.destroyDatabase(ctx, name),
+    destroyDatabases: (names: string[], opts?: { schemaParent?: string }) =>
+      databases.destroyDatabases(ctx, names, opts),
     updateDatabaseConfig: (name: string, patch: Partial<databases.DatabaseConfig>) =>
       databases.updateDatabaseConfig(ctx, name, patch),
 
@@ -136,7 +150,11 @@ function bind(ctx: EngineContext) {
     showSchema: (name: string) => schema.showSchema(ctx, name),
     schemaDrift: (parent: string) => schema.schemaDrift(ctx, parent),
     listJobs: (parent: string) => jobs.listJobViews(ctx, parent),
-    getJob: (parent: string, id: number) => jobs.getJobView(ctx, parent, id),
+    getJob: (parent: string, id: number, page?: { after?: number; limit?: number }) =>
+      jobs.getJobView(ctx, parent, id, page),
+    /** Finishes every abandoned job (see `recover`); jobs another live process runs are left to it. */
+    recoverJobs: (opts?: { onProgress?: ProgressListener }) =>
+      migrations.recoverAbandonedJobs(ctx, opts?.onProgress),
 
     createToken: (req: auth.CreateTokenRequest) => auth.createToken(ctx, req),
     authenticate: (jwt: string, database: string) => auth.authenticate(ctx, jwt, database),

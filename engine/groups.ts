@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type GroupRow, getGroupRow } from "./catalog.js";
+import { type GroupRow, getGroupRow, maintainedCount } from "./catalog.js";
 import type { EngineContext } from "./context.js";
 import { now } from "./context.js";
 import { alreadyExists, failedPrecondition, notFound } from "./errors.js";
@@ -57,7 +57,8 @@ export function getGroup(ctx: EngineContext, name: string): GroupInfo {
 export function listGroups(ctx: EngineContext): GroupInfo[] {
   const rows = ctx.catalog
     .prepare(
-      "SELECT g.*, (SELECT count(*) FROM databases d WHERE d.group_id = g.id) AS n FROM groups g ORDER BY g.name",
+      `SELECT g.*, coalesce(c.n, 0) AS n FROM groups g
+       LEFT JOIN database_counts c ON c.scope = 'group' AND c.id = g.id ORDER BY g.name`,
     )
     .all() as (GroupRow & { n: number })[];
   return rows.map((r) => toInfo(r, r.n));
@@ -78,12 +79,9 @@ export function destroyGroup(ctx: EngineContext, name: string): void {
     .immediate();
 }
 
+/** The group's maintained count (see catalog.ts): one row read, however many databases it holds. */
 function countDatabases(ctx: EngineContext, groupId: number): number {
-  return (
-    ctx.catalog.prepare("SELECT count(*) AS n FROM databases WHERE group_id = ?").get(groupId) as {
-      n: number;
-    }
-  ).n;
+  return maintainedCount(ctx.catalog, "group", groupId);
 }
 
 function toInfo(row: GroupRow, databases: number): GroupInfo {

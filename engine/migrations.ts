@@ -30,6 +30,7 @@ import {
 } from "./jobs/runner.js";
 import {
   allUnfinishedJobs,
+  compactFinishedJob,
   getJob,
   insertJob,
   type JobRow,
@@ -128,7 +129,7 @@ export async function migrate(
   if (migrations.length === 0) throw invalidArgument("no migrations to run");
   const statements = migrations.flatMap((m) => validateMigration(m));
   const parent = requireSchemaDatabase(ctx, parentName);
-  return withJobLock(ctx, parent, async () => {
+  return withJobLock(ctx, parent, opts.onProgress, async () => {
     const job = recordingJob(parentName, () =>
       ctx.catalog
         .transaction(() => {
@@ -213,9 +214,7 @@ function markFailed(ctx: EngineContext, job: JobRow, message: string): void {
     ctx.catalog
       .transaction(() => {
         transitionJob(ctx.catalog, job.id, "dry_run", "failed", { error: message });
-        ctx.catalog
-          .prepare("UPDATE job_tasks SET state = 'aborted' WHERE job_id = ? AND state != 'dry_run_failed'")
-          .run(job.id);
+        compactFinishedJob(ctx.catalog, job.id, { abort: true });
       })
       .immediate(),
   );
@@ -422,13 +421,18 @@ export async function resumeMigrations(
  * commit point it failed (nothing changed), after it, it is resumed. Jobs whose lock is held are running
  * in another process and are left alone.
  */
-export async function recoverAbandonedJobs(ctx: EngineContext, onProgress?: ProgressListener): Promise<void> {
+export async function recoverAbandonedJobs(
+  ctx: EngineContext,
+  onProgress?: ProgressListener,
+): Promise<{ recovered: number[] }> {
   removeStaleUndoLogs(ctx);
+  const recovered: number[] = [];
   for (const job of allUnfinishedJobs(ctx.catalog)) {
     const lock = tryAcquireJobLock(ctx, job.database_id);
     if (!lock) continue;
     try {
       await recoverJob(ctx, job.database_id, onProgress);
+      recovered.push(job.id);
     } catch (e) {
       // An incomplete job stays committed (and fenced) with its error recorded; opening must still work
       // so that `db migrations` can show it and `resume` can finish it — on a full disk too.
@@ -438,6 +442,7 @@ export async function recoverAbandonedJobs(ctx: EngineContext, onProgress?: Prog
       lock.release();
     }
   }
+  return { recovered };
 }
 
 async function recoverJob(ctx: EngineContext, databaseId: number, onProgress?: ProgressListener) {
@@ -455,12 +460,18 @@ async function recoverJob(ctx: EngineContext, databaseId: number, onProgress?: P
   );
 }
 
-async function withJobLock<T>(ctx: EngineContext, parent: DatabaseRow, fn: () => Promise<T>): Promise<T> {
+async function withJobLock<T>(
+  ctx: EngineContext,
+  parent: DatabaseRow,
+  onProgress: ProgressListener | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   const lock = tryAcquireJobLock(ctx, parent.id);
   if (!lock) throw runningConflict(parent.name);
   try {
-    // We hold the lock, so any unfinished job of this parent was abandoned: settle it before a new one.
-    if (unfinishedJob(ctx.catalog, parent.id)) await recoverJob(ctx, parent.id);
+    // We hold the lock, so any unfinished job of this parent was abandoned: settle it before a new one
+    // (this is where an engine opened with `recover: "lazy"` finishes it), showing its progress.
+    if (unfinishedJob(ctx.catalog, parent.id)) await recoverJob(ctx, parent.id, onProgress);
     return await fn();
   } finally {
     lock.release();

@@ -1,4 +1,5 @@
 import type { Backend } from "./backends/backend.js";
+import type { DiffResult } from "./diff.js";
 import type { PropertyMap, Unknown } from "./properties.js";
 
 /**
@@ -100,6 +101,8 @@ export interface Resource<Args extends object = object, State extends object = o
   identity?: keyof Args & string;
   /** Reads checked inputs back into typed arguments, reporting (not throwing) what is wrong. */
   decode(inputs: PropertyMap): { args: Previewed<Args>; failures: CheckFailure[] };
+  /** Refines the property-by-property diff (e.g. item by item for a list); the default diff otherwise. */
+  diff?(olds: PropertyMap, news: PropertyMap, base: DiffResult): DiffResult;
   check(ctx: ResourceContext, req: CheckRequest): Promise<CheckResult>;
   create(ctx: ResourceContext, req: CreateRequest<Args>): Promise<CreateResult<State>>;
   read(ctx: ResourceContext, req: ReadRequest<State>): Promise<ReadResult<Args, State>>;

@@ -122,11 +122,12 @@ export class TenantDbProvider {
     const { resource, ctx } = this.dispatch(req.getUrn(), req.getType(), req.getName());
     // Old inputs are what the program said last time; old outputs are the fallback for older engines.
     const olds = fromStruct(req.hasOldInputs() ? req.getOldInputs() : req.getOlds());
-    const result = diffInputs(resource.inputs, revealMap(olds), revealMap(fromStruct(req.getNews())), {
+    const news = revealMap(fromStruct(req.getNews()));
+    const result = diffInputs(resource.inputs, revealMap(olds), news, {
       ignoreChanges: req.getIgnorechangesList(),
       identity: resource.identity && { property: resource.identity, resourceName: ctx.resourceName },
     });
-    return diffResponse(result);
+    return diffResponse(resource.diff ? resource.diff(revealMap(olds), news, result) : result);
   }
 
   private async create(req: CreateRequest) {

@@ -52,6 +52,7 @@ function routes(): Router<Route> {
   platform("POST", `${org}/databases`, databases.createDatabase);
   platform("GET", `${org}/databases/:db`, databases.getDatabase);
   platform("DELETE", `${org}/databases/:db`, databases.deleteDatabase);
+  platform("POST", `${org}/databases/:db/children`, databases.changeChildren);
   platform("GET", `${org}/databases/:db/configuration`, databases.getConfiguration);
   platform("PATCH", `${org}/databases/:db/configuration`, databases.patchConfiguration);
   platform("POST", `${org}/databases/:db/auth/tokens`, tokens.createDatabaseToken);

@@ -22,11 +22,19 @@ export const listJobs: Handler = async (ctx, req) => {
   };
 };
 
+/**
+ * One job with a page of its per-database progress (`?after=<seq>&limit=<n>`, default 1000): a job over
+ * 100,000 children is not one 5 MB answer. A finished job lists only the databases that failed; the
+ * counts per state (tenantdb's `progress_counts`) cover all of them.
+ */
 export const getJob: Handler = async (ctx, req) => {
   const parent = await readableSchemaDatabase(ctx, req);
   const raw = req.params.id as string;
   if (!/^\d{1,15}$/.test(raw)) throw badRequest(`job id must be a number, not ${JSON.stringify(raw)}`);
-  const job = ctx.engine.getJob(parent, Number(raw));
+  const job = ctx.engine.getJob(parent, Number(raw), {
+    after: numberParam(req, "after"),
+    limit: numberParam(req, "limit"),
+  });
   return {
     json: {
       job_id: job.id,
@@ -38,9 +46,20 @@ export const getJob: Handler = async (ctx, req) => {
         status: sqldTaskStatus(t.state),
         error: t.error,
       })),
+      progress_counts: job.progress,
+      total: job.total,
+      next_after: job.nextAfter,
     },
   };
 };
+
+function numberParam(req: Request, name: string): number | undefined {
+  const raw = req.query.get(name);
+  if (raw === null) return undefined;
+  if (!/^\d{1,15}$/.test(raw))
+    throw badRequest(`"${name}" must be a whole number, not ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
 
 async function readableSchemaDatabase(ctx: ServerContext, req: Request): Promise<string> {
   const { database, principal } = await authenticateDatabase(ctx.engine, req, req.params.db);

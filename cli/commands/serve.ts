@@ -23,6 +23,14 @@ export async function serve(g: GlobalOptions, opts: ServeOptions) {
       // One line, so a script (or a test) can read the address, the actual port included with --port 0.
       if (g.json) printJson({ url: server.url, port: server.port, org: server.org });
       else printLine(`tenantdb serve listening on ${server.url} (org ${server.org})`);
+      // Jobs dead processes left are finished in the background; requests meanwhile see their fence.
+      engine
+        .recoverJobs()
+        .then(({ recovered }) => {
+          if (recovered.length > 0)
+            process.stderr.write(`tenantdb serve: finished job(s) ${recovered.join(", ")}\n`);
+        })
+        .catch((e) => process.stderr.write(`tenantdb serve: recovering jobs: ${(e as Error).message}\n`));
       const signal = await nextSignal();
       process.stderr.write(`tenantdb serve: ${signal}, shutting down\n`);
       await server.close();

@@ -18,6 +18,7 @@ import type { Pool } from "./pool.js";
 import { countWrite, type ItemResult, type WorkItem, type WorkOp, type WriteFault } from "./protocol.js";
 import type { TaskState } from "./states.js";
 import {
+  compactFinishedJob,
   failedTasks,
   getJob,
   type JobRow,
@@ -221,11 +222,7 @@ export function abandonDryRun(ctx: EngineContext, job: JobRow): void {
       transitionJob(ctx.catalog, job.id, "dry_run", "failed", {
         error: "interrupted before the commit point (the process running it stopped); nothing was changed",
       });
-      ctx.catalog
-        .prepare(
-          "UPDATE job_tasks SET state = 'aborted' WHERE job_id = ? AND state NOT IN ('dry_run_failed')",
-        )
-        .run(job.id);
+      compactFinishedJob(ctx.catalog, job.id, { abort: true });
     })
     .immediate();
 }
@@ -291,6 +288,7 @@ export async function completeCommittedJob(
         .prepare("UPDATE databases SET schema_version = ? WHERE id = ? OR parent_id = ?")
         .run(job.version, job.database_id, job.database_id);
       ctx.catalog.prepare("UPDATE migrations SET applied_at = ? WHERE job_id = ?").run(now(), job.id);
+      compactFinishedJob(ctx.catalog, job.id);
     })
     .immediate();
   // Every database was fsynced before its task was reported done, and a succeeded job is never restored.

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import type { Catalog } from "../catalog.js";
+import { type Catalog, maintainedCount } from "../catalog.js";
 import { now } from "../context.js";
-import { type JobState, type TaskState, UNFINISHED_SQL } from "./states.js";
+import { type JobState, TASK_STATES, type TaskState, UNFINISHED_SQL } from "./states.js";
 
 /** Catalog persistence for jobs and their per-database tasks: plain functions over the catalog. */
 
@@ -22,6 +22,8 @@ export interface JobRow {
   created_at: number;
   committed_at: number | null;
   finished_at: number | null;
+  /** A finished job's per-state task counts (JSON), written when its task rows are compacted away. */
+  summary: string | null;
 }
 
 export interface TaskRow {
@@ -69,12 +71,7 @@ export function insertJob(
     migrations: string[];
   },
 ): number {
-  const total =
-    (
-      catalog.prepare("SELECT count(*) AS n FROM databases WHERE parent_id = ?").get(job.databaseId) as {
-        n: number;
-      }
-    ).n + 1;
+  const total = maintainedCount(catalog, "parent", job.databaseId) + 1;
   const sql = job.migrations.join(";\n");
   const info = catalog
     .prepare(
@@ -162,20 +159,43 @@ export function setJobError(catalog: Catalog, jobId: number, error: string | nul
   catalog.prepare("UPDATE jobs SET error = ? WHERE id = ?").run(error, jobId);
 }
 
-export function taskCounts(catalog: Catalog, jobId: number): Record<TaskState, number> {
-  const counts: Record<string, number> = {
-    pending: 0,
-    dry_run_ok: 0,
-    dry_run_failed: 0,
-    done: 0,
-    failed: 0,
-    aborted: 0,
-  };
+export type TaskCounts = Record<TaskState, number>;
+
+const emptyCounts = (): TaskCounts =>
+  Object.fromEntries(TASK_STATES.map((state) => [state, 0])) as TaskCounts;
+
+/** Per-state counts: a finished job's summary, or (while it runs) a count over its task rows. */
+export function taskCounts(catalog: Catalog, job: Pick<JobRow, "id" | "summary">): TaskCounts {
+  if (job.summary !== null) return { ...emptyCounts(), ...(JSON.parse(job.summary) as Partial<TaskCounts>) };
+  const counts = emptyCounts();
   const rows = catalog
     .prepare("SELECT state, count(*) AS n FROM job_tasks WHERE job_id = ? GROUP BY state")
-    .all(jobId) as { state: TaskState; n: number }[];
+    .all(job.id) as { state: TaskState; n: number }[];
   for (const r of rows) counts[r.state] = r.n;
-  return counts as Record<TaskState, number>;
+  return counts;
+}
+
+/**
+ * Compacts a job that has just finished, inside the caller's transaction (the one that finishes it): its
+ * per-state counts go into the job's summary and only the failing tasks keep their rows, so history costs
+ * a row per job and per failure, not one per database per job. With `abort`, every task that did not fail
+ * counts as aborted (a job that ended before its commit point).
+ */
+export function compactFinishedJob(catalog: Catalog, jobId: number, opts: { abort?: boolean } = {}): void {
+  const counts = taskCounts(catalog, { id: jobId, summary: null });
+  if (opts.abort) {
+    let aborted = 0;
+    for (const state of TASK_STATES) {
+      if (state === "dry_run_failed") continue;
+      aborted += counts[state];
+      counts[state] = 0;
+    }
+    counts.aborted = aborted;
+  }
+  catalog.prepare("UPDATE jobs SET summary = ? WHERE id = ?").run(JSON.stringify(counts), jobId);
+  catalog
+    .prepare("DELETE FROM job_tasks WHERE job_id = ? AND state NOT IN ('dry_run_failed', 'failed')")
+    .run(jobId);
 }
 
 export function failedTasks(catalog: Catalog, jobId: number, limit: number): TaskRow[] {

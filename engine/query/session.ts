@@ -479,7 +479,12 @@ export function writeFence(ctx: EngineContext, row: DatabaseRow): TenantDbError 
     )
     .get(row.id) as { blockWrites: number; job: number | null } | undefined;
   if (!state) return notFound(`database "${row.name}" no longer exists`);
-  if (state.job !== null) return blocked(`schema migration in progress (job ${state.job})`);
+  if (state.job !== null) {
+    // Lazily opened engines leave an abandoned job to whoever needs it: say who can finish it.
+    return blocked(
+      `schema migration in progress (job ${state.job}; if no process is running it, \`tenantdb db migrations resume ${row.parent_name ?? row.name}\` finishes it)`,
+    );
+  }
   if (state.blockWrites) return blocked(`writes are blocked on "${row.name}" (block_writes is set)`);
   return null;
 }

@@ -92,6 +92,12 @@ export interface Backend {
   destroyDatabase(name: string): Promise<void>;
   updateDatabaseConfig(name: string, patch: DatabaseConfigPatch): Promise<DatabaseRecord>;
   countChildren(schemaDatabase: string): Promise<number>;
+  /** The names of a schema database's children, sorted. */
+  listChildren(schemaDatabase: string): Promise<string[]>;
+  /** Creates children of a schema database in bursts; each burst is all or none. */
+  createChildren(schemaDatabase: string, names: string[]): Promise<void>;
+  /** Destroys children of a schema database in bursts; a name already gone is skipped. */
+  destroyChildren(schemaDatabase: string, names: string[]): Promise<void>;
 
   /** The SQL of each migration applied to a schema database, in order. */
   listMigrations(schemaDatabase: string): Promise<string[]>;

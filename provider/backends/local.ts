@@ -15,6 +15,9 @@ import { schemaPlanRecord } from "./schema-plan.js";
  * directory per process, because opening recovers abandoned migration jobs and that should happen once.
  */
 
+/** Children created or destroyed per catalog transaction: big enough to amortise, small enough to retry. */
+const BURST = 1000;
+
 const engines = new Map<string, Promise<Engine>>();
 
 function engineFor(dataDir: string): Promise<Engine> {
@@ -63,6 +66,19 @@ export function localBackend(dataDir: string): Backend {
     },
     async countChildren(name) {
       return (await engine()).countDatabases({ schemaParent: name });
+    },
+    async listChildren(name) {
+      return (await engine()).listDatabases({ schemaParent: name }).map((d) => d.name);
+    },
+    async createChildren(name, names) {
+      const e = await engine();
+      for (let i = 0; i < names.length; i += BURST) await e.createChildren(name, names.slice(i, i + BURST));
+    },
+    async destroyChildren(name, names) {
+      const e = await engine();
+      for (let i = 0; i < names.length; i += BURST) {
+        e.destroyDatabases(names.slice(i, i + BURST), { schemaParent: name });
+      }
     },
 
     async listMigrations(name) {

@@ -40,6 +40,8 @@ interface Call {
 }
 
 const TIMEOUT_MS = 5 * 60_000;
+/** Children per bulk-create request (the server's own limit is 10,000). */
+const BURST = 1000;
 
 export function platformBackend(opts: PlatformOptions): Backend {
   const api = new PlatformClient(opts);
@@ -75,6 +77,25 @@ export function platformBackend(opts: PlatformOptions): Backend {
     }
   }
 
+  /**
+   * tenantdb serve answers `count=true` with `{count}` from its maintained counts. Turso ignores the
+   * parameter and lists; only then is the list counted.
+   */
+  async function countDatabases(query: Record<string, string>): Promise<number> {
+    const res = await api.call("GET", "/databases", { query: { ...query, count: "true" } });
+    if (typeof res.count === "number") return res.count;
+    return (await listDatabases(query)).length;
+  }
+
+  /** tenantdb serve's fleet route: children destroyed and created in bursts, one request each. */
+  async function changeChildren(name: string, body: { names?: string[]; destroy?: string[] }) {
+    await api.call("POST", db(name, "/children"), {
+      body,
+      extension: "changing a DatabaseFleet's tenants in bursts",
+      noTimeout: true,
+    });
+  }
+
   return {
     kind: "http",
     // Turso has no default location; there a Group needs an explicit `location`.
@@ -83,7 +104,7 @@ export function platformBackend(opts: PlatformOptions): Backend {
     async getGroup(name) {
       const found = await orNull(api.call("GET", group(name)));
       if (!found) return null;
-      return toGroup(object(found.group), (await listDatabases({ group: name })).length);
+      return toGroup(object(found.group), await countDatabases({ group: name }));
     },
     async createGroup(name, location) {
       const created = await api.call("POST", "/groups", { body: { name, location } });
@@ -117,7 +138,18 @@ export function platformBackend(opts: PlatformOptions): Backend {
       return { ...(await requireDatabase(name)), ...flags(config) };
     },
     async countChildren(name) {
-      return (await listDatabases({ schema: name })).length;
+      return countDatabases({ schema: name });
+    },
+    async listChildren(name) {
+      return (await listDatabases({ schema: name })).map((d) => String(d.Name ?? d.name)).sort();
+    },
+    async createChildren(name, names) {
+      for (let i = 0; i < names.length; i += BURST)
+        await changeChildren(name, { names: names.slice(i, i + BURST) });
+    },
+    async destroyChildren(name, names) {
+      for (let i = 0; i < names.length; i += BURST)
+        await changeChildren(name, { destroy: names.slice(i, i + BURST) });
     },
 
     async listMigrations(name) {

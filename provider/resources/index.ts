@@ -1,6 +1,7 @@
 import { erase, type Resource } from "../resource.js";
 import { AttachPolicy } from "./attach-policy.js";
 import { Database } from "./database.js";
+import { DatabaseFleet } from "./database-fleet.js";
 import { Group } from "./group.js";
 import { SchemaDatabase } from "./schema-database.js";
 import { Token } from "./token.js";
@@ -10,6 +11,7 @@ export const resources: Resource[] = [
   erase(Group),
   erase(SchemaDatabase),
   erase(Database),
+  erase(DatabaseFleet),
   erase(AttachPolicy),
   erase(Token),
 ];

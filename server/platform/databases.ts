@@ -46,6 +46,12 @@ export const listDatabases: Handler = (ctx, req) => {
   if (type !== undefined && type !== "schema" && type !== "logical") {
     throw badRequest('"type" filters by "schema" (schema databases) or "logical" (the others)');
   }
+  // tenantdb's own `count=true`: only how many, from the engine's maintained counts (Turso ignores it
+  // and lists, which is why the provider falls back to counting a list when `count` is missing).
+  if (req.query.get("count") === "true") {
+    if (type !== undefined) throw badRequest('"count" cannot be combined with "type"');
+    return { json: { count: ctx.engine.countDatabases({ group, schemaParent: schema }) } };
+  }
   const databases = ctx.engine
     .listDatabases({ group, schemaParent: schema })
     .filter((db) => type === undefined || typeOf(db) === type);
@@ -137,4 +143,39 @@ function configurationJson(db: DatabaseInfo) {
     delete_protection: false,
     size_limit: "",
   };
+}
+
+/**
+ * tenantdb's own `POST .../databases/:db/children` with `{"names": [...], "destroy": [...]}`: a fleet's
+ * change in one request. Children in `destroy` go first (one catalog transaction; each must be a child
+ * of :db, and names already gone are skipped), then those in `names` are created in one burst (one
+ * snapshot, one catalog transaction), all or none — what a fleet resource needs to add or remove
+ * thousands of tenants without thousands of requests.
+ */
+export const changeChildren: Handler = async (ctx, req) => {
+  const body = await jsonObject(req);
+  const parent = req.params.db as string;
+  const names = nameList(body.names, "names");
+  const destroy = nameList(body.destroy, "destroy");
+  ctx.engine.getDatabase(parent); // a missing parent is a 404 even when both lists are empty
+  if (destroy.length > 0) ctx.engine.destroyDatabases(destroy, { schemaParent: parent });
+  const created = await ctx.engine.createChildren(parent, names);
+  return {
+    json: { databases: created.map((db) => ({ DbId: db.uuid, Name: db.name })), destroyed: destroy.length },
+  };
+};
+
+const MAX_CHILDREN_PER_REQUEST = 10_000;
+
+function nameList(value: unknown, field: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((n) => typeof n === "string")) {
+    throw badRequest(`"${field}" must be a list of database names`);
+  }
+  if (value.length > MAX_CHILDREN_PER_REQUEST) {
+    throw badRequest(
+      `at most ${MAX_CHILDREN_PER_REQUEST} names in "${field}" per request; send the rest in another`,
+    );
+  }
+  return value as string[];
 }

@@ -63,6 +63,7 @@ describe("GetSchema", () => {
       "tenantdb:index:Group",
       "tenantdb:index:SchemaDatabase",
       "tenantdb:index:Database",
+      "tenantdb:index:DatabaseFleet",
       "tenantdb:index:AttachPolicy",
       "tenantdb:index:Token",
     ]);
@@ -85,6 +86,10 @@ describe("GetSchema", () => {
     expect(resource("tenantdb:index:AttachPolicy").inputProperties.allowAttach).toMatchObject({
       default: true,
     });
+
+    const fleet = resource("tenantdb:index:DatabaseFleet");
+    expect(fleet.requiredInputs).toEqual(["schemaParent", "names"]);
+    expect(fleet.inputProperties.maxRemovalShare).toMatchObject({ type: "number", default: 0.1 });
 
     const token = resource("tenantdb:index:Token");
     expect(token.requiredInputs).toEqual([]);

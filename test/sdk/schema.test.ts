@@ -12,6 +12,7 @@ const SDK_FILES: Record<string, string> = {
   "tenantdb:index:Group": "group",
   "tenantdb:index:SchemaDatabase": "schema-database",
   "tenantdb:index:Database": "database",
+  "tenantdb:index:DatabaseFleet": "database-fleet",
   "tenantdb:index:AttachPolicy": "attach-policy",
   "tenantdb:index:Token": "token",
 };

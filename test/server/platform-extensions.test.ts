@@ -188,3 +188,48 @@ describe("single tokens", () => {
     expect((await call("POST", "/auth/tokens/revoke", { jwt: "x.y.z" })).status).toBe(400);
   });
 });
+
+describe("fleet routes", () => {
+  it("count databases without listing them, and create children in one burst, all or none", async () => {
+    await h.engine.createDatabase("fleet-parent", { group: "fleet", type: "schema" });
+    const made = await call("POST", "/databases/fleet-parent/children", { names: ["f-1", "f-2", "f-3"] });
+    expect(made.status).toBe(200);
+    expect((made.body.databases as { Name: string }[]).map((d) => d.Name)).toEqual(["f-1", "f-2", "f-3"]);
+    expect(h.engine.listDatabases({ schemaParent: "fleet-parent" }).map((d) => d.name)).toEqual([
+      "f-1",
+      "f-2",
+      "f-3",
+    ]);
+
+    // One name taken: nothing of the burst is created.
+    const clash = await call("POST", "/databases/fleet-parent/children", { names: ["f-4", "f-2"] });
+    expect(clash).toMatchObject({ status: 409, body: { code: "ALREADY_EXISTS" } });
+    expect(h.engine.countDatabases({ schemaParent: "fleet-parent" })).toBe(3);
+    expect((await call("POST", "/databases/fleet-parent/children", { names: "f-5" })).status).toBe(400);
+    expect((await call("POST", "/databases/nope/children", { names: ["f-6"] })).status).toBe(404);
+
+    // Destroying in the same route: only the parent's own children, all or none, and gone names skipped.
+    const stranger = await call("POST", "/databases/fleet-parent/children", { destroy: ["f-1", "plain"] });
+    expect(stranger).toMatchObject({ status: 400, body: { code: "FAILED_PRECONDITION" } });
+    expect(h.engine.getDatabase("plain").name).toBe("plain");
+    expect(h.engine.countDatabases({ schemaParent: "fleet-parent" })).toBe(3);
+    const swap = await call("POST", "/databases/fleet-parent/children", {
+      destroy: ["f-3", "never-existed"],
+      names: ["f-4"],
+    });
+    expect(swap.status).toBe(200);
+    expect(h.engine.listDatabases({ schemaParent: "fleet-parent" }).map((d) => d.name)).toEqual([
+      "f-1",
+      "f-2",
+      "f-4",
+    ]);
+    expect(h.engine.listDatabases().some((d) => d.name === "f-3")).toBe(false);
+
+    const children = await call("GET", "/databases?schema=fleet-parent&count=true");
+    expect(children).toMatchObject({ status: 200, body: { count: 3 } });
+    expect(children.body.databases).toBeUndefined();
+    const group = await call("GET", "/databases?group=fleet&count=true");
+    expect(group.body.count).toBe(h.engine.listDatabases({ group: "fleet" }).length);
+    expect((await call("GET", "/databases?count=true&type=schema")).status).toBe(400);
+  });
+});
