@@ -171,7 +171,7 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
     return { id, state, inputs: { name: state.name, group: state.group, migrations: state.migrations } };
   },
 
-  // Only `migrations` changes in place (name and group replace), and only by appending.
+  // Only `migrations` (by appending) or `schema` change in place; name and group replace.
   async update(ctx, { id, olds, args, preview }) {
     if (args.schema !== undefined) {
       if (preview) {
