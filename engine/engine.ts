@@ -86,6 +86,9 @@ function bind(ctx: EngineContext) {
     listMigrations: (parent: string) => migrations.listMigrations(ctx, parent),
     resumeMigrations: (parent: string, opts?: { onProgress?: ProgressListener }) =>
       migrations.resumeMigrations(ctx, parent, opts),
+    /** Finishes jobs no live process owns (as at open): what a long-running server does now and then. */
+    resumeAbandonedJobs: (opts?: { onProgress?: ProgressListener }) =>
+      migrations.recoverAbandonedJobs(ctx, opts?.onProgress),
     listJobs: (parent: string) => jobs.listJobViews(ctx, parent),
     getJob: (parent: string, id: number) => jobs.getJobView(ctx, parent, id),
 

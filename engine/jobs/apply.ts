@@ -73,7 +73,7 @@ function runThroughJournal(item: WorkItem, job: JobSpec): ItemResult {
   const applied = applyUncommitted(item, "journal", job);
   if (!("db" in applied)) return applied;
   try {
-    applied.db.exec("COMMIT");
+    commitPatiently(applied.db);
     return { seq: item.seq, ok: true };
   } catch (e) {
     return fail(item, (e as Error).message);
@@ -95,7 +95,7 @@ function commitThroughUndo(pending: Applied[], job: JobSpec): ItemResult[] {
   }
   return pending.map(({ item, db }) => {
     try {
-      db.exec("COMMIT");
+      commitPatiently(db);
       db.close();
       if (job.tearOn === item.name) tearAndDie(item.path);
       fsyncFile(item.path);
@@ -171,6 +171,26 @@ function begin(db: Database.Database, mode: Mode, job: JobSpec): void {
   const journal = db.prepare("PRAGMA journal_mode = MEMORY").pluck().get();
   if (journal !== "memory") throw new Error(`needed an in-memory journal, and SQLite kept ${journal}`);
   db.exec("PRAGMA cache_spill = OFF");
+}
+
+/**
+ * How many times a run-phase COMMIT that meets readers is tried again. Past the commit point a reader may
+ * delay a database but must not fail it: SQLite keeps the transaction open when COMMIT is busy, so the
+ * same COMMIT can simply be retried, each try waiting out the busy timeout (30 s). Servers expire long
+ * read transactions well within that.
+ */
+const COMMIT_TRIES = 4;
+
+function commitPatiently(db: Database.Database): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      db.exec("COMMIT");
+      return;
+    } catch (e) {
+      const busy = (e as { code?: string }).code === "SQLITE_BUSY";
+      if (!busy || attempt >= COMMIT_TRIES || !db.inTransaction) throw e;
+    }
+  }
 }
 
 function close(db: Database.Database | undefined, result: ItemResult): ItemResult {

@@ -4,7 +4,7 @@ import { checkConditions, holds, type Outcomes } from "./conditions.js";
 import { toHranaError } from "./errors.js";
 import { executeStmt, resolveSql } from "./execute.js";
 import type { Batch, BatchStep, HranaError, ProtocolVersion, StmtResult } from "./protocol.js";
-import type { Stream } from "./streams.js";
+import type { SessionStream as Stream } from "./session-stream.js";
 import { encodeResult } from "./values.js";
 
 /**

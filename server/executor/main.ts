@@ -1,0 +1,198 @@
+import { type Engine, openEngine } from "../../engine/index.js";
+import { hranaCode } from "../hrana/errors.js";
+import { runPipeline } from "../hrana/pipeline.js";
+import { readPipelineRequest, type StreamRequest, type StreamResult } from "../hrana/protocol.js";
+import type { SessionStream } from "../hrana/session-stream.js";
+import { errorReply, HttpError, isExpected } from "../http-errors.js";
+import { withServerBusyTimeout } from "./busy-timeout.js";
+import type { ExecutorSettings, FromExecutor, StreamSpec, ToExecutor } from "./protocol.js";
+import { mayLeaveState, SessionCache } from "./sessions.js";
+
+/**
+ * An executor process: runs Hrana pipelines on engine sessions, one pipeline at a time, for the server
+ * that forked it. The server kills it if a statement runs past its limit, so nothing here needs to be
+ * interruptible; everything here must only be cheap to lose.
+ */
+
+let settings: ExecutorSettings;
+let engine: Engine;
+let cache: SessionCache;
+let ready: Promise<void> | undefined;
+const streams = new Map<number, ExecStream>();
+
+const send = (msg: FromExecutor) => process.send?.(msg);
+
+interface ExecStream extends SessionStream {
+  id: number;
+  /** Some statement may have left connection state (ATTACH, pragmas, temp objects): never reused. */
+  tainted: boolean;
+}
+
+function openStream(id: number, spec: StreamSpec): ExecStream {
+  const raw =
+    cache.take(spec.cacheKey) ??
+    engine.openSession(spec.database, spec.principal, {
+      busyTimeoutMs: settings.busyTimeoutMs,
+      maxResultBytes: settings.maxResponseBytes,
+    });
+  const session = withServerBusyTimeout(raw);
+  const stream: ExecStream = {
+    id,
+    sqls: new Map(),
+    isSchema: spec.isSchema,
+    session,
+    closed: false,
+    tainted: false,
+    run: (statement) => statement(session),
+    close() {
+      if (stream.closed) return;
+      (stream as { closed: boolean }).closed = true;
+      streams.delete(id);
+      if (stream.tainted || raw.inTransaction) raw.close();
+      else cache.give(spec.cacheKey, raw);
+    },
+  };
+  streams.set(id, stream);
+  return stream;
+}
+
+async function pipeline(msg: Extract<ToExecutor, { kind: "pipeline" }>): Promise<void> {
+  await ready;
+  let stream = streams.get(msg.stream);
+  let opened = false;
+  try {
+    const { requests } = readPipelineRequest({ requests: msg.requests });
+    if (!stream) {
+      if (!msg.open) throw new HttpError(400, "STREAM_CLOSED", "Stream for this baton was closed");
+      stream = openStream(msg.stream, msg.open);
+      opened = true;
+    }
+    if (!stream.tainted && requests.some((r) => mayLeaveState(sqlOf(r)))) stream.tainted = true;
+    const results = await runPipeline(stream, requests, msg.version, unexpected);
+    send({
+      kind: "done",
+      id: msg.id,
+      results: encodeResults(results, settings.maxResponseBytes),
+      closed: stream.closed,
+      inTransaction: !stream.closed && stream.session.inTransaction,
+      retryable: opened && stream.closed && metLockFirst(requests, results),
+    });
+  } catch (e) {
+    if (opened) {
+      stream?.close();
+    }
+    if (!isExpected(e)) unexpected(e);
+    const reply = errorReply(e, hranaCode);
+    send({
+      kind: "failed",
+      id: msg.id,
+      error: { status: reply.status, code: reply.body.code, message: reply.body.message },
+      closed: stream?.closed ?? true,
+    });
+  }
+}
+
+/**
+ * Whether the pipeline's first request failed on another connection's lock having changed nothing: one
+ * statement that SQLite refused as busy, or a batch framed by BEGIN (which rolled back). Running it again
+ * later is then exactly what the client would have had.
+ */
+function metLockFirst(requests: StreamRequest[], results: StreamResult[]): boolean {
+  const [first] = requests;
+  const [result] = results;
+  if (!first || !result) return false;
+  if (first.type === "execute") {
+    return (
+      result.type === "error" &&
+      result.error.code === "SQLITE_BUSY" &&
+      !/;\s*\S/.test(first.stmt.sql?.trim() ?? ";x")
+    );
+  }
+  if (first.type === "batch" && result.type === "ok" && result.response.type === "batch") {
+    const opensTransaction = /^\s*BEGIN\b/i.test(first.batch.steps[0]?.stmt.sql ?? "");
+    return opensTransaction && result.response.result.step_errors.some((e) => e?.code === "SQLITE_BUSY");
+  }
+  return false;
+}
+
+/** The results as JSON, each encoded once; past the size limit, a result is replaced by the reason. */
+function encodeResults(results: StreamResult[], maxBytes: number): string {
+  let total = 0;
+  const parts = results.map((r) => {
+    let json = JSON.stringify(r);
+    if (total + json.length > maxBytes) {
+      json = JSON.stringify({
+        type: "error",
+        error: {
+          message: `the response would be larger than the limit of ${maxBytes} bytes; select fewer rows or columns (LIMIT, paging)`,
+          code: "RESPONSE_TOO_LARGE",
+        },
+      } satisfies StreamResult);
+    }
+    total += json.length;
+    return json;
+  });
+  return `[${parts.join(",")}]`;
+}
+
+function sqlOf(r: StreamRequest): string {
+  switch (r.type) {
+    case "execute":
+      return r.stmt.sql ?? "";
+    case "batch":
+      return r.batch.steps.map((s) => s.stmt.sql ?? "").join(";");
+    case "sequence":
+    case "describe":
+      return r.sql.sql ?? "";
+    case "store_sql":
+      return r.sql;
+    default:
+      return "";
+  }
+}
+
+function unexpected(e: unknown): void {
+  send({ kind: "unexpected", message: (e as Error)?.stack ?? String(e) });
+}
+
+function shutdown(): void {
+  for (const stream of [...streams.values()]) {
+    stream.tainted = true;
+    stream.close();
+  }
+  cache?.closeAll();
+  engine?.close();
+  process.exit(0);
+}
+
+process.on("message", (msg: ToExecutor) => {
+  switch (msg.kind) {
+    case "init":
+      settings = msg.settings;
+      cache = new SessionCache(settings.sessionCacheSize);
+      ready = openEngine(settings.dataDir, { recover: false, workers: 2 }).then((e) => {
+        engine = e;
+        send({ kind: "ready" });
+      });
+      return;
+    case "pipeline":
+      pipeline(msg).catch(unexpected);
+      return;
+    case "close": {
+      const stream = streams.get(msg.stream);
+      if (stream) {
+        stream.tainted = true; // the server closed it (expiry, shutdown): roll back, never reuse
+        stream.close();
+      }
+      return;
+    }
+    case "ping":
+      send({ kind: "pong", id: msg.id });
+      return;
+    case "shutdown":
+      (ready ?? Promise.resolve()).then(shutdown, shutdown);
+      return;
+  }
+});
+// The server is gone: nothing else will ever talk to us.
+process.on("disconnect", () => process.exit(0));
