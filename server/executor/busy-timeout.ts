@@ -5,14 +5,21 @@ import { invalidArgument, type Session } from "../../engine/index.js";
  * would hold an executor (and every stream on it) for as long as it liked. Statements that name it are
  * refused; lock waits are short inside the executor and retried by the server on its own terms.
  */
-export function withServerBusyTimeout(session: Session): Session {
+export function withServerBusyTimeout(session: Session, onJob: () => void): Session {
   return {
     database: session.database,
     get inTransaction() {
       return session.inTransaction;
     },
     describe: (sql) => session.describe(refuseBusyTimeout(sql)),
-    execute: (sql, args, opts) => session.execute(refuseBusyTimeout(sql), args, opts),
+    execute: (sql, args, opts) =>
+      session.execute(refuseBusyTimeout(sql), args, {
+        ...opts,
+        onProgress: (p) => {
+          onJob();
+          opts?.onProgress?.(p);
+        },
+      }),
     close: () => session.close(),
   };
 }

@@ -26,6 +26,8 @@ interface ExecStream extends SessionStream {
   id: number;
   /** Some statement may have left connection state (ATTACH, pragmas, temp objects): never reused. */
   tainted: boolean;
+  /** The pipeline running on it, and whether it was handed to the background (a migration job). */
+  pipeline: { id: number; background: boolean } | undefined;
 }
 
 function openStream(id: number, spec: StreamSpec): ExecStream {
@@ -35,7 +37,12 @@ function openStream(id: number, spec: StreamSpec): ExecStream {
       busyTimeoutMs: settings.busyTimeoutMs,
       maxResultBytes: settings.maxResponseBytes,
     });
-  const session = withServerBusyTimeout(raw);
+  const session = withServerBusyTimeout(raw, () => {
+    const current = stream.pipeline;
+    if (!current || current.background) return;
+    current.background = true;
+    send({ kind: "background", id: current.id });
+  });
   const stream: ExecStream = {
     id,
     sqls: new Map(),
@@ -43,6 +50,7 @@ function openStream(id: number, spec: StreamSpec): ExecStream {
     session,
     closed: false,
     tainted: false,
+    pipeline: undefined,
     run: (statement) => statement(session),
     close() {
       if (stream.closed) return;
@@ -68,7 +76,9 @@ async function pipeline(msg: Extract<ToExecutor, { kind: "pipeline" }>): Promise
       opened = true;
     }
     if (!stream.tainted && requests.some((r) => mayLeaveState(sqlOf(r)))) stream.tainted = true;
+    stream.pipeline = { id: msg.id, background: false };
     const results = await runPipeline(stream, requests, msg.version, unexpected);
+    stream.pipeline = undefined;
     send({
       kind: "done",
       id: msg.id,

@@ -61,6 +61,8 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
   /** Work for streams whose session is on this executor. */
   queue: Pending[];
+  /** Pipelines running migration jobs: not on the clock, and not holding the executor. */
+  background: Map<number, Pending>;
   streams: Set<number>;
 }
 
@@ -86,6 +88,7 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
       ready: false,
       timer: undefined,
       queue: [],
+      background: new Map(),
       streams: new Set(),
     };
     slot.child = spawn(slot);
@@ -135,10 +138,23 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
       if (slot.current?.id === msg.id) arm(slot, slot.current);
       return;
     }
-    const p = slot.current;
-    if (p?.id !== msg.id) return;
-    clearTimeout(slot.timer);
-    slot.current = null;
+    if (msg.kind === "background") {
+      const p = slot.current;
+      if (p?.id !== msg.id) return;
+      clearTimeout(slot.timer);
+      slot.current = null;
+      slot.background.set(p.id, p);
+      next(slot);
+      return;
+    }
+    const p = slot.current?.id === msg.id ? slot.current : slot.background.get(msg.id);
+    if (!p) return;
+    if (p === slot.current) {
+      clearTimeout(slot.timer);
+      slot.current = null;
+    } else {
+      slot.background.delete(p.id);
+    }
     if (msg.closed) slot.streams.delete(p.job.stream);
     else slot.streams.add(p.job.stream);
     p.resolve({ ...msg, executor: slot.index });
@@ -195,9 +211,10 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
     old.removeAllListeners("exit");
     old.kill("SIGKILL");
     const culprit = slot.current;
-    const lost = [...slot.streams];
-    if (culprit && !lost.includes(culprit.job.stream)) lost.push(culprit.job.stream);
-    const stranded = slot.queue.splice(0);
+    // The culprit's own stream is told by its answer, below; the others learn it at their next request.
+    const lost = [...slot.streams].filter((id) => id !== culprit?.job.stream);
+    const stranded = [...slot.queue.splice(0), ...slot.background.values()];
+    slot.background.clear();
     slot.current = null;
     slot.ready = false;
     slot.streams = new Set();

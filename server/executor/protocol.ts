@@ -62,6 +62,11 @@ export type FromExecutor =
     }
   | { kind: "failed"; id: number; error: WireFailure; closed: boolean }
   | { kind: "pong"; id: number }
+  /**
+   * The pipeline started a migration job, which runs on the engine's own threads and may take long: it
+   * is no runaway statement, and the executor is free for other work meanwhile.
+   */
+  | { kind: "background"; id: number }
   /** The engine is open: statement clocks start from here, not from a slow process start. */
   | { kind: "ready" }
   | { kind: "unexpected"; message: string };

@@ -33,11 +33,14 @@ export const pipeline =
       outcome = await runPatiently(ctx, req, caller, stream, requests, version);
     } catch (e) {
       ctx.streams.close(stream); // a stream no baton leads back to would never expire
-      throw e;
+      throw ctx.streams.endingOf(stream) ?? e;
     }
     if (outcome.kind === "failed") {
       ctx.streams.close(stream);
-      throw new HttpError(outcome.error.status, outcome.error.code, outcome.error.message);
+      throw (
+        ctx.streams.endingOf(stream) ??
+        new HttpError(outcome.error.status, outcome.error.code, outcome.error.message)
+      );
     }
     stream.executor = outcome.executor;
     const next = ctx.streams.handBack(stream, outcome);

@@ -45,8 +45,6 @@ export interface Stream {
   transactionSince: number | null;
   idleTimer: NodeJS.Timeout | undefined;
   transactionTimer: NodeJS.Timeout | undefined;
-  /** Its transaction outlived the limit while a pipeline ran: close it when that pipeline ends. */
-  overdue: boolean;
 }
 
 interface Ending {
@@ -124,7 +122,6 @@ export class Streams {
       transactionSince: null,
       idleTimer: undefined,
       transactionTimer: undefined,
-      overdue: false,
     };
     this.#open.set(stream.id, stream);
     bump(this.#perToken, credential, 1);
@@ -178,10 +175,6 @@ export class Streams {
       stream.transactionTimer = setTimeout(() => this.#expireTransaction(stream), this.limits.transactionMs);
       stream.transactionTimer.unref();
     }
-    if (stream.overdue) {
-      this.end(stream, "transaction");
-      return null;
-    }
     stream.idleTimer = setTimeout(() => this.end(stream, "expired"), this.limits.idleMs);
     stream.idleTimer.unref();
     return this.#sign(stream.id, stream.seq);
@@ -220,10 +213,18 @@ export class Streams {
     for (const stream of [...this.#open.values()]) this.close(stream);
   }
 
+  /**
+   * Rolled back at once, even while a request of the stream waits or runs: its executor closes the
+   * session between pipelines (a migration's commit may be what is waiting for this very reader).
+   */
   #expireTransaction(stream: Stream): void {
-    if (stream.closed) return;
-    if (stream.busy) stream.overdue = true;
-    else this.end(stream, "transaction");
+    this.end(stream, "transaction");
+  }
+
+  /** Why a stream ended, if the server ended it: what its request in flight is answered. */
+  endingOf(stream: Stream): HttpError | null {
+    const ending = this.#ended.get(stream.id);
+    return ending ? new HttpError(ending.status, ending.code, ending.message) : null;
   }
 
   #forget(stream: Stream): void {
