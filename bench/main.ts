@@ -1,10 +1,12 @@
 import { benchCreate } from "./create.js";
 import { benchPropagate } from "./propagate.js";
+import { benchServe } from "./serve.js";
 
-/** `npm run bench -- [create|propagate] [--json]`: each benchmark beside its baselines, never in npm test. */
+/** `npm run bench -- [create|propagate|serve] [--json]`: each benchmark beside its baselines, never in npm test. */
 const BENCHMARKS: Record<string, (opts: { json: boolean }) => Promise<void>> = {
   create: benchCreate,
   propagate: benchPropagate,
+  serve: benchServe,
 };
 
 const args = process.argv.slice(2);

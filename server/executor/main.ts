@@ -7,6 +7,7 @@ import { errorReply, HttpError, isExpected } from "../http-errors.js";
 import { withServerBusyTimeout } from "./busy-timeout.js";
 import type { ExecutorSettings, FromExecutor, StreamSpec, ToExecutor } from "./protocol.js";
 import { mayLeaveState, SessionCache } from "./sessions.js";
+import { reusePreparedStatements } from "./statement-cache.js";
 
 /**
  * An executor process: runs Hrana pipelines on engine sessions, one pipeline at a time, for the server
@@ -20,14 +21,31 @@ let cache: SessionCache;
 let ready: Promise<void> | undefined;
 const streams = new Map<number, ExecStream>();
 
-const send = (msg: FromExecutor) => process.send?.(msg);
+/** Answers leave together at the end of the turn: one hop back for a burst, as they came in one. */
+let outbox: FromExecutor[] = [];
+function send(msg: FromExecutor): void {
+  if (outbox.length === 0) setImmediate(flush);
+  outbox.push(msg);
+}
+function flush(): void {
+  const messages = outbox;
+  outbox = [];
+  process.send?.(messages.length === 1 ? messages[0] : { kind: "batch", messages });
+}
+
+interface Running {
+  id: number;
+  background: boolean;
+  /** Lets the next pipeline start: this one now waits on the engine's threads, not on SQLite here. */
+  release(): void;
+}
 
 interface ExecStream extends SessionStream {
   id: number;
   /** Some statement may have left connection state (ATTACH, pragmas, temp objects): never reused. */
   tainted: boolean;
-  /** The pipeline running on it, and whether it was handed to the background (a migration job). */
-  pipeline: { id: number; background: boolean } | undefined;
+  /** The pipeline running on it, and how to hand it to the background (a migration job). */
+  pipeline: Running | undefined;
 }
 
 function openStream(id: number, spec: StreamSpec): ExecStream {
@@ -42,6 +60,7 @@ function openStream(id: number, spec: StreamSpec): ExecStream {
     if (!current || current.background) return;
     current.background = true;
     send({ kind: "background", id: current.id });
+    current.release();
   });
   const stream: ExecStream = {
     id,
@@ -64,7 +83,26 @@ function openStream(id: number, spec: StreamSpec): ExecStream {
   return stream;
 }
 
-async function pipeline(msg: Extract<ToExecutor, { kind: "pipeline" }>): Promise<void> {
+/**
+ * Pipelines run one after another, in the order they came: the server counts on it to know, if it must
+ * kill this process, which one was running and which never started. A pipeline that starts a migration
+ * job lets the next one start while the job's threads work.
+ */
+let queue: Promise<void> = Promise.resolve();
+
+function enqueue(msg: Extract<ToExecutor, { kind: "pipeline" }>): void {
+  queue = queue.then(
+    () =>
+      new Promise<void>((release) => {
+        pipeline(msg, release).then(release, (e) => {
+          unexpected(e);
+          release();
+        });
+      }),
+  );
+}
+
+async function pipeline(msg: Extract<ToExecutor, { kind: "pipeline" }>, release: () => void): Promise<void> {
   await ready;
   let stream = streams.get(msg.stream);
   let opened = false;
@@ -76,7 +114,7 @@ async function pipeline(msg: Extract<ToExecutor, { kind: "pipeline" }>): Promise
       opened = true;
     }
     if (!stream.tainted && requests.some((r) => mayLeaveState(sqlOf(r)))) stream.tainted = true;
-    stream.pipeline = { id: msg.id, background: false };
+    stream.pipeline = { id: msg.id, background: false, release };
     const results = await runPipeline(stream, requests, msg.version, unexpected);
     stream.pipeline = undefined;
     send({
@@ -172,11 +210,18 @@ function shutdown(): void {
   }
   cache?.closeAll();
   engine?.close();
+  if (outbox.length > 0) flush();
   process.exit(0);
 }
 
-process.on("message", (msg: ToExecutor) => {
+reusePreparedStatements();
+process.on("message", receive);
+
+function receive(msg: ToExecutor): void {
   switch (msg.kind) {
+    case "batch":
+      for (const m of msg.messages) receive(m);
+      return;
     case "init":
       settings = msg.settings;
       cache = new SessionCache(settings.sessionCacheSize);
@@ -186,7 +231,7 @@ process.on("message", (msg: ToExecutor) => {
       });
       return;
     case "pipeline":
-      pipeline(msg).catch(unexpected);
+      enqueue(msg);
       return;
     case "close": {
       const stream = streams.get(msg.stream);
@@ -203,6 +248,6 @@ process.on("message", (msg: ToExecutor) => {
       (ready ?? Promise.resolve()).then(shutdown, shutdown);
       return;
   }
-});
+}
 // The server is gone: nothing else will ever talk to us.
 process.on("disconnect", () => process.exit(0));

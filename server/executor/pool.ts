@@ -8,15 +8,19 @@ import type { ExecutorSettings, FromExecutor, StreamSpec, ToExecutor } from "./p
  * The executors: child processes that run every statement the data plane sends, so the server's own
  * thread never runs SQLite. Processes, not worker threads: better-sqlite3 can neither interrupt a
  * statement nor stop a thread that is inside SQLite (Worker.terminate() never returns from an unbounded
- * recursive CTE), and only a process can be killed wherever it is. So each executor runs one pipeline at
- * a time; one that overruns the statement time limit is asked if it is alive (a migration job waits on
- * its own threads and answers), and if it does not answer it is killed and replaced. Its streams are
- * lost — their transactions roll back, as SQLite guarantees for a dead connection — and the work of
- * every other executor goes on untouched.
+ * recursive CTE), and only a process can be killed wherever it is.
+ *
+ * An executor runs its pipelines one after another, in the order sent, a few in flight at a time so
+ * that the hop between processes is paid once per batch rather than once per request. The one at the
+ * head has a clock: past the statement time limit the executor is asked if it is alive (one waiting on
+ * a migration job's threads answers and goes on), and if it does not answer it is killed and replaced.
+ * Its streams are lost — their transactions roll back, as SQLite guarantees for a dead connection —
+ * while the work queued behind the runaway never started, so whatever is not tied to a lost stream runs
+ * elsewhere. An executor whose head has run long gets no new work, so a runaway delays almost nobody.
  *
  * A stream keeps the executor it first ran on (its session lives there); autocommit work goes to the
- * executor its database prefers when that one is free (its cached sessions are there), else to any free
- * one, else waits in line here, never behind a busy executor.
+ * executor its database prefers (its cached sessions and its write lock are there), else to the least
+ * loaded healthy one, else waits in line here.
  */
 
 export interface PoolOptions {
@@ -55,15 +59,20 @@ interface Pending {
 interface Slot {
   index: number;
   child: ChildProcess;
-  current: Pending | null;
-  /** Its engine is open; until then its clock does not run. */
+  /** Its engine is open; until then its clock does not run and it takes no shared work. */
   ready: boolean;
+  /** Sent and unanswered, in the order sent: the head is running, the rest have not started. */
+  inFlight: Pending[];
+  /** When the head started (the previous one's answer, or its sending). */
+  headSince: number;
   timer: NodeJS.Timeout | undefined;
-  /** Work for streams whose session is on this executor. */
+  /** Work for streams whose session is on this executor, waiting for room. */
   queue: Pending[];
-  /** Pipelines running migration jobs: not on the clock, and not holding the executor. */
+  /** Pipelines running migration jobs: not on the clock, and not holding the line. */
   background: Map<number, Pending>;
   streams: Set<number>;
+  /** Messages to send at the end of this turn, together. */
+  outbox: ToExecutor[];
 }
 
 export interface ExecutorPool {
@@ -75,6 +84,10 @@ export interface ExecutorPool {
 
 /** How long an executor past the time limit has to answer a ping before it is killed. */
 const PING_GRACE_MS = 1500;
+/** Pipelines sent to one executor ahead of its answers. */
+const MAX_IN_FLIGHT = 4;
+/** An executor whose current pipeline has run this long gets no new work until it answers. */
+const SUSPECT_AFTER_MS = 250;
 
 export function createExecutorPool(opts: PoolOptions): ExecutorPool {
   const shared: Pending[] = [];
@@ -84,12 +97,14 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
     const slot: Slot = {
       index,
       child: undefined as unknown as ChildProcess,
-      current: null,
       ready: false,
+      inFlight: [],
+      headSince: 0,
       timer: undefined,
       queue: [],
       background: new Map(),
       streams: new Set(),
+      outbox: [],
     };
     slot.child = spawn(slot);
     return slot;
@@ -115,6 +130,7 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
       );
       replace(slot, "EXECUTOR_STOPPED", "the process running this statement stopped unexpectedly");
     });
+    slot.outbox = [];
     child.send({ kind: "init", settings: opts.settings } satisfies ToExecutor);
     // A server that is shutting down must not be kept alive by idle executors.
     child.unref();
@@ -124,73 +140,126 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
 
   function onMessage(slot: Slot, child: ChildProcess, msg: FromExecutor): void {
     if (slot.child !== child) return;
-    if (msg.kind === "unexpected") {
-      opts.log(`tenantdb serve: unexpected error in executor ${slot.index}: ${msg.message}`);
-      return;
+    switch (msg.kind) {
+      case "batch":
+        for (const m of msg.messages) onMessage(slot, child, m);
+        return;
+      case "unexpected":
+        opts.log(`tenantdb serve: unexpected error in executor ${slot.index}: ${msg.message}`);
+        return;
+      case "ready":
+        slot.ready = true;
+        startClock(slot);
+        pump();
+        return;
+      case "pong":
+        // Alive, waiting on something other than SQLite: give it more time.
+        if (slot.inFlight[0]?.id === msg.id) arm(slot);
+        return;
+      case "background": {
+        const p = takeHead(slot, msg.id);
+        if (p) slot.background.set(p.id, p);
+        pump();
+        return;
+      }
+      default: {
+        const p = takeHead(slot, msg.id) ?? slot.background.get(msg.id);
+        if (!p) return;
+        slot.background.delete(p.id);
+        if (msg.closed) slot.streams.delete(p.job.stream);
+        else slot.streams.add(p.job.stream);
+        p.resolve({ ...msg, executor: slot.index });
+        pump();
+      }
     }
-    if (msg.kind === "ready") {
-      slot.ready = true;
-      if (slot.current) arm(slot, slot.current);
-      return;
-    }
-    if (msg.kind === "pong") {
-      // Alive, waiting on something other than SQLite (a migration job's threads): give it more time.
-      if (slot.current?.id === msg.id) arm(slot, slot.current);
-      return;
-    }
-    if (msg.kind === "background") {
-      const p = slot.current;
-      if (p?.id !== msg.id) return;
-      clearTimeout(slot.timer);
-      slot.current = null;
-      slot.background.set(p.id, p);
-      next(slot);
-      return;
-    }
-    const p = slot.current?.id === msg.id ? slot.current : slot.background.get(msg.id);
-    if (!p) return;
-    if (p === slot.current) {
-      clearTimeout(slot.timer);
-      slot.current = null;
-    } else {
-      slot.background.delete(p.id);
-    }
-    if (msg.closed) slot.streams.delete(p.job.stream);
-    else slot.streams.add(p.job.stream);
-    p.resolve({ ...msg, executor: slot.index });
-    next(slot);
   }
 
-  function arm(slot: Slot, p: Pending): void {
+  /** The head, answered (or gone to the background): the next one starts now. */
+  function takeHead(slot: Slot, id: number): Pending | undefined {
+    if (slot.inFlight[0]?.id !== id) return undefined;
+    const p = slot.inFlight.shift();
+    startClock(slot);
+    return p;
+  }
+
+  function startClock(slot: Slot): void {
     clearTimeout(slot.timer);
+    slot.headSince = Date.now();
+    if (slot.ready && slot.inFlight.length > 0) arm(slot);
+  }
+
+  function arm(slot: Slot): void {
+    clearTimeout(slot.timer);
+    const head = slot.inFlight[0];
+    if (!head) return;
     slot.timer = setTimeout(() => {
-      if (slot.current !== p) return;
-      slot.child.send({ kind: "ping", id: p.id } satisfies ToExecutor);
+      if (slot.inFlight[0] !== head) return;
+      post(slot, { kind: "ping", id: head.id });
       slot.timer = setTimeout(() => {
-        if (slot.current === p) replace(slot, "QUERY_TIMEOUT", timeoutMessage(opts.statementTimeoutMs));
+        if (slot.inFlight[0] === head)
+          replace(slot, "QUERY_TIMEOUT", timeoutMessage(opts.statementTimeoutMs));
       }, PING_GRACE_MS);
     }, opts.statementTimeoutMs);
   }
 
-  function start(slot: Slot, p: Pending): void {
-    slot.current = p;
+  function send(slot: Slot, p: Pending): void {
     const { job } = p;
-    slot.child.send({
+    slot.inFlight.push(p);
+    post(slot, {
       kind: "pipeline",
       id: p.id,
       stream: job.stream,
       open: job.open,
       requests: job.requests,
       version: job.version,
-    } satisfies ToExecutor);
-    if (slot.ready) arm(slot, p);
+    });
+    if (slot.inFlight.length === 1) startClock(slot);
   }
 
-  /** The next piece of work for a free executor: its own streams' first, then anyone's. */
-  function next(slot: Slot): void {
-    if (slot.current || closing) return;
-    const p = takeLive(slot.queue) ?? takeLive(shared);
-    if (p) start(slot, p);
+  function post(slot: Slot, msg: ToExecutor): void {
+    if (slot.outbox.length === 0) {
+      const child = slot.child;
+      setImmediate(() => {
+        if (slot.child !== child || slot.outbox.length === 0) return;
+        const messages = slot.outbox;
+        slot.outbox = [];
+        child.send(messages.length === 1 ? (messages[0] as ToExecutor) : { kind: "batch", messages });
+      });
+    }
+    slot.outbox.push(msg);
+  }
+
+  const healthy = (slot: Slot, now: number) =>
+    slot.ready && (slot.inFlight.length === 0 || now - slot.headSince < SUSPECT_AFTER_MS);
+  const hasRoom = (slot: Slot, now: number) => slot.inFlight.length < MAX_IN_FLIGHT && healthy(slot, now);
+
+  /** Sends whatever waits to executors with room: their own streams' work first, then anyone's. */
+  function pump(): void {
+    if (closing) return;
+    const now = Date.now();
+    for (const slot of slots) {
+      while (slot.queue.length > 0 && hasRoom(slot, now)) {
+        const p = takeLive(slot.queue);
+        if (p) send(slot, p);
+      }
+    }
+    while (shared.length > 0) {
+      const head = shared[0] as Pending;
+      const slot = pick(head.job, now);
+      if (!slot) return;
+      const p = takeLive(shared);
+      if (p) send(slot, p);
+    }
+  }
+
+  function pick(job: PipelineJob, now: number): Slot | undefined {
+    const preferred = slots[job.affinity % slots.length] as Slot;
+    if (hasRoom(preferred, now) && preferred.inFlight.length === 0) return preferred;
+    let best: Slot | undefined;
+    for (const slot of slots) {
+      if (hasRoom(slot, now) && (!best || slot.inFlight.length < best.inFlight.length)) best = slot;
+    }
+    return best;
   }
 
   function takeLive(queue: Pending[]): Pending | undefined {
@@ -202,24 +271,30 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
   }
 
   /**
-   * Kills an executor (or buries one that died), fails what it was running, loses its streams, and
-   * starts a fresh one in its place.
+   * Kills an executor (or buries one that died) and starts a fresh one in its place. The head fails with
+   * `code`; what was sent after it never started, so work not tied to a stream of this executor is sent
+   * elsewhere; the executor's streams are lost.
    */
   function replace(slot: Slot, code: string, message: string): void {
     clearTimeout(slot.timer);
     const old = slot.child;
     old.removeAllListeners("exit");
     old.kill("SIGKILL");
-    const culprit = slot.current;
+    const [culprit, ...unstarted] = slot.inFlight;
+    const stranded = [...slot.queue, ...slot.background.values()];
     // The culprit's own stream is told by its answer, below; the others learn it at their next request.
     const lost = [...slot.streams].filter((id) => id !== culprit?.job.stream);
-    const stranded = [...slot.queue.splice(0), ...slot.background.values()];
+    slot.inFlight = [];
+    slot.queue = [];
     slot.background.clear();
-    slot.current = null;
     slot.ready = false;
     slot.streams = new Set();
     opts.onStreamsLost(lost, code);
     culprit?.reject(new HttpError(code === "QUERY_TIMEOUT" ? 400 : 500, code, message));
+    for (const p of unstarted) {
+      if (p.job.executor === null) shared.unshift(p);
+      else stranded.push(p);
+    }
     for (const p of stranded) {
       p.reject(
         new HttpError(
@@ -231,29 +306,22 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
     }
     if (closing) return;
     slot.child = spawn(slot);
-    next(slot);
+    pump();
   }
 
   return {
     run(job) {
       return new Promise<PipelineOutcome>((resolve, reject) => {
         const p: Pending = { id: nextId++, job, resolve, reject };
-        if (job.executor !== null) {
-          const slot = slots[job.executor] as Slot;
-          if (slot.current) slot.queue.push(p);
-          else start(slot, p);
-          return;
-        }
-        const preferred = slots[job.affinity % slots.length] as Slot;
-        const free = preferred.current ? slots.find((s) => !s.current) : preferred;
-        if (free) start(free, p);
+        if (job.executor !== null) (slots[job.executor] as Slot).queue.push(p);
         else shared.push(p);
+        pump();
       });
     },
     closeStream(executor, stream) {
       const slot = slots[executor];
       if (!slot?.streams.delete(stream)) return;
-      slot.child.send({ kind: "close", stream } satisfies ToExecutor);
+      post(slot, { kind: "close", stream });
     },
     async close() {
       closing = true;

@@ -38,7 +38,9 @@ export type ToExecutor =
     }
   | { kind: "close"; stream: number }
   | { kind: "ping"; id: number }
-  | { kind: "shutdown" };
+  | { kind: "shutdown" }
+  /** Several of the above in one message: one hop between processes for a burst of requests. */
+  | { kind: "batch"; messages: ToExecutor[] };
 
 export interface WireFailure {
   status: number;
@@ -69,4 +71,5 @@ export type FromExecutor =
   | { kind: "background"; id: number }
   /** The engine is open: statement clocks start from here, not from a slow process start. */
   | { kind: "ready" }
-  | { kind: "unexpected"; message: string };
+  | { kind: "unexpected"; message: string }
+  | { kind: "batch"; messages: FromExecutor[] };
