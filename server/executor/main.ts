@@ -104,6 +104,9 @@ function enqueue(msg: Extract<ToExecutor, { kind: "pipeline" }>): void {
 
 async function pipeline(msg: Extract<ToExecutor, { kind: "pipeline" }>, release: () => void): Promise<void> {
   await ready;
+  // What finished before must be out before this starts: if this one never ends, the server must know
+  // it was this one, and that the ones before it are done.
+  if (outbox.length > 0) flush();
   let stream = streams.get(msg.stream);
   let opened = false;
   try {

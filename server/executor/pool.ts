@@ -43,6 +43,8 @@ export interface PipelineJob {
   executor: number | null;
   /** Where the job's session is most likely cached (any number; taken modulo the pool size). */
   affinity: number;
+  /** Who asks (a hash of the token): one owner's long-running work may not hold every executor. */
+  owner: string;
   /** Aborted when the client goes away: work not yet started is dropped. */
   signal?: AbortSignal;
 }
@@ -243,13 +245,33 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
         if (p) send(slot, p);
       }
     }
-    while (shared.length > 0) {
-      const head = shared[0] as Pending;
-      const slot = pick(head.job, now);
+    for (let i = 0; i < shared.length; ) {
+      const p = shared[i] as Pending;
+      if (p.job.signal?.aborted) {
+        shared.splice(i, 1);
+        p.reject(new HttpError(499, "CLIENT_CLOSED", "the client went away before its request ran"));
+        continue;
+      }
+      // Someone whose work already runs long on all but one executor waits; the others go ahead.
+      if (hogging(p.job.owner, now)) {
+        i++;
+        continue;
+      }
+      const slot = pick(p.job, now);
       if (!slot) return;
-      const p = takeLive(shared);
-      if (p) send(slot, p);
+      shared.splice(i, 1);
+      send(slot, p);
     }
+  }
+
+  function hogging(owner: string, now: number): boolean {
+    if (slots.length < 2) return false;
+    let slow = 0;
+    for (const slot of slots) {
+      const head = slot.inFlight[0];
+      if (head?.job.owner === owner && now - slot.headSince >= SUSPECT_AFTER_MS) slow++;
+    }
+    return slow >= slots.length - 1;
   }
 
   function pick(job: PipelineJob, now: number): Slot | undefined {

@@ -79,6 +79,7 @@ async function runPatiently(
       version,
       executor: stream.executor,
       affinity: affinityOf(caller.database),
+      owner: caller.credential,
       signal: req.signal,
     });
     const again = outcome.kind === "done" && outcome.retryable && Date.now() + delay < deadline;
