@@ -92,7 +92,7 @@ export function createApp(ctx: ServerContext, opts: { maxBodyBytes: number }) {
     const gone = new AbortController();
     res.on("close", () => {
       if (!res.writableFinished) gone.abort();
-      ctx.log(
+      ctx.logRequest(
         `${raw.method} ${raw.url} ${req?.database ?? req?.params.db ?? "-"} ${res.writableFinished ? res.statusCode : "gone"} ${(performance.now() - started).toFixed(1)}ms`,
       );
     });

@@ -20,8 +20,8 @@ export interface ServerContext {
     /** How long an autocommit request may keep retrying on another connection's lock. */
     lockWaitMs: number;
   };
-  /** One line to the server's log (stderr): requests, and what went wrong. */
-  log(line: string): void;
+  /** One line per request to the request log (stderr). */
+  logRequest(line: string): void;
   /** Records an error that is the server's fault (never sent to the client as is). */
   logError(e: unknown): void;
 }

@@ -46,8 +46,13 @@ export interface ServerOptions {
   jobResumeEveryMs?: number;
   /** How long `close()` lets requests in flight finish before cutting them. Default 10 s. */
   shutdownGraceMs?: number;
-  /** Where the server logs each request and its own failures. Default: standard error. */
+  /** Where the server reports its own failures. Default: standard error. */
   log?: (line: string) => void;
+  /**
+   * Where each request is logged, one line each. Default: standard error — unless `log` is given, in
+   * which case requests are not logged unless this is given too.
+   */
+  requestLog?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -70,7 +75,9 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
       `invalid organization name ${JSON.stringify(org)}: use lowercase letters, digits and dashes`,
     );
   }
-  const log = opts.log ?? bufferedStderr();
+  const stderr = bufferedStderr();
+  const log = opts.log ?? stderr;
+  const requestLog = opts.requestLog ?? (opts.log === undefined ? stderr : () => {});
   const maxStreams = opts.maxStreams ?? 1000;
   const transactionMs = opts.transactionTimeoutMs ?? 5_000;
   const statementTimeoutMs = opts.statementTimeoutMs ?? 5_000;
@@ -110,7 +117,7 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     executors,
     callers,
     limits: { lockWaitMs: opts.lockWaitMs ?? transactionMs + 1_000 },
-    log,
+    logRequest: requestLog,
     logError: (e) => log(`tenantdb serve: unexpected error: ${(e as Error)?.stack ?? String(e)}`),
   };
   const handle = createApp(ctx, { maxBodyBytes: opts.maxBodyBytes ?? 10 * 1024 * 1024 });

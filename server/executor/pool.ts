@@ -115,9 +115,11 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
   function spawn(slot: Slot): ChildProcess {
     const fromSource = import.meta.url.endsWith(".ts");
     const entry = fileURLToPath(new URL(fromSource ? "./main.ts" : "./main.js", import.meta.url));
-    const execArgv = fromSource
-      ? ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href]
-      : [];
+    // A heap ceiling: should a pipeline's results outgrow every limit anyway, only this process dies.
+    const execArgv = [
+      "--max-old-space-size=1024",
+      ...(fromSource ? ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href] : []),
+    ];
     const child = fork(entry, [], {
       execArgv,
       serialization: "advanced",
