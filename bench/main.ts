@@ -2,16 +2,18 @@ import { benchCreate } from "./create.js";
 import { benchLarge } from "./large.js";
 import { benchPropagate } from "./propagate.js";
 import { benchScale } from "./scale.js";
+import { benchServe } from "./serve.js";
 
 /**
- * `npm run bench -- [create|propagate|large|scale] [--json] [--children N]`: each benchmark beside its
- * baselines, never in npm test. `--children` sizes `scale` (default 100,000).
+ * `npm run bench -- [create|propagate|large|scale|serve] [--json] [--children N]`: each benchmark beside
+ * its baselines, never in npm test. `--children` sizes `scale` (default 100,000).
  */
 const BENCHMARKS: Record<string, (opts: { json: boolean; children?: number }) => Promise<void>> = {
   create: benchCreate,
   propagate: benchPropagate,
   large: benchLarge,
   scale: benchScale,
+  serve: benchServe,
 };
 
 const args = process.argv.slice(2);

@@ -377,7 +377,10 @@ withExamples(
     )
     .option("--port <port>", "port to listen on (0 picks a free one)", "8080")
     .option("--host <host>", "address to listen on", "127.0.0.1")
-    .option("--org <org>", "organization name in Platform API paths", "local"),
+    .option("--org <org>", "organization name in Platform API paths", "local")
+    .option("--statement-timeout <seconds>", "stop a statement that runs longer (QUERY_TIMEOUT)", "5")
+    .option("--transaction-timeout <seconds>", "roll back an interactive transaction open longer", "5")
+    .option("--executors <n>", "processes running statements (default: the number of cores, at least 2)"),
   "tenantdb api-tokens mint ci          # a token for the Platform API",
   "tenantdb serve --port 8080",
   'curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/v1/organizations/local/databases',

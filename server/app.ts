@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import type { Handler, ServerContext } from "./context.js";
 import { cursor } from "./hrana/cursor.js";
 import { hranaCode } from "./hrana/errors.js";
@@ -91,7 +92,16 @@ export function createApp(ctx: ServerContext, opts: { maxBodyBytes: number }) {
   const router = routes();
 
   return async function handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
     let api: Api = "public";
+    let req: Request | undefined;
+    const gone = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) gone.abort();
+      ctx.logRequest(
+        `${raw.method} ${raw.url} ${req?.database ?? req?.params.db ?? "-"} ${res.writableFinished ? res.statusCode : "gone"} ${(performance.now() - started).toFixed(1)}ms`,
+      );
+    });
     try {
       const url = new URL(raw.url ?? "/", "http://localhost");
       const method = raw.method ?? "GET";
@@ -103,7 +113,7 @@ export function createApp(ctx: ServerContext, opts: { maxBodyBytes: number }) {
         });
       }
       api = match.value.api;
-      const req = createRequest(raw, url, match.params, opts.maxBodyBytes);
+      req = createRequest(raw, url, match.params, opts.maxBodyBytes, gone.signal);
       if (api === "platform") checkPlatformAccess(ctx, req);
       send(raw, res, await match.value.handle(ctx, req));
     } catch (e) {
@@ -142,8 +152,8 @@ function send(raw: IncomingMessage, res: ServerResponse, reply: Reply): void {
   if (res.headersSent || res.destroyed) return;
   let body = "";
   const headers: Record<string, string | number> = {};
-  if (reply.json !== undefined) {
-    body = JSON.stringify(reply.json);
+  if (reply.json !== undefined || reply.rawJson !== undefined) {
+    body = reply.rawJson ?? JSON.stringify(reply.json);
     // Exactly this: hrana-client only reads a JSON error body when the content type is "application/json".
     headers["content-type"] = "application/json";
   } else if (reply.text !== undefined) {

@@ -1,6 +1,8 @@
 import type { Engine } from "../engine/index.js";
+import type { ExecutorPool } from "./executor/pool.js";
 import type { Streams } from "./hrana/streams.js";
 import type { Reply, Request } from "./http.js";
+import type { TokenCache } from "./token-cache.js";
 
 /** What every handler works against: the engine, the server's settings and its open Hrana streams. */
 export interface ServerContext {
@@ -10,6 +12,16 @@ export interface ServerContext {
   /** `host:port` as clients reach this server, for the `Hostname` of databases. */
   address(): string;
   streams: Streams;
+  /** The processes that run every statement (the server's own thread never runs SQLite for a client). */
+  executors: ExecutorPool;
+  /** Verified database tokens. */
+  callers: TokenCache;
+  limits: {
+    /** How long an autocommit request may keep retrying on another connection's lock. */
+    lockWaitMs: number;
+  };
+  /** One line per request to the request log (stderr). */
+  logRequest(line: string): void;
   /** Records an error that is the server's fault (never sent to the client as is). */
   logError(e: unknown): void;
 }

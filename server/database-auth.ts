@@ -38,7 +38,7 @@ export async function authenticateDatabase(
  * to read or write win over attach-only rights, so a tenant token that may also attach a catalog still
  * names its tenant.
  */
-function databaseNamedBy(jwt: string): string {
+export function databaseNamedBy(jwt: string): string {
   const hints = decodeTokenUnverified(jwt); // refuses what is not a JWT at all, with the engine's wording
   const p = (decodeJwt(jwt) as { p?: unknown }).p;
   let names: Set<string> = new Set();

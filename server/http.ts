@@ -19,12 +19,18 @@ export interface Request {
   body(): Promise<Buffer>;
   /** The body as JSON; `undefined` when the body is empty. 400 when it is not JSON. */
   json(): Promise<unknown>;
+  /** Aborted when the client goes away before its answer is sent. */
+  signal: AbortSignal;
+  /** The database the request turned out to be about, for the request log. */
+  database?: string;
 }
 
 export interface Reply {
   status?: number;
   /** Serialized as `application/json`. */
   json?: unknown;
+  /** Already JSON, sent as `application/json`: what was encoded elsewhere is not encoded again. */
+  rawJson?: string;
   /** Sent as `text/plain`. */
   text?: string;
   headers?: Record<string, string>;
@@ -37,6 +43,7 @@ export function createRequest(
   url: URL,
   params: Record<string, string>,
   maxBodyBytes: number,
+  signal: AbortSignal,
 ): Request {
   let body: Promise<Buffer> | undefined;
   const header = (name: string) => {
@@ -48,6 +55,7 @@ export function createRequest(
     path: url.pathname,
     query: url.searchParams,
     params,
+    signal,
     header,
     bearer() {
       const auth = header("authorization");

@@ -1,9 +1,14 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { type Engine, isValidName, TenantDbError } from "../engine/index.js";
 import { createApp } from "./app.js";
 import type { ServerContext } from "./context.js";
+import { createExecutorPool } from "./executor/pool.js";
 import { Streams } from "./hrana/streams.js";
+import { startJobResumer } from "./job-resumer.js";
+import { createTokenCache } from "./token-cache.js";
 
 /**
  * `startServer(engine, opts)`: the HTTP server over an engine, used by `tenantdb serve` and by tests.
@@ -23,10 +28,31 @@ export interface ServerOptions {
   streamIdleMs?: number;
   /** Hrana streams open at once. Default 1000. */
   maxStreams?: number;
+  /** Streams one token may hold at once. Default 100 (at most maxStreams). */
+  maxStreamsPerToken?: number;
+  /** Streams open on one database at once. Default 200 (at most maxStreams). */
+  maxStreamsPerDatabase?: number;
+  /** A statement running longer is stopped and answered with QUERY_TIMEOUT. Default 5 s. */
+  statementTimeoutMs?: number;
+  /** An interactive transaction open longer is rolled back (TRANSACTION_TIMEOUT). Default 5 s, as Turso. */
+  transactionTimeoutMs?: number;
+  /** How long an autocommit request keeps retrying on another connection's lock. Default: transactionTimeoutMs + 1 s. */
+  lockWaitMs?: number;
+  /** Results larger than this are refused with RESPONSE_TOO_LARGE. Default 10 MiB, as sqld. */
+  maxResponseBytes?: number;
+  /** Executor processes running statements. Default: the number of cores, at least 2. */
+  executors?: number;
+  /** How often unowned committed migration jobs are looked for and resumed. Default 1 s. */
+  jobResumeEveryMs?: number;
   /** How long `close()` lets requests in flight finish before cutting them. Default 10 s. */
   shutdownGraceMs?: number;
   /** Where the server reports its own failures. Default: standard error. */
   log?: (line: string) => void;
+  /**
+   * Where each request is logged, one line each. Default: standard error — unless `log` is given, in
+   * which case requests are not logged unless this is given too.
+   */
+  requestLog?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -49,8 +75,38 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
       `invalid organization name ${JSON.stringify(org)}: use lowercase letters, digits and dashes`,
     );
   }
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const streams = new Streams({ idleMs: opts.streamIdleMs ?? 10_000, maxStreams: opts.maxStreams ?? 1000 });
+  const stderr = bufferedStderr();
+  const log = opts.log ?? stderr;
+  const requestLog = opts.requestLog ?? (opts.log === undefined ? stderr : () => {});
+  const maxStreams = opts.maxStreams ?? 1000;
+  const transactionMs = opts.transactionTimeoutMs ?? 5_000;
+  const statementTimeoutMs = opts.statementTimeoutMs ?? 5_000;
+  const executors = createExecutorPool({
+    size: opts.executors ?? Math.max(2, os.availableParallelism()),
+    settings: {
+      dataDir: engine.dataDir,
+      busyTimeoutMs: 50,
+      maxResponseBytes: opts.maxResponseBytes ?? 10 * 1024 * 1024,
+      sessionCacheSize: 256,
+    },
+    statementTimeoutMs,
+    onStreamsLost: (ids) => streams.lose(ids),
+    log,
+  });
+  const streams: Streams = new Streams(
+    {
+      idleMs: opts.streamIdleMs ?? 10_000,
+      transactionMs,
+      maxStreams,
+      maxStreamsPerToken: Math.min(opts.maxStreamsPerToken ?? 100, maxStreams),
+      maxStreamsPerDatabase: Math.min(opts.maxStreamsPerDatabase ?? 200, maxStreams),
+    },
+    (stream) => {
+      if (stream.executor !== null) executors.closeStream(stream.executor, stream.id);
+    },
+  );
+  const callers = createTokenCache(engine, path.join(engine.dataDir, "catalog.db"));
+  const resumer = startJobResumer(engine, opts.jobResumeEveryMs ?? 1000, log);
   let port = opts.port ?? DEFAULT_PORT;
   const hostInUrl = host.includes(":") ? `[${host}]` : host;
   const ctx: ServerContext = {
@@ -58,6 +114,10 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     org,
     address: () => `${hostInUrl}:${port}`,
     streams,
+    executors,
+    callers,
+    limits: { lockWaitMs: opts.lockWaitMs ?? transactionMs + 1_000 },
+    logRequest: requestLog,
     logError: (e) => log(`tenantdb serve: unexpected error: ${(e as Error)?.stack ?? String(e)}`),
   };
   const handle = createApp(ctx, { maxBodyBytes: opts.maxBodyBytes ?? 10 * 1024 * 1024 });
@@ -73,10 +133,16 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     handle(req, res).catch(ctx.logError);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (e: NodeJS.ErrnoException) => reject(listenError(e, host, port)));
-    server.listen(port, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (e: NodeJS.ErrnoException) => reject(listenError(e, host, port)));
+      server.listen(port, host, () => resolve());
+    });
+  } catch (e) {
+    await Promise.all([executors.close(), resumer.stop()]);
+    callers.close();
+    throw e;
+  }
   port = (server.address() as AddressInfo).port;
   server.on("error", ctx.logError);
 
@@ -95,11 +161,31 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
       server.closeAllConnections();
       await stopped;
       streams.closeAll();
+      await Promise.all([executors.close(), resumer.stop()]);
+      callers.close();
     })();
     return closing;
   };
 
   return { port, url: `http://${hostInUrl}:${port}`, org, close };
+}
+
+/**
+ * Standard error, written once per turn of the event loop: a line per request, without a synchronous
+ * write per request.
+ */
+function bufferedStderr(): (line: string) => void {
+  let lines: string[] = [];
+  return (line) => {
+    if (lines.length === 0) {
+      setImmediate(() => {
+        const text = `${lines.join("\n")}\n`;
+        lines = [];
+        process.stderr.write(text);
+      });
+    }
+    lines.push(line);
+  };
 }
 
 function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {

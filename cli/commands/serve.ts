@@ -8,6 +8,9 @@ export interface ServeOptions {
   port?: string;
   host?: string;
   org?: string;
+  statementTimeout?: string;
+  transactionTimeout?: string;
+  executors?: string;
 }
 
 /**
@@ -16,21 +19,24 @@ export interface ServeOptions {
  */
 export async function serve(g: GlobalOptions, opts: ServeOptions) {
   const port = parsePort(opts.port);
+  const statementTimeoutMs = seconds("--statement-timeout", opts.statementTimeout);
+  const transactionTimeoutMs = seconds("--transaction-timeout", opts.transactionTimeout);
+  const executors = count("--executors", opts.executors);
   await withEngine(
     g,
     async (engine) => {
-      const server = await startServer(engine, { port, host: opts.host, org: opts.org });
+      const server = await startServer(engine, {
+        port,
+        host: opts.host,
+        org: opts.org,
+        statementTimeoutMs,
+        transactionTimeoutMs,
+        executors,
+      });
+      process.stderr.write(`tenantdb serve: serving data directory ${engine.dataDir} on ${server.url}\n`);
       // One line, so a script (or a test) can read the address, the actual port included with --port 0.
       if (g.json) printJson({ url: server.url, port: server.port, org: server.org });
       else printLine(`tenantdb serve listening on ${server.url} (org ${server.org})`);
-      // Jobs dead processes left are finished in the background; requests meanwhile see their fence.
-      engine
-        .recoverJobs()
-        .then(({ recovered }) => {
-          if (recovered.length > 0)
-            process.stderr.write(`tenantdb serve: finished job(s) ${recovered.join(", ")}\n`);
-        })
-        .catch((e) => process.stderr.write(`tenantdb serve: recovering jobs: ${(e as Error).message}\n`));
       const signal = await nextSignal();
       process.stderr.write(`tenantdb serve: ${signal}, shutting down\n`);
       await server.close();
@@ -48,6 +54,26 @@ function parsePort(value: string | undefined): number {
     );
   }
   return port;
+}
+
+function seconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n <= 0 || n > 86_400) {
+    throw invalidArgument(
+      `${flag} must be a number of seconds greater than 0, such as 5 or 0.5, not "${value}"`,
+    );
+  }
+  return Math.round(n * 1000);
+}
+
+function count(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d{1,3}$/.test(value) || n < 1 || n > 256) {
+    throw invalidArgument(`${flag} must be a whole number from 1 to 256, not "${value}"`);
+  }
+  return n;
 }
 
 function nextSignal(): Promise<NodeJS.Signals> {

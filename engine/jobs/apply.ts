@@ -96,7 +96,7 @@ function runThroughJournal(item: WorkItem, job: JobSpec): ItemResult {
   if (!("db" in applied)) return applied;
   try {
     countWrite(job.writeFault, `the commit of ${item.name}`);
-    applied.db.exec("COMMIT");
+    commitPatiently(applied.db);
     return { seq: item.seq, ok: true };
   } catch (e) {
     return fail(item, (e as Error).message, e);
@@ -120,7 +120,7 @@ function commitThroughUndo(pending: Applied[], job: JobSpec): ItemResult[] {
   return pending.map(({ item, db }) => {
     try {
       countWrite(job.writeFault, `the commit of ${item.name}`);
-      db.exec("COMMIT");
+      commitPatiently(db);
       db.close();
       if (job.tearOn === item.name) tearAndDie(item.path);
       countWrite(job.writeFault, `the fsync of ${item.name}`);
@@ -212,6 +212,26 @@ function begin(db: Database.Database, mode: Mode, job: JobSpec): void {
     const pageSize = db.pragma("page_size", { simple: true }) as number;
     const pages = db.pragma("page_count", { simple: true }) as number;
     db.pragma(`max_page_count = ${pages + Math.ceil(dryRunMemory(job) / 4 / pageSize)}`);
+  }
+}
+
+/**
+ * How many times a run-phase COMMIT that meets readers is tried again. Past the commit point a reader may
+ * delay a database but must not fail it: SQLite keeps the transaction open when COMMIT is busy, so the
+ * same COMMIT can simply be retried, each try waiting out the busy timeout (30 s). Servers expire long
+ * read transactions well within that.
+ */
+const COMMIT_TRIES = 4;
+
+function commitPatiently(db: Database.Database): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      db.exec("COMMIT");
+      return;
+    } catch (e) {
+      const busy = (e as { code?: string }).code === "SQLITE_BUSY";
+      if (!busy || attempt >= COMMIT_TRIES || !db.inTransaction) throw e;
+    }
   }
 }
 

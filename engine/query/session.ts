@@ -68,6 +68,12 @@ export interface SessionOptions {
    * afford the default 10 s.
    */
   busyTimeoutMs?: number;
+  /**
+   * A statement whose rows would take more than about this many bytes fails with RESPONSE_TOO_LARGE as
+   * soon as it gets there, rather than after materializing them all: what a server needs so that no
+   * query can exhaust its memory. Unlimited when unset.
+   */
+  maxResultBytes?: number;
 }
 
 export function openSession(
@@ -105,6 +111,8 @@ export function openSession(
   const verdicts = new Map<string, boolean>(); // SQL -> writes an attached database, for one attach set
   let verdictsFor = "";
   let closed = false;
+  const collect = (stmt: Database.Statement, args: SqlArgs | undefined) =>
+    collectRows(stmt, args, opts.maxResultBytes);
 
   const session: Session = {
     database: name,
@@ -547,14 +555,19 @@ function checkAttachTarget(
   return targetRow;
 }
 
-function collect(stmt: Database.Statement, args: SqlArgs | undefined): QueryResult {
+function collectRows(
+  stmt: Database.Statement,
+  args: SqlArgs | undefined,
+  maxBytes: number | undefined,
+): QueryResult {
   const bound = toBindable(args);
   try {
     if (stmt.reader) {
       const columns = stmt.columns();
-      const rows = (
-        bound === undefined ? stmt.raw(true).all() : stmt.raw(true).all(bound)
-      ) as QueryResult["rows"];
+      const rows =
+        maxBytes === undefined
+          ? ((bound === undefined ? stmt.raw(true).all() : stmt.raw(true).all(bound)) as QueryResult["rows"])
+          : boundedRows(stmt, bound, maxBytes);
       return {
         columns: columns.map((c) => c.name),
         columnTypes: columns.map((c) => c.type),
@@ -577,6 +590,33 @@ function collect(stmt: Database.Statement, args: SqlArgs | undefined): QueryResu
     }
     throw fromSqliteError(e);
   }
+}
+
+/** Rows one at a time, counting their size as they come, so an oversized result stops early. */
+function boundedRows(stmt: Database.Statement, bound: unknown, maxBytes: number): QueryResult["rows"] {
+  const rows: QueryResult["rows"] = [];
+  let bytes = 0;
+  const iter = (bound === undefined ? stmt.raw(true).iterate() : stmt.raw(true).iterate(bound)) as Iterable<
+    QueryResult["rows"][number]
+  >;
+  for (const row of iter) {
+    for (const v of row) bytes += valueBytes(v);
+    if (bytes > maxBytes) {
+      throw failedPrecondition(
+        `the result is larger than the limit of ${maxBytes} bytes; select fewer rows or columns (LIMIT, paging)`,
+        { limit: "RESPONSE_TOO_LARGE" },
+      );
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Roughly what a value costs on the wire, envelope included; blobs travel as base64. */
+function valueBytes(v: QueryResult["rows"][number][number]): number {
+  if (typeof v === "string") return 32 + v.length;
+  if (v instanceof Uint8Array) return 32 + Math.ceil((v.byteLength * 4) / 3);
+  return 32;
 }
 
 function emptyResult(): QueryResult {

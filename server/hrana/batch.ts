@@ -2,7 +2,7 @@ import { checkConditions, holds, type Outcomes } from "./conditions.js";
 import { toHranaError } from "./errors.js";
 import { executeStmt } from "./execute.js";
 import type { Batch, BatchStep, HranaError, ProtocolVersion, StmtResult } from "./protocol.js";
-import type { Stream } from "./streams.js";
+import type { SessionStream as Stream } from "./session-stream.js";
 
 /**
  * Hrana batches: steps run in order, each only if its condition holds over the earlier steps' outcomes.

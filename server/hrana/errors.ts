@@ -11,6 +11,9 @@ import type { HranaError } from "./protocol.js";
 export function hranaCode(e: TenantDbError): string {
   const sqliteCode = e.details?.sqliteCode;
   if (typeof sqliteCode === "string") return primaryCode(sqliteCode);
+  // A limit the engine enforced for the server (RESPONSE_TOO_LARGE), named as sqld names it.
+  const limit = e.details?.limit;
+  if (typeof limit === "string") return limit;
   switch (e.code) {
     case "UNAUTHENTICATED":
       if (/expired/i.test(e.message)) return "AUTH_JWT_EXPIRED";

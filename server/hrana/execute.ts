@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { SqlArgs } from "../../engine/index.js";
 import { RequestError } from "./errors.js";
 import type { SqlRef, Stmt, StmtResult } from "./protocol.js";
-import type { Stream } from "./streams.js";
+import type { SessionStream as Stream } from "./session-stream.js";
 import { encodeResult } from "./values.js";
 
 /** Running one Hrana statement on a stream: its SQL (inline or stored), its arguments, its result. */

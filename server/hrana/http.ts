@@ -1,7 +1,10 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Handler, ServerContext } from "../context.js";
-import { authenticateDatabase, type DatabaseCaller } from "../database-auth.js";
-import { runPipeline } from "./pipeline.js";
-import { type PipelineResponse, type ProtocolVersion, readPipelineRequest } from "./protocol.js";
+import type { PipelineOutcome } from "../executor/pool.js";
+import type { Request } from "../http.js";
+import { badRequest, HttpError } from "../http-errors.js";
+import type { Caller } from "../token-cache.js";
+import type { ProtocolVersion } from "./protocol.js";
 import type { Stream } from "./streams.js";
 
 /** The Hrana-over-HTTP endpoints: the version probe and the pipeline. */
@@ -11,35 +14,118 @@ export const probe =
   () => ({ text: `Hello, this is HTTP API v${version} (Hrana over HTTP)` });
 
 /**
- * `POST [/db/<name>]/v<N>/pipeline`: authenticate, find or open the stream, run every request, and hand
- * back the stream's next baton (null once it is closed).
+ * `POST [/db/<name>]/v<N>/pipeline`: authenticate, find or open the stream, have an executor run every
+ * request, and hand back the stream's next baton (null once it is closed). The results arrive already
+ * encoded; the envelope is written around them.
  */
 export const pipeline =
   (version: ProtocolVersion): Handler =>
   async (ctx, req) => {
-    const caller = await authenticateDatabase(ctx.engine, req, req.params.db);
-    const body = readPipelineRequest(await req.json());
-    const stream = streamFor(ctx, caller, body.baton);
-    let results: PipelineResponse["results"];
-    try {
-      results = await runPipeline(ctx.streams, stream, body.requests, version, ctx.logError);
-    } catch (e) {
-      ctx.streams.close(stream); // a stream no baton leads back to would never expire
-      throw e;
-    }
-    const response: PipelineResponse = { baton: ctx.streams.handBack(stream), base_url: null, results };
-    return { json: response };
+    const caller = await authenticateCaller(ctx, req);
+    const { baton, requests } = readEnvelope(await req.json());
+    const ran = await runOnStream(ctx, req, caller, baton, requests, version);
+    return {
+      rawJson: `{"baton":${ran.baton === null ? "null" : `"${ran.baton}"`},"base_url":null,"results":${ran.results}}`,
+    };
   };
 
-/** The stream a baton leads back to, or a new one on the caller's database when there is no baton. */
-export function streamFor(ctx: ServerContext, caller: DatabaseCaller, baton: string | null): Stream {
-  if (baton !== null) return ctx.streams.take(baton, caller.database, caller.jwt);
-  return ctx.streams.open(
-    caller.database,
-    ctx.engine.getDatabase(caller.database).type === "schema",
-    caller.jwt,
-    // A short busy wait: SQLite waits synchronously, and a lock held by another process (a CLI shell
-    // inside a transaction) must not stall every other request; the client gets a retryable busy error.
-    () => ctx.engine.openSession(caller.database, caller.principal, { busyTimeoutMs: 250 }),
-  );
+/** The database token's holder, and the database it is for (from the path or the token). */
+export async function authenticateCaller(ctx: ServerContext, req: Request): Promise<Caller> {
+  const caller = await ctx.callers.authenticate(req.bearer(), req.params.db);
+  req.database = caller.database;
+  return caller;
+}
+
+/**
+ * Finds or opens the stream a baton names, has an executor run the requests, and gives back the stream's
+ * next baton (null once it is closed) and the results, already JSON. What `/pipeline` and `/cursor` share.
+ */
+export async function runOnStream(
+  ctx: ServerContext,
+  req: Request,
+  caller: Caller,
+  baton: string | null,
+  requests: unknown[],
+  version: ProtocolVersion,
+): Promise<{ baton: string | null; results: string }> {
+  const stream =
+    baton !== null
+      ? ctx.streams.take(baton, caller.database, caller.jwt)
+      : ctx.streams.open(caller.database, caller.isSchema, caller.jwt);
+  let outcome: PipelineOutcome;
+  try {
+    outcome = await runPatiently(ctx, req, caller, stream, requests, version);
+  } catch (e) {
+    ctx.streams.close(stream); // a stream no baton leads back to would never expire
+    throw ctx.streams.endingOf(stream) ?? e;
+  }
+  if (outcome.kind === "failed") {
+    ctx.streams.close(stream);
+    throw (
+      ctx.streams.endingOf(stream) ??
+      new HttpError(outcome.error.status, outcome.error.code, outcome.error.message)
+    );
+  }
+  stream.executor = outcome.executor;
+  return { baton: ctx.streams.handBack(stream, outcome), results: outcome.results };
+}
+
+/**
+ * Runs the pipeline; when it met another connection's lock before changing anything (the executor says
+ * so), runs it again a little later, up to the server's lock wait. The executor waits only briefly inside
+ * SQLite, so a lock costs this one request time, never an executor.
+ */
+async function runPatiently(
+  ctx: ServerContext,
+  req: Request,
+  caller: Caller,
+  stream: Stream,
+  requests: unknown[],
+  version: ProtocolVersion,
+): Promise<PipelineOutcome> {
+  const deadline = Date.now() + ctx.limits.lockWaitMs;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
+    const fresh = stream.executor === null;
+    const outcome = await ctx.executors.run({
+      stream: stream.id,
+      open: fresh
+        ? {
+            database: caller.database,
+            isSchema: caller.isSchema,
+            principal: caller.principal,
+            cacheKey: `${caller.database}\0${caller.credential}`,
+          }
+        : undefined,
+      requests,
+      version,
+      executor: stream.executor,
+      affinity: affinityOf(caller.database),
+      owner: caller.credential,
+      signal: req.signal,
+    });
+    const again = outcome.kind === "done" && outcome.retryable && Date.now() + delay < deadline;
+    if (!again || req.signal.aborted) return outcome;
+    await sleep(delay);
+  }
+}
+
+function readEnvelope(body: unknown): { baton: string | null; requests: unknown[] } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw badRequest("invalid Hrana request: the body must be an object", "HRANA_PROTO_ERROR");
+  }
+  const { baton, requests } = body as { baton?: unknown; requests?: unknown };
+  if (baton !== undefined && baton !== null && typeof baton !== "string") {
+    throw badRequest("invalid Hrana request: baton must be a string or null", "HRANA_PROTO_ERROR");
+  }
+  if (!Array.isArray(requests)) {
+    throw badRequest("invalid Hrana request: requests must be a list", "HRANA_PROTO_ERROR");
+  }
+  return { baton: baton ?? null, requests };
+}
+
+/** Requests for one database prefer one executor: its sessions, and its write lock, stay there. */
+function affinityOf(database: string): number {
+  let h = 0;
+  for (let i = 0; i < database.length; i++) h = (h * 31 + database.charCodeAt(i)) | 0;
+  return Math.abs(h);
 }

@@ -3,14 +3,13 @@ import { runBatch } from "./batch.js";
 import { RequestError, toHranaError } from "./errors.js";
 import { executeStmt, resolveSql, storeSql } from "./execute.js";
 import type { ProtocolVersion, StreamRequest, StreamResponse, StreamResult } from "./protocol.js";
-import type { Stream, Streams } from "./streams.js";
+import type { SessionStream as Stream } from "./session-stream.js";
 
 /**
  * Runs a pipeline's requests on one stream, in order. Every request is executed and answered in its own
  * slot, whatever happened to the ones before it; only a closed stream stops the rest.
  */
 export async function runPipeline(
-  streams: Streams,
   stream: Stream,
   requests: readonly StreamRequest[],
   version: ProtocolVersion,
@@ -26,7 +25,7 @@ export async function runPipeline(
       continue;
     }
     try {
-      results.push({ type: "ok", response: await handle(streams, stream, request, version, report) });
+      results.push({ type: "ok", response: await handle(stream, request, version, report) });
     } catch (e) {
       report(e);
       results.push({ type: "error", error: toHranaError(e) });
@@ -36,7 +35,6 @@ export async function runPipeline(
 }
 
 async function handle(
-  streams: Streams,
   stream: Stream,
   request: StreamRequest,
   version: ProtocolVersion,
@@ -80,7 +78,7 @@ async function handle(
       }
       return { type: "get_autocommit", is_autocommit: !stream.session.inTransaction };
     case "close":
-      streams.close(stream);
+      stream.close();
       return { type: "close" };
   }
 }

@@ -1,0 +1,81 @@
+import Database from "better-sqlite3";
+import { decodeJwt } from "jose";
+import type { Engine, Principal } from "../engine/index.js";
+import { databaseNamedBy } from "./database-auth.js";
+import { credentialOf } from "./hrana/streams.js";
+import { HttpError } from "./http-errors.js";
+
+/**
+ * Verified database tokens, remembered so a request costs a map lookup rather than a signature check
+ * and catalog reads. Whatever could make an answer stale is a commit to the catalog — a revoked token,
+ * rotated keys, a database destroyed or reconfigured — by this process or any other sharing the data
+ * directory, so the whole cache is dropped whenever SQLite's `PRAGMA data_version` says another
+ * connection committed (one cheap read per request). Expiry is checked on every hit.
+ */
+
+export interface Caller {
+  database: string;
+  principal: Principal;
+  jwt: string;
+  /** A hash of the token: how streams and cached sessions recognize it. */
+  credential: string;
+  isSchema: boolean;
+  /** Unix seconds, or null for a token that never expires. */
+  expiresAt: number | null;
+}
+
+const MAX_ENTRIES = 10_000;
+
+export interface TokenCache {
+  authenticate(jwt: string | undefined, pathDatabase: string | undefined): Promise<Caller>;
+  close(): void;
+}
+
+export function createTokenCache(engine: Engine, catalogFile: string): TokenCache {
+  const watcher = new Database(catalogFile, { fileMustExist: true });
+  const dataVersion = watcher.prepare("PRAGMA data_version").pluck();
+  let seen = dataVersion.get();
+  const entries = new Map<string, Caller>();
+
+  const fresh = () => {
+    const now = dataVersion.get();
+    if (now === seen) return true;
+    seen = now;
+    entries.clear();
+    return false;
+  };
+
+  return {
+    async authenticate(jwt, pathDatabase) {
+      if (jwt === undefined) {
+        throw new HttpError(
+          401,
+          "AUTH_HEADER_NOT_FOUND",
+          "Expected authorization header but none given: send `Authorization: Bearer <database token>` (mint one with `tenantdb db tokens create <db>`)",
+        );
+      }
+      fresh();
+      const key = `${pathDatabase ?? ""}\0${jwt}`;
+      const hit = entries.get(key);
+      if (hit && (hit.expiresAt === null || hit.expiresAt > Date.now() / 1000)) return hit;
+      const database = pathDatabase ?? databaseNamedBy(jwt);
+      const principal = await engine.authenticate(jwt, database);
+      const exp = decodeJwt(jwt).exp;
+      const caller: Caller = {
+        database,
+        principal,
+        jwt,
+        credential: credentialOf(jwt),
+        isSchema: engine.getDatabase(database).type === "schema",
+        expiresAt: typeof exp === "number" ? exp : null,
+      };
+      // Something committed while we verified: this answer may already be stale, so it is not kept.
+      if (fresh()) {
+        if (entries.size >= MAX_ENTRIES) entries.clear();
+        entries.set(key, caller);
+      }
+      return caller;
+    },
+    close: () => watcher.close(),
+  };
+}
