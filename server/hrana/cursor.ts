@@ -1,6 +1,7 @@
 import type { Handler } from "../context.js";
-import { authenticateCaller, runOnStream } from "./http.js";
-import { readCursorRequest, type StreamResult } from "./protocol.js";
+import { badRequest } from "../http-errors.js";
+import { authenticateCaller, readBaton, runOnStream } from "./http.js";
+import type { StreamResult } from "./protocol.js";
 
 /**
  * `POST [/db/<name>]/v3/cursor`: Hrana's cursor, what `@tursodatabase/serverless` speaks. Its batch runs on
@@ -10,8 +11,13 @@ import { readCursorRequest, type StreamResult } from "./protocol.js";
  */
 export const cursor: Handler = async (ctx, req) => {
   const caller = await authenticateCaller(ctx, req);
-  const body = readCursorRequest(await req.json());
-  const ran = await runOnStream(ctx, req, caller, body.baton, [{ type: "batch", batch: body.batch }], 3);
+  // Only the envelope is read here; the executor validates the batch as it does a pipeline's.
+  const { baton, rest } = readBaton(await req.json());
+  const batch = rest.batch;
+  if (typeof batch !== "object" || batch === null) {
+    throw badRequest("invalid Hrana request: batch must be an object", "HRANA_PROTO_ERROR");
+  }
+  const ran = await runOnStream(ctx, req, caller, baton, [{ type: "batch", batch }], 3);
   const lines: unknown[] = [{ baton: ran.baton, base_url: null }];
   const [result] = JSON.parse(ran.results) as StreamResult[];
   if (result?.type === "error") lines.push({ type: "error", error: result.error });

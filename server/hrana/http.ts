@@ -110,17 +110,24 @@ async function runPatiently(
 }
 
 function readEnvelope(body: unknown): { baton: string | null; requests: unknown[] } {
+  const { baton, rest } = readBaton(body);
+  if (!Array.isArray(rest.requests)) {
+    throw badRequest("invalid Hrana request: requests must be a list", "HRANA_PROTO_ERROR");
+  }
+  return { baton, requests: rest.requests };
+}
+
+/** The baton of a Hrana body, and the rest of it; what the executor then validates in full. */
+export function readBaton(body: unknown): { baton: string | null; rest: Record<string, unknown> } {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw badRequest("invalid Hrana request: the body must be an object", "HRANA_PROTO_ERROR");
   }
-  const { baton, requests } = body as { baton?: unknown; requests?: unknown };
+  const rest = body as Record<string, unknown>;
+  const baton = rest.baton;
   if (baton !== undefined && baton !== null && typeof baton !== "string") {
     throw badRequest("invalid Hrana request: baton must be a string or null", "HRANA_PROTO_ERROR");
   }
-  if (!Array.isArray(requests)) {
-    throw badRequest("invalid Hrana request: requests must be a list", "HRANA_PROTO_ERROR");
-  }
-  return { baton: baton ?? null, requests };
+  return { baton: baton ?? null, rest };
 }
 
 /** Requests for one database prefer one executor: its sessions, and its write lock, stay there. */

@@ -123,21 +123,6 @@ export function readPipelineRequest(body: unknown): PipelineRequest {
   };
 }
 
-/** `POST /v3/cursor`: one batch on a stream, answered as a stream of entries (what @tursodatabase/serverless uses). */
-export interface CursorRequest {
-  baton: string | null;
-  batch: Batch;
-}
-
-export function readCursorRequest(body: unknown): CursorRequest {
-  const o = object(body, "the body");
-  const baton = o.baton;
-  if (baton !== undefined && baton !== null && typeof baton !== "string") {
-    throw invalid("baton", "must be a string or null");
-  }
-  return { baton: baton ?? null, batch: readBatch(o.batch, "batch") };
-}
-
 function readStreamRequest(value: unknown, where: string): StreamRequest {
   const o = object(value, where);
   switch (o.type) {
