@@ -78,14 +78,19 @@ function bind(ctx: EngineContext) {
 
     migrate: (parent: string, sql: string | string[], opts?: { onProgress?: ProgressListener }) =>
       migrations.migrate(ctx, parent, sql, opts),
-    applyMigrations: (parent: string, list: string[], opts?: { onProgress?: ProgressListener }) =>
-      migrations.applyMigrations(ctx, parent, list, opts),
+    applyMigrations: (
+      parent: string,
+      list: string[],
+      opts?: { onProgress?: ProgressListener; signal?: AbortSignal },
+    ) => migrations.applyMigrations(ctx, parent, list, opts),
     previewMigrations: (parent: string, list: string[]) => migrations.previewMigrations(ctx, parent, list),
     dryRunOnEmpty: (list: string[]) => migrations.dryRunOnEmpty(list),
     pendingMigrations: (parent: string, list: string[]) => migrations.pendingMigrations(ctx, parent, list),
     listMigrations: (parent: string) => migrations.listMigrations(ctx, parent),
     resumeMigrations: (parent: string, opts?: { onProgress?: ProgressListener }) =>
       migrations.resumeMigrations(ctx, parent, opts),
+    /** Finishes jobs abandoned by dead processes (what opening does unless `recover: false`). */
+    recoverAbandonedJobs: (onProgress?: ProgressListener) => migrations.recoverAbandonedJobs(ctx, onProgress),
     listJobs: (parent: string) => jobs.listJobViews(ctx, parent),
     getJob: (parent: string, id: number) => jobs.getJobView(ctx, parent, id),
 

@@ -178,7 +178,22 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
     });
   });
 
-  it("previews an unchanged program as DIFF_NONE for every resource, calling only Check and Diff", async () => {
+  it("brings outputs other resources moved up to date, then previews an unchanged program as DIFF_NONE", async () => {
+    // The tenant was created after its schema database, whose childCount was 0 then. Diff reads the
+    // count afresh (an output, not an input: inputDiff false), so the engine's Update refreshes it.
+    const before = fs.readFileSync(path.join(fleet.dataDir, "catalog.db"));
+    const first = byName(await stack.preview(program()));
+    expect(first["app-schema"]).toMatchObject({
+      op: "update",
+      diff: { changes: "SOME", diffs: ["childCount"], replaces: [], detailedDiff: { childCount: "UPDATE" } },
+      outputs: { childCount: 1 },
+    });
+    expect(first["app-schema"]?.diff?.inputDiffs).toEqual({ childCount: false });
+    await stack.up(program());
+    expect(stack.outputs("app-schema").childCount).toBe(1);
+    // Refreshing an output wrote nothing.
+    expect(fs.readFileSync(path.join(fleet.dataDir, "catalog.db")).equals(before)).toBe(true);
+
     stack.calls = [];
     const steps = await stack.preview(program());
     expect(steps.map((s) => s.op)).toEqual(Array(7).fill("same"));
@@ -301,8 +316,8 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
       urn,
       auto,
       {},
-      { ...base, name: auto },
-      { ...base, name: auto, group: "spare" },
+      { ...base, name: auto, __autonamed: true },
+      { ...base, name: auto, group: "spare", __autonamed: true },
     );
     expect(autoDiff).toMatchObject({ replaces: ["group"], deleteBeforeReplace: false });
     const fresh = await plugin.check(urn, {}, { group: "spare" });
