@@ -36,9 +36,9 @@ export async function waitingOutJobs<T>(
       if (!isJobInProgress(e)) throw e;
       const waited = Date.now() - started;
       if (ctx.signal.aborted || waited >= limit) {
-        const why = ctx.signal.aborted
-          ? "the operation was cancelled"
-          : `gave up after ${Math.round(waited / 1000)} s`;
+        const timedOut =
+          !ctx.signal.aborted || (ctx.signal.reason as Error | undefined)?.name === "TimeoutError";
+        const why = timedOut ? `gave up after ${Math.round(waited / 1000)} s` : "the operation was cancelled";
         (e as Error).message = `${(e as Error).message} (waited for it to finish before ${what}; ${why})`;
         throw e;
       }

@@ -849,8 +849,9 @@ export async function startSuite(backend: BackendTarget, opts: { configure?: boo
 
 /**
  * Every file of a data directory with its bytes' hash and mtime: what "nothing changed" is checked
- * against. SQLite's shared-memory index (-shm) changes on every read by design, and tmp/ and locks/ hold
- * per-process scratch, so they are left out.
+ * against. SQLite's shared-memory index (-shm) changes on every read by design, an empty write-ahead log
+ * is what opening a WAL database leaves (the same as none), and tmp/ and locks/ hold per-process
+ * scratch, so they are left out.
  */
 export function fingerprint(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -860,7 +861,10 @@ export function fingerprint(dir: string): Record<string, string> {
       const rel = path.relative(dir, p);
       if (entry.isDirectory()) {
         if (rel !== "tmp" && rel !== "locks") walk(p);
-      } else if (!entry.name.endsWith("-shm")) {
+      } else if (
+        !entry.name.endsWith("-shm") &&
+        !(entry.name.endsWith("-wal") && fs.statSync(p).size === 0)
+      ) {
         const hash = createHash("sha256").update(fs.readFileSync(p)).digest("hex");
         out[rel] = `${hash} ${fs.statSync(p).mtimeMs}`;
       }
@@ -911,7 +915,7 @@ export function migrateOutside(dataDir: string, parent: string, sql: string, fau
 
 /** A statement slow enough (seconds per database) for a test to act while its job runs. */
 export const SLOW_MIGRATION =
-  "CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT x, randomblob(16) AS b FROM c";
+  "CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT x, randomblob(16) AS b FROM c";
 
 /** Waits until `predicate` holds, polling (for events another process or the plugin reports). */
 export async function until(predicate: () => boolean | Promise<boolean>, what: string, ms = 120_000) {
