@@ -26,6 +26,15 @@ export interface PropertySpec {
   replaceOnChanges?: boolean;
   /** What Check fills in when the input is omitted (documented in the schema). */
   default?: string | number | boolean;
+  /** A string drawn from a fixed set: a named enum type in the schema (and in the generated SDKs). */
+  enum?: EnumSpec;
+}
+
+export interface EnumSpec {
+  /** The enum type's token, `tenantdb:index:<Name>`. */
+  token: string;
+  description: string;
+  values: readonly { name: string; value: string; description: string }[];
 }
 
 /** One spec per property of T (and, erased, a plain map of specs). */

@@ -202,4 +202,40 @@ describe("delete-before-replace follows who chose the name", () => {
     const diff = await plugin.diff(urn, read.id, read.outputs, read.inputs, checked.inputs);
     expect(diff.deleteBeforeReplace).toBe(true);
   });
+
+  it("import then update: the imported name stays given, so later replacements go delete-first", async () => {
+    const dataDir = path.join(plugin.cwd, "data");
+    cli(dataDir, "db", "create", "legacy", "--group", "g1");
+    const decl = (k: Props): Decl => ({ type: "Database", name: "legacy", inputs: { group: "g1", ...k } });
+    // `import:` with the name left out of the program: Check keeps the imported name (Read's inputs).
+    const imported = await stack.import(decl({}), "legacy");
+    expect(imported.diff.changes).toBe("NONE");
+    const kept = [...stack.state.values()].filter((e) => e.name !== "legacy");
+    const program = (k: Props): Decl[] => [
+      ...groups,
+      ...kept
+        .filter((e) => !groups.some((g) => g.name === e.name))
+        .map((e) => ({ type: e.type, name: e.name, inputs: e.inputs })),
+      decl(k),
+    ];
+    const updated = await stack.up(program({ blockWrites: true }));
+    expect(updated.find((s) => s.name === "legacy")).toMatchObject({
+      op: "update",
+      diff: { diffs: ["blockWrites"] },
+    });
+    await withEngine(dataDir, (e) => expect(e.getDatabase("legacy").blockWrites).toBe(true));
+    const moved = await stack.up(program({ blockWrites: true, group: "g2" }));
+    expect(moved.find((s) => s.name === "legacy")).toMatchObject({
+      op: "replace",
+      diff: { deleteBeforeReplace: true },
+    });
+    // The program never named it, so the replacement is named afresh (step_generator.go re-Checks with
+    // no olds); the imported database went first.
+    const replacement = stack.outputs("legacy").name as string;
+    expect(replacement).toMatch(/^legacy-[0-9a-f]{7}$/);
+    await withEngine(dataDir, (e) => {
+      expect(e.getDatabase(replacement).group).toBe("g2");
+      expect(e.listDatabases().map((d) => d.name)).not.toContain("legacy");
+    });
+  });
 });
