@@ -915,7 +915,7 @@ export function migrateOutside(dataDir: string, parent: string, sql: string, fau
 
 /** A statement slow enough (seconds per database) for a test to act while its job runs. */
 export const SLOW_MIGRATION =
-  "CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT x, randomblob(16) AS b FROM c";
+  "CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000) SELECT x, randomblob(16) AS b FROM c";
 
 /** Waits until `predicate` holds, polling (for events another process or the plugin reports). */
 export async function until(predicate: () => boolean | Promise<boolean>, what: string, ms = 120_000) {
