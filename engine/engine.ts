@@ -135,8 +135,11 @@ function bind(ctx: EngineContext) {
 
     migrate: (parent: string, sql: string | string[], opts?: { onProgress?: ProgressListener }) =>
       migrations.migrate(ctx, parent, sql, opts),
-    applyMigrations: (parent: string, list: string[], opts?: { onProgress?: ProgressListener }) =>
-      migrations.applyMigrations(ctx, parent, list, opts),
+    applyMigrations: (
+      parent: string,
+      list: string[],
+      opts?: { onProgress?: ProgressListener; signal?: AbortSignal },
+    ) => migrations.applyMigrations(ctx, parent, list, opts),
     previewMigrations: (parent: string, list: string[]) => migrations.previewMigrations(ctx, parent, list),
     dryRunOnEmpty: (list: string[]) => migrations.dryRunOnEmpty(list),
     pendingMigrations: (parent: string, list: string[]) => migrations.pendingMigrations(ctx, parent, list),

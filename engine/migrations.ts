@@ -123,7 +123,7 @@ export async function migrate(
   ctx: EngineContext,
   parentName: string,
   sql: string | string[],
-  opts: { onProgress?: ProgressListener; expectVersion?: number } = {},
+  opts: { onProgress?: ProgressListener; expectVersion?: number; signal?: AbortSignal } = {},
 ): Promise<MigrationResult> {
   const migrations = typeof sql === "string" ? [sql] : sql;
   if (migrations.length === 0) throw invalidArgument("no migrations to run");
@@ -151,7 +151,7 @@ export async function migrate(
         .immediate(),
     );
 
-    return runJob(ctx, job, statements, opts.onProgress);
+    return runJob(ctx, job, statements, opts.onProgress, opts.signal);
   });
 }
 
@@ -160,6 +160,7 @@ async function runJob(
   job: JobRow,
   statements: string[],
   onProgress?: ProgressListener,
+  signal?: AbortSignal,
 ): Promise<MigrationResult> {
   let dry: PhaseOutcome;
   try {
@@ -178,9 +179,13 @@ async function runJob(
       { phase: "dry run", database: dry.storage.database },
       dry.storage.error,
     );
-  if (dry.failed > 0) {
+  // A caller that gave up (cancelled, timed out) is let go at the last point where that changes nothing.
+  if (dry.failed > 0 || signal?.aborted) {
     const failures = describeFailures(ctx, job.id, dry);
-    const message = `migration failed on ${dry.failed} of ${job.total} database(s), so nothing was changed: ${failureMessage(failures, dry.failed)}`;
+    const message =
+      dry.failed > 0
+        ? `migration failed on ${dry.failed} of ${job.total} database(s), so nothing was changed: ${failureMessage(failures, dry.failed)}`
+        : `migration stopped before its commit point (${String(signal?.reason?.message ?? signal?.reason ?? "cancelled")}), so nothing was changed`;
     markFailed(ctx, job, message);
     throw failedPrecondition(message, { jobId: job.id, failures });
   }
@@ -263,7 +268,7 @@ export async function applyMigrations(
   ctx: EngineContext,
   parentName: string,
   migrations: string[],
-  opts: { onProgress?: ProgressListener } = {},
+  opts: { onProgress?: ProgressListener; signal?: AbortSignal } = {},
 ): Promise<{ applied: MigrationResult | null; version: number }> {
   const pending = pendingMigrations(ctx, parentName, migrations);
   if (pending.migrations.length === 0) return { applied: null, version: pending.current };

@@ -4,7 +4,7 @@ import type { Backend } from "./backends/backend.js";
 import { localBackend } from "./backends/local.js";
 import { platformBackend } from "./backends/platform.js";
 import { Fields } from "./fields.js";
-import { containsUnknown, isObject, type PropertyMap } from "./properties.js";
+import { containsUnknown, type PropertyMap } from "./properties.js";
 import type { CheckFailure, PropertySpec } from "./resource.js";
 
 /**
@@ -17,14 +17,12 @@ export const configSpecs = {
   dataDir: {
     type: "string",
     optional: true,
-    replaceOnChanges: true,
     description:
       "The local engine's data directory. Relative paths resolve against the program's directory. Default: `$TENANTDB_DATA_DIR`, else `.tenantdb`.",
   },
   url: {
     type: "string",
     optional: true,
-    replaceOnChanges: true,
     description:
       "The base URL of a Platform API (`tenantdb serve`, or Turso's) instead of a local data directory.",
   },
@@ -37,7 +35,6 @@ export const configSpecs = {
   organization: {
     type: "string",
     optional: true,
-    replaceOnChanges: true,
     description: "The Platform API organization (with `url`).",
   },
 } as const satisfies Record<string, PropertySpec>;
@@ -55,12 +52,19 @@ const KEYS = Object.keys(configSpecs) as ConfigKey[];
 /** Keys the engine itself adds to a provider's inputs; never a user's typo. */
 const ENGINE_KEYS = new Set(["version", "pluginDownloadURL"]);
 
-export function checkConfig(news: PropertyMap): { inputs: PropertyMap; failures: CheckFailure[] } {
+/** Checks a provider's inputs and records the fleet they point at (resolved here, once). */
+export function checkConfig(
+  news: PropertyMap,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): { inputs: PropertyMap; failures: CheckFailure[] } {
   const ours = Object.fromEntries(Object.entries(news).filter(([k]) => !ENGINE_KEYS.has(k)));
   const f = new Fields(ours, configSpecs);
   const c = Object.fromEntries(KEYS.map((k) => [k, f.string(k, { optional: true })])) as ProviderConfig;
   for (const { property, reason } of backendProblems(c)) f.fail(property, reason);
-  return { inputs: news, failures: f.failures };
+  const { [BACKEND_KEY]: _, ...inputs } = news;
+  const backend = f.failures.length === 0 ? backendIdentity(configOf(news), cwd, env) : null;
+  return { inputs: backend === null ? inputs : { ...inputs, [BACKEND_KEY]: backend }, failures: f.failures };
 }
 
 /**
@@ -104,39 +108,79 @@ function urlProblem(url: string): string | null {
 }
 
 /**
- * Where each key comes from, first match wins: Configure's `args` (explicit providers and, in current
- * engines, stack config), its `variables` (`tenantdb:config:<key>`), then `PULUMI_CONFIG`, which the
- * engine sets on the plugin process from stack config (keys may be bare or namespaced).
+ * Where each key comes from: Configure's `args` (the provider resource's own inputs: the stack's
+ * `tenantdb:*` config for the default provider, the constructor's arguments for an explicit one), then its
+ * `variables` (`tenantdb:config:<key>`, the same values in the shape older engines send). `PULUMI_CONFIG`
+ * is deliberately not read: the engine sets it on every plugin process from the whole stack's config
+ * (sdk/go/common/resource/plugin/provider_plugin.go, NewProvider), explicit providers' processes included,
+ * so reading it would leak the stack's backend into a provider that was given its own.
  */
-export function resolveConfig(
-  args: PropertyMap,
-  variables: Map<string, string>,
-  env: NodeJS.ProcessEnv,
-): ProviderConfig {
-  const fromEnv = parsePulumiConfig(env.PULUMI_CONFIG);
+export function resolveConfig(args: PropertyMap, variables: Map<string, string>): ProviderConfig {
   const config: ProviderConfig = {};
   for (const key of KEYS) {
-    const value =
-      args[key] ??
-      variables.get(`tenantdb:config:${key}`) ??
-      variables.get(`tenantdb:${key}`) ??
-      fromEnv[key] ??
-      fromEnv[`tenantdb:${key}`] ??
-      fromEnv[`tenantdb:config:${key}`];
+    const value = args[key] ?? variables.get(`tenantdb:config:${key}`) ?? variables.get(`tenantdb:${key}`);
     if (value !== undefined && value !== null && value !== "") config[key] = String(value);
   }
   return config;
 }
 
-function parsePulumiConfig(raw: string | undefined): Record<string, unknown> {
-  if (!raw) return {};
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    return isObject(parsed) ? parsed : {};
-  } catch {
-    return {}; // not ours to police; Configure's args and variables still apply
+/** The key CheckConfig records the resolved backend under, so later runs compare against what it was then. */
+export const BACKEND_KEY = "__backend";
+
+/**
+ * The fleet a configuration points at, as one comparable string: the absolute data directory (the default
+ * made explicit, `$TENANTDB_DATA_DIR` read once, here) or the normalised URL and organization. Null while
+ * a part is unknown or the configuration names no single backend.
+ */
+export function backendIdentity(config: ProviderConfig, cwd: string, env: NodeJS.ProcessEnv): string | null {
+  if (containsUnknown(config) || backendProblems(config).length > 0) return null;
+  if (config.url !== undefined) {
+    const url = new URL(config.url);
+    const base = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+    return `platform ${base} organization ${config.organization}`;
   }
+  return `local ${localDataDir(config, cwd, env)}`;
 }
+
+function localDataDir(config: ProviderConfig, cwd: string, env: NodeJS.ProcessEnv): string {
+  // The CLI's rule (engine resolveDataDir), but reading the env we were given, and treating an empty
+  // variable as unset rather than as "the working directory itself".
+  return path.resolve(cwd, config.dataDir ?? (env.TENANTDB_DATA_DIR || ".tenantdb"));
+}
+
+/** The checked configuration's inputs as a ProviderConfig (secrets already revealed). */
+export function configOf(inputs: PropertyMap): ProviderConfig {
+  return resolveConfig(inputs, new Map());
+}
+
+/**
+ * DiffConfig's verdict on the backend. Same fleet: never a replacement (a re-spelt path, a trailing slash,
+ * the default written out). Another fleet: an error, because replacing the provider would replace every
+ * resource through it (step_generator.go, providerChanged) — recreating the fleet empty in the new place
+ * and deleting the old one, tenants' data included.
+ */
+export function assertSameBackend(olds: PropertyMap, news: PropertyMap, cwd: string, env: NodeJS.ProcessEnv) {
+  const was = recordedBackend(olds, cwd, env);
+  const now = recordedBackend(news, cwd, env);
+  if (was === null || now === null || was === now) return;
+  throw failedPrecondition(
+    `this provider's configuration now points at another fleet (${describeBackend(was)} → ${describeBackend(now)}). ` +
+      "tenantdb will not replace a provider's backend: Pulumi would replace every resource managed through it, " +
+      "creating them empty in the new backend and deleting the old ones with their data. Restore the previous " +
+      "configuration; to manage another fleet use a new stack or another explicit provider (and `pulumi import` " +
+      "what already exists there); if you moved the data directory, point the old configuration at the new place " +
+      "with the same value (a symlink) or re-import the resources.",
+  );
+}
+
+function recordedBackend(inputs: PropertyMap, cwd: string, env: NodeJS.ProcessEnv): string | null {
+  const recorded = inputs[BACKEND_KEY];
+  if (typeof recorded === "string") return recorded;
+  return backendIdentity(configOf(inputs), cwd, env);
+}
+
+const describeBackend = (id: string) =>
+  id.startsWith("local ") ? `data directory ${id.slice(6)}` : `Platform API ${id.slice(9)}`;
 
 /** The backend a configuration selects. Throws a TenantDbError a person can act on. */
 export function selectBackend(config: ProviderConfig, cwd: string, env: NodeJS.ProcessEnv): Backend {
@@ -157,8 +201,5 @@ export function selectBackend(config: ProviderConfig, cwd: string, env: NodeJS.P
       organization: config.organization as string,
     });
   }
-  // The CLI's rule (engine resolveDataDir), but reading the env we were given, and treating an empty
-  // variable as unset rather than as "the working directory itself".
-  const dataDir = config.dataDir ?? (env.TENANTDB_DATA_DIR || ".tenantdb");
-  return localBackend(path.resolve(cwd, dataDir));
+  return localBackend(localDataDir(config, cwd, env));
 }

@@ -1,5 +1,5 @@
 import equal from "fast-deep-equal";
-import { isAutoName } from "./names.js";
+import { AUTONAMED } from "./names.js";
 import { containsUnknown, type PropertyMap } from "./properties.js";
 import type { PropertySpec } from "./resource.js";
 
@@ -22,6 +22,8 @@ export interface DiffResult {
   stables: string[];
   detailedDiff: Record<string, DiffKind>;
   deleteBeforeReplace: boolean;
+  /** Keys of `diffs` that are outputs other resources moved, not inputs the program changed. */
+  outputOnly: string[];
 }
 
 export interface DiffOptions {
@@ -29,10 +31,10 @@ export interface DiffOptions {
   ignoreChanges?: string[];
   /**
    * The input that names the resource. Replacing it while that name stays the same cannot create the new
-   * one first (the name is taken), so the old one must go first. An auto-name is fresh on replacement, so
-   * it never needs that.
+   * one first (the name is taken), so the old one must go first. A name Check chose (marked AUTONAMED in
+   * the new inputs) is chosen afresh on replacement, so it never needs that.
    */
-  identity?: { property: string; resourceName: string };
+  identity?: string;
 }
 
 export function diffInputs(
@@ -59,11 +61,16 @@ export function diffInputs(
       : Object.keys(specs).filter((k) => specs[k]?.replaceOnChanges && !diffs.includes(k));
   const id = opts.identity;
   const deleteBeforeReplace =
-    id !== undefined &&
-    replaces.length > 0 &&
-    !diffs.includes(id.property) &&
-    !isAutoName(id.resourceName, news[id.property]);
-  return { changes: diffs.length > 0, diffs, replaces, stables, detailedDiff, deleteBeforeReplace };
+    id !== undefined && replaces.length > 0 && !diffs.includes(id) && news[AUTONAMED] !== true;
+  return {
+    changes: diffs.length > 0,
+    diffs,
+    replaces,
+    stables,
+    detailedDiff,
+    deleteBeforeReplace,
+    outputOnly: [],
+  };
 }
 
 /** How one property changed, or null. Absent and null are the same thing: "not set". */

@@ -18,11 +18,13 @@ function engineAddress(argv: string[]): string | undefined {
   return undefined;
 }
 
-// Not used yet (we log nothing through the engine), but parsed so a flag is never mistaken for it.
-engineAddress(process.argv.slice(2));
 for (const method of ["log", "info", "debug"] as const) console[method] = console.error;
 
-const provider = new TenantDbProvider({ cwd: process.cwd(), env: process.env });
+const provider = new TenantDbProvider({
+  cwd: process.cwd(),
+  env: process.env,
+  engineAddress: engineAddress(process.argv.slice(2)),
+});
 // Pulumi's own plugins allow messages up to 400 MiB; a big stack's state can exceed gRPC's 4 MiB default.
 const MAX_MESSAGE = 400 * 1024 * 1024;
 const server = new grpc.Server({

@@ -1,5 +1,7 @@
 import type { Backend } from "./backends/backend.js";
 import type { DiffResult } from "./diff.js";
+import type { Severity } from "./engine-log.js";
+import type { Autonaming } from "./names.js";
 import type { PropertyMap, Unknown } from "./properties.js";
 
 /**
@@ -25,6 +27,15 @@ export interface PropertySpec {
   replaceOnChanges?: boolean;
   /** What Check fills in when the input is omitted (documented in the schema). */
   default?: string | number | boolean;
+  /** A string drawn from a fixed set: a named enum type in the schema (and in the generated SDKs). */
+  enum?: EnumSpec;
+}
+
+export interface EnumSpec {
+  /** The enum type's token, `tenantdb:index:<Name>`. */
+  token: string;
+  description: string;
+  values: readonly { name: string; value: string; description: string }[];
 }
 
 /** One spec per property of T (and, erased, a plain map of specs). */
@@ -43,6 +54,12 @@ export interface ResourceContext {
   urn: string;
   /** The resource's name in the program (the URN's last segment). */
   resourceName: string;
+  /** A message for the person running Pulumi, shown against this resource (the engine's Log service). */
+  log(severity: Severity, message: string, opts?: { ephemeral?: boolean }): void;
+  /** Aborted when the engine cancels the deployment or the step's customTimeout runs out. */
+  signal: AbortSignal;
+  /** The step's customTimeout, when the program set one. */
+  timeoutMs?: number;
 }
 
 export interface CheckRequest {
@@ -50,6 +67,8 @@ export interface CheckRequest {
   olds: PropertyMap;
   news: PropertyMap;
   randomSeed?: Uint8Array;
+  /** The engine's autonaming configuration for this resource, when it sends one. */
+  autonaming?: Autonaming;
 }
 
 export interface CheckResult {
@@ -99,6 +118,17 @@ export interface Resource<Args extends object = object, State extends object = o
   outputs: Specs<Omit<State, keyof Args>>;
   /** The input that becomes the id, when there is one (used to decide the order of a replacement). */
   identity?: keyof Args & string;
+  /**
+   * Whether something already holds this identity (a name) outside the state: a preview of a create
+   * answers with the conflict `up` would meet.
+   */
+  exists?(ctx: ResourceContext, identity: string): Promise<boolean>;
+  /**
+   * The current values of outputs that other resources change (a child count, a version a parent's
+   * migration moves), read without writing. Diff reports any that moved, so the engine's Update (which
+   * changes nothing else) brings them up to date instead of keeping the stale ones.
+   */
+  observe?(ctx: ResourceContext, id: string): Promise<Partial<State> | null>;
   /** Reads checked inputs back into typed arguments, reporting (not throwing) what is wrong. */
   decode(inputs: PropertyMap): { args: Previewed<Args>; failures: CheckFailure[] };
   /** Refines the property-by-property diff (e.g. item by item for a list); the default diff otherwise. */

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { configSpecs } from "./config.js";
-import type { PropertySpec, Resource } from "./resource.js";
+import type { EnumSpec, PropertySpec, Resource } from "./resource.js";
 import { resources } from "./resources/index.js";
 
 /**
@@ -22,14 +22,47 @@ export function packageSchema(version = packageVersion()): Record<string, unknow
       "SQLite database-per-tenant fleets as code: groups, schema databases whose migrations reach every tenant database all-or-none, attach policies and tokens.",
     keywords: ["pulumi", "tenantdb", "sqlite", "database-per-tenant", "category/database", "kind/native"],
     license: "Apache-2.0",
+    publisher: "tenantdb",
+    repository: "https://github.com/tenantdb/tenantdb",
+    // No pluginDownloadURL: the plugin ships with the SDK's repository (bin/pulumi-resource-tenantdb) and
+    // programs point at it with `plugins.providers` in Pulumi.yaml; there is no release server to name.
+    language: {
+      nodejs: {
+        packageName: "@tenantdb/pulumi",
+        packageDescription: "Pulumi SDK for tenantdb: SQLite database-per-tenant fleets as code.",
+        dependencies: { "@pulumi/pulumi": "^3.0.0" },
+      },
+      python: { packageName: "pulumi_tenantdb", requires: { "pulumi>=3.0.0,<4.0.0": "" } },
+      go: {
+        importBasePath: "github.com/tenantdb/tenantdb/sdk/go/tenantdb",
+        generateResourceContainerTypes: true,
+      },
+      csharp: { rootNamespace: "TenantDb", namespaces: { tenantdb: "Pulumi" } },
+    },
     config: { variables: properties(configSpecs, "input") },
     provider: {
       description: "The tenantdb provider: the local engine over a data directory, or a Platform API.",
       inputProperties: properties(configSpecs, "input"),
       properties: properties(configSpecs, "output"),
     },
+    types: Object.fromEntries(enums().map((e) => [e.token, enumType(e)])),
     resources: Object.fromEntries(resources.map((r) => [r.token, resourceSchema(r)])),
   };
+}
+
+/** Every enum some resource's property draws from, once each. */
+function enums(): EnumSpec[] {
+  const byToken = new Map<string, EnumSpec>();
+  for (const r of resources) {
+    for (const spec of Object.values<PropertySpec>({ ...r.inputs, ...r.outputs })) {
+      if (spec.enum) byToken.set(spec.enum.token, spec.enum);
+    }
+  }
+  return [...byToken.values()];
+}
+
+function enumType(e: EnumSpec): Record<string, unknown> {
+  return { type: "string", description: e.description, enum: e.values };
 }
 
 function resourceSchema(r: Resource): Record<string, unknown> {
@@ -49,8 +82,11 @@ function properties(specs: Record<string, PropertySpec>, side: "input" | "output
 }
 
 function property(spec: PropertySpec, side: "input" | "output"): JsonSchemaProperty {
-  const type: JsonSchemaProperty =
-    spec.type === "string[]" ? { type: "array", items: { type: "string" } } : { type: spec.type };
+  const type: JsonSchemaProperty = spec.enum
+    ? { $ref: `#/types/${spec.enum.token}` }
+    : spec.type === "string[]"
+      ? { type: "array", items: { type: "string" } }
+      : { type: spec.type };
   return {
     ...type,
     description: spec.description,

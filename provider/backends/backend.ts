@@ -56,6 +56,13 @@ export interface SchemaPlanRecord {
   dryRun: MigrationPreview | null;
 }
 
+/** How far a migration job has got: `dry_run` comes before the commit point, `run` after it. */
+export interface JobProgress {
+  phase: "dry_run" | "run";
+  done: number;
+  total: number;
+}
+
 export interface TokenRequest {
   database?: string;
   group?: string;
@@ -105,8 +112,16 @@ export interface Backend {
   previewMigrations(schemaDatabase: string, migrations: string[]): Promise<MigrationPreview>;
   /** Dry-runs migrations on an empty database: the preview of a schema database not created yet. */
   previewNewMigrations(migrations: string[]): Promise<{ migration: number; error: string } | null>;
-  /** Applies the not-yet-applied tail of `migrations` as one job, all or none; returns the version reached. */
-  applyMigrations(schemaDatabase: string, migrations: string[]): Promise<{ version: number }>;
+  /**
+   * Applies the not-yet-applied tail of `migrations` as one job, all or none; returns the version reached.
+   * An aborted `signal` stops the job at its commit point if it has not passed it (nothing changed); past
+   * it, the job finishes. Backends that run jobs elsewhere may ignore both options.
+   */
+  applyMigrations(
+    schemaDatabase: string,
+    migrations: string[],
+    opts?: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void },
+  ): Promise<{ version: number }>;
 
   /** Plans the migration from a schema database's schema to `schema` (DDL); changes nothing. */
   planSchema(schemaDatabase: string, schema: string, opts: { dryRun: boolean }): Promise<SchemaPlanRecord>;

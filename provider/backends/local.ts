@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import { notFound } from "../../engine/errors.js";
 import {
   type DatabaseInfo,
   DEFAULT_LOCATION,
@@ -6,40 +8,58 @@ import {
   isTenantDbError,
   openEngine,
 } from "../../engine/index.js";
+import { layoutOf } from "../../engine/layout.js";
 import type { Backend, DatabaseRecord, GroupRecord } from "./backend.js";
 import { schemaPlanRecord } from "./schema-plan.js";
 
 /**
- * The embedded default: the engine over a data directory on this machine. The engine is opened on first
- * use, not at Configure, so a preview that touches nothing never creates the directory; and once per
- * directory per process, because opening recovers abandoned migration jobs and that should happen once.
+ * The embedded default: the engine over a data directory on this machine, opened once per directory per
+ * process and never at Configure. Reads (Check, Diff, Read, every preview) open it without recovery and
+ * never create the directory: a `pulumi preview` must not change a file, not even to finish a job a dead
+ * process left behind. The first write of the process finishes such jobs first, as the CLI would.
  */
 
 /** Children created or destroyed per catalog transaction: big enough to amortise, small enough to retry. */
 const BURST = 1000;
 
-const engines = new Map<string, Promise<Engine>>();
+interface Opened {
+  engine: Promise<Engine>;
+  recovered?: Promise<unknown>;
+}
 
-function engineFor(dataDir: string): Promise<Engine> {
-  let engine = engines.get(dataDir);
-  if (!engine) {
-    engine = openEngine(dataDir);
-    engines.set(dataDir, engine);
+const opened = new Map<string, Opened>();
+
+function open(dataDir: string): Opened {
+  let entry = opened.get(dataDir);
+  if (!entry) {
+    const engine = openEngine(dataDir, { recover: false });
+    entry = { engine };
+    opened.set(dataDir, entry);
     // A failed open (unwritable directory, say) must not stick: the next operation tries again.
-    engine.catch(() => engines.delete(dataDir));
+    engine.catch(() => opened.delete(dataDir));
   }
-  return engine;
+  return entry;
 }
 
 export function localBackend(dataDir: string): Backend {
-  const engine = () => engineFor(dataDir);
+  /** The engine for reading, or null when there is no fleet here yet (nothing to read, nothing created). */
+  const reader = async (): Promise<Engine | null> =>
+    fs.existsSync(layoutOf(dataDir).catalog) ? open(dataDir).engine : null;
+  const engine = async (): Promise<Engine> => {
+    const entry = open(dataDir);
+    const e = await entry.engine;
+    entry.recovered ??= e.recoverJobs();
+    await entry.recovered;
+    return e;
+  };
+  const missing = (name: string) => notFound(`database "${name}" not found`);
   return {
     kind: "local",
     defaultLocation: DEFAULT_LOCATION,
 
     async getGroup(name) {
-      const e = await engine();
-      return orNull(() => toGroup(e.getGroup(name)));
+      const e = await reader();
+      return e && orNull(() => toGroup(e.getGroup(name)));
     },
     async createGroup(name, location) {
       return toGroup((await engine()).createGroup(name, { location }));
@@ -49,8 +69,8 @@ export function localBackend(dataDir: string): Backend {
     },
 
     async getDatabase(name) {
-      const e = await engine();
-      return orNull(() => toDatabase(e.getDatabase(name)));
+      const e = await reader();
+      return e && orNull(() => toDatabase(e.getDatabase(name)));
     },
     async createDatabase(name, opts) {
       const e = await engine();
@@ -65,7 +85,7 @@ export function localBackend(dataDir: string): Backend {
       return toDatabase((await engine()).updateDatabaseConfig(name, patch));
     },
     async countChildren(name) {
-      return (await engine()).countDatabases({ schemaParent: name });
+      return (await reader())?.countDatabases({ schemaParent: name }) ?? 0;
     },
     async listChildren(name) {
       return (await engine()).listDatabases({ schemaParent: name }).map((d) => d.name);
@@ -82,17 +102,25 @@ export function localBackend(dataDir: string): Backend {
     },
 
     async listMigrations(name) {
-      return (await engine()).listMigrations(name).map((m) => m.sql);
+      const e = await reader();
+      if (!e) throw missing(name);
+      return e.listMigrations(name).map((m) => m.sql);
     },
     async previewMigrations(name, migrations) {
-      return (await engine()).previewMigrations(name, migrations);
+      const e = await reader();
+      if (!e) throw missing(name);
+      return e.previewMigrations(name, migrations);
     },
     async previewNewMigrations(migrations) {
       // Needs no data directory, so a preview of a new stack still creates nothing.
       return dryRunOnEmpty(migrations);
     },
-    async applyMigrations(name, migrations) {
-      const { version } = await (await engine()).applyMigrations(name, migrations);
+    async applyMigrations(name, migrations, opts = {}) {
+      const { version } = await (await engine()).applyMigrations(name, migrations, {
+        signal: opts.signal,
+        onProgress:
+          opts.onProgress && ((p) => opts.onProgress?.({ phase: p.phase, done: p.done, total: p.total })),
+      });
       return { version };
     },
 
@@ -112,7 +140,9 @@ export function localBackend(dataDir: string): Backend {
       return { jwt: t.jwt, jti: t.jti, expiresAt: t.expiresAt };
     },
     async checkToken(jwt, group, database) {
-      const status = await (await engine()).checkToken(jwt, group, database);
+      const e = await reader();
+      if (!e) throw notFound(`group "${group}" not found`);
+      const status = await e.checkToken(jwt, group, database);
       return status.valid ? { valid: true, expiresAt: status.expiresAt } : status;
     },
     async revokeToken(jti) {
@@ -120,9 +150,9 @@ export function localBackend(dataDir: string): Backend {
     },
 
     close() {
-      const opened = engines.get(dataDir);
-      engines.delete(dataDir);
-      void opened?.then((e) => e.close()).catch(() => {});
+      const entry = opened.get(dataDir);
+      opened.delete(dataDir);
+      void entry?.engine.then((e) => e.close()).catch(() => {});
     },
   };
 }

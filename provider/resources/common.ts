@@ -1,7 +1,8 @@
 import { invalidArgument } from "../../engine/errors.js";
 import { isTenantDbError } from "../../engine/index.js";
-import { containsUnknown } from "../properties.js";
-import type { Previewed } from "../resource.js";
+import { chooseName, withName } from "../names.js";
+import { containsUnknown, type PropertyMap } from "../properties.js";
+import type { CheckFailure, CheckRequest, Previewed, ResourceContext } from "../resource.js";
 
 /** Small helpers every resource file uses. */
 
@@ -33,4 +34,23 @@ export function replacing(
   keys: string[],
 ): boolean {
   return Object.keys(olds).length > 0 && keys.some((k) => olds[k] !== news[k]);
+}
+
+/**
+ * Check's naming step for resources named by their `name` input: the chosen name (and its marker) in the
+ * inputs, and the naming failure if there is one.
+ */
+export function named(
+  ctx: ResourceContext,
+  req: CheckRequest,
+): { news: PropertyMap; failures: CheckFailure[] } {
+  const chosen = chooseName(req.news, req.olds, ctx.resourceName, req.randomSeed, req.autonaming);
+  const failures = chosen.failure ? [{ property: "name", reason: chosen.failure }] : [];
+  return { news: withName(req.news, chosen), failures };
+}
+
+/** Failures from several steps, one per property (the first, most specific, wins). */
+export function mergeFailures(...lists: CheckFailure[][]): CheckFailure[] {
+  const seen = new Set<string>();
+  return lists.flat().filter((f) => !seen.has(f.property) && seen.add(f.property));
 }

@@ -1,10 +1,9 @@
 import { failedPrecondition } from "../../engine/errors.js";
 import type { DatabaseRecord } from "../backends/backend.js";
 import { Fields } from "../fields.js";
-import { chooseName } from "../names.js";
 import { isUnknown, type PropertyMap, UNKNOWN } from "../properties.js";
 import type { Resource } from "../resource.js";
-import { ignoreNotFound, known } from "./common.js";
+import { ignoreNotFound, known, mergeFailures, named } from "./common.js";
 
 /**
  * A database: standard, or a tenant database (`schemaParent` set) whose schema is owned by a
@@ -85,17 +84,23 @@ export const Database: Resource<DatabaseArgs, DatabaseState> = {
   outputs,
   identity: "name",
   decode,
+  exists: async (ctx, name) => (await ctx.backend.getDatabase(name)) !== null,
+  // A tenant database's version is its parent's: a migration of the parent moves it.
+  async observe(ctx, id) {
+    const db = await ctx.backend.getDatabase(id);
+    return db && { schemaVersion: db.schemaVersion };
+  },
 
   async check(ctx, req) {
+    const naming = named(ctx, req);
     const news: PropertyMap = {
-      ...req.news,
-      name: chooseName(req.news, req.olds, ctx.resourceName, req.randomSeed),
+      ...naming.news,
       // Defaults are written into the inputs so an imported database (whose flags are always known)
       // diffs as unchanged against a program that leaves them out.
       blockReads: req.news.blockReads ?? false,
       blockWrites: req.news.blockWrites ?? false,
     };
-    return { inputs: news, failures: decode(news).failures };
+    return { inputs: news, failures: mergeFailures(naming.failures, decode(news).failures) };
   },
 
   async create(ctx, { args, preview }) {
@@ -131,9 +136,14 @@ export const Database: Resource<DatabaseArgs, DatabaseState> = {
     return { id: db.name, state, inputs };
   },
 
-  // Only the block flags change in place; everything else is a replacement.
-  async update(ctx, { id, olds, args, preview }) {
-    if (preview) return { ...args, schemaVersion: olds.schemaVersion };
+  // Only the block flags change in place; everything else is a replacement. An update with the same
+  // flags is Diff's freshly observed schemaVersion: it writes nothing, only reads.
+  async update(ctx, { id, olds, oldArgs, args, preview }) {
+    const unchanged = args.blockReads === oldArgs.blockReads && args.blockWrites === oldArgs.blockWrites;
+    if (preview || unchanged) {
+      const db = await ctx.backend.getDatabase(id);
+      return { ...args, schemaVersion: db?.schemaVersion ?? olds.schemaVersion };
+    }
     const { blockReads, blockWrites } = known(args);
     return toState(await ctx.backend.updateDatabaseConfig(id, { blockReads, blockWrites }));
   },

@@ -1,8 +1,7 @@
 import { Fields } from "../fields.js";
-import { chooseName } from "../names.js";
 import { isUnknown, type PropertyMap } from "../properties.js";
 import type { Resource } from "../resource.js";
-import { ignoreNotFound, known } from "./common.js";
+import { ignoreNotFound, known, mergeFailures, named } from "./common.js";
 
 /** A group: holds databases and their signing keys. Its id is its name. */
 
@@ -43,15 +42,16 @@ export const Group: Resource<GroupArgs, GroupState> = {
   outputs: {},
   identity: "name",
   decode,
+  exists: async (ctx, name) => (await ctx.backend.getGroup(name)) !== null,
 
   async check(ctx, req) {
+    const naming = named(ctx, req);
     const news: PropertyMap = {
-      ...req.news,
-      name: chooseName(req.news, req.olds, ctx.resourceName, req.randomSeed),
+      ...naming.news,
       // Filled in so that an imported group (whose location is always known) diffs as unchanged.
       location: req.news.location ?? ctx.backend.defaultLocation,
     };
-    return { inputs: news, failures: decode(news).failures };
+    return { inputs: news, failures: mergeFailures(naming.failures, decode(news).failures) };
   },
 
   async create(ctx, { args, preview }) {

@@ -1,11 +1,12 @@
+import equal from "fast-deep-equal";
 import { failedPrecondition } from "../../engine/errors.js";
 import { historyConflict, isTenantDbError, validateMigration } from "../../engine/index.js";
 import type { Backend, MigrationPreview } from "../backends/backend.js";
 import { Fields } from "../fields.js";
-import { chooseName } from "../names.js";
 import { containsUnknown, isUnknown, type PropertyMap, UNKNOWN } from "../properties.js";
 import type { CheckFailure, Resource } from "../resource.js";
-import { ignoreNotFound, known, replacing } from "./common.js";
+import { migrationOptions } from "../waiting.js";
+import { ignoreNotFound, known, mergeFailures, named, replacing } from "./common.js";
 import {
   applyDeclared,
   declaredSchemaInputs,
@@ -87,18 +88,24 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
   outputs,
   identity: "name",
   decode,
+  exists: async (ctx, name) => (await ctx.backend.getDatabase(name)) !== null,
+  // Tenant databases come and go as other resources: the count is read, never remembered.
+  async observe(ctx, id) {
+    const db = await ctx.backend.getDatabase(id);
+    return db && { schemaVersion: db.schemaVersion, childCount: await ctx.backend.countChildren(id) };
+  },
 
   async check(ctx, req) {
-    const news: PropertyMap = {
-      ...req.news,
-      name: chooseName(req.news, req.olds, ctx.resourceName, req.randomSeed),
-    };
+    const naming = named(ctx, req);
+    const news: PropertyMap = naming.news;
     // Whitespace around a migration means nothing to SQLite, and the engine's history ignores it: drop it
     // here too, so re-indenting a template literal is not a diff that applies nothing.
     if (Array.isArray(news.migrations)) {
       news.migrations = news.migrations.map((m) => (typeof m === "string" && !isUnknown(m) ? m.trim() : m));
     }
-    const { args, failures } = decode(news);
+    const decoded = decode(news);
+    const { args } = decoded;
+    const failures = mergeFailures(naming.failures, decoded.failures);
     // A replacement starts a fresh database, so only an in-place change is held to the applied history.
     if (
       failures.length === 0 &&
@@ -135,7 +142,8 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
         const { plan, lint } = await applyDeclared(ctx.backend, name, schema, true);
         return { id: name, state: { ...(await currentState(ctx.backend, name)), schema, plan, lint } };
       }
-      if (migrations.length > 0) await ctx.backend.applyMigrations(name, migrations);
+      if (migrations.length > 0)
+        await ctx.backend.applyMigrations(name, migrations, migrationOptions(ctx, name));
     } catch (e) {
       // The database was made a moment ago and has no children: remove it so a failed create leaves
       // nothing behind and the next `up` starts clean.
@@ -172,7 +180,7 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
   },
 
   // Only `migrations` (by appending) or `schema` change in place; name and group replace.
-  async update(ctx, { id, olds, args, preview }) {
+  async update(ctx, { id, olds, oldArgs, args, preview }) {
     if (args.schema !== undefined) {
       if (preview) {
         if (isUnknown(args.schema)) {
@@ -210,8 +218,12 @@ export const SchemaDatabase: Resource<SchemaDatabaseArgs, SchemaDatabaseState> =
       return { ...args, schemaVersion: migrations.length, childCount: await ctx.backend.countChildren(id) };
     }
     const { migrations = [] } = known(args);
+    // Only outputs moved (Diff's observation): read them, run nothing.
+    if (equal(migrations, oldArgs.migrations)) return currentState(ctx.backend, id);
     // The engine applies every pending migration as one job: dry-run everywhere, then all or none.
-    await ctx.backend.applyMigrations(id, migrations);
+    const job = migrationOptions(ctx, id);
+    await ctx.backend.applyMigrations(id, migrations, job);
+    job.finished();
     return currentState(ctx.backend, id);
   },
 

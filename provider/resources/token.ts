@@ -1,4 +1,4 @@
-import { failedPrecondition } from "../../engine/errors.js";
+import { failedPrecondition, invalidArgument } from "../../engine/errors.js";
 import { isTenantDbError, parseExpiration } from "../../engine/index.js";
 import type { Backend } from "../backends/backend.js";
 import { Fields } from "../fields.js";
@@ -22,7 +22,8 @@ export interface TokenArgs {
 
 export interface TokenState extends TokenArgs {
   jwt: string;
-  expiresAt: number | null;
+  /** ISO 8601 (UTC), or null for a token that never expires. */
+  expiresAt: string | null;
   jti: string;
 }
 
@@ -49,7 +50,15 @@ const inputs = {
     optional: true,
     default: "full-access",
     replaceOnChanges: true,
-    description: '`"full-access"` (read and write) or `"read-only"`.',
+    description: "What the token allows.",
+    enum: {
+      token: "tenantdb:index:Authorization",
+      description: "What a token allows.",
+      values: [
+        { name: "FullAccess", value: "full-access", description: "Read and write." },
+        { name: "ReadOnly", value: "read-only", description: "Read only." },
+      ],
+    },
   },
   expiration: {
     type: "string",
@@ -69,9 +78,10 @@ const inputs = {
 const outputs = {
   jwt: { type: "string", secret: true, description: "The token itself (a secret)." },
   expiresAt: {
-    type: "number",
+    type: "string",
     outputOptional: true,
-    description: "When the token expires, in Unix seconds; null for a token that never expires.",
+    description:
+      "When the token expires, as an ISO 8601 UTC timestamp (`2026-01-31T12:00:00.000Z`); absent for a token that never expires.",
   },
   jti: { type: "string", description: "The token's id; revoking it revokes this token only." },
 } as const;
@@ -134,26 +144,30 @@ export const Token: Resource<TokenArgs, TokenState> = {
     }
     const a = known(args);
     const issued = await ctx.backend.createToken(a);
-    return { id: issued.jti, state: { ...a, ...issued } };
+    return { id: issued.jti, state: { ...a, ...issued, expiresAt: isoOrNull(issued.expiresAt) } };
   },
 
+  // A refresh has the token in the state; `Token.get` (the engine's ReadResource) has only what the
+  // program passed: the token itself as the id, or in `state.jwt`. A bare jti cannot be read back.
   async read(ctx, { id, state }) {
-    if (state.jwt === undefined) {
+    const jwt = state.jwt ?? (id.split(".").length === 3 ? id : undefined);
+    if (jwt === undefined) {
       throw failedPrecondition(
-        "a Token cannot be imported: tenantdb keeps no copy of a token once it is issued; declare a new Token instead (and revoke the old one with `tenantdb db tokens revoke`)",
+        "a Token cannot be read back from its jti: tenantdb keeps no copy of a token once it is issued. Pass the token itself to `Token.get` (as the id, or as `state.jwt`), or declare a new Token (and revoke the old one with `tenantdb db tokens revoke`)",
       );
     }
-    const group = await groupOf(ctx.backend, state);
+    const known = state.jwt !== undefined ? (state as TokenState) : grantOf(jwt);
+    const group = await groupOf(ctx.backend, known);
     if (group === null) return null; // its database or group is gone, and the token with it
-    const status = await ctx.backend.checkToken(state.jwt, group, state.database ?? undefined).catch((e) => {
+    const status = await ctx.backend.checkToken(jwt, group, known.database ?? undefined).catch((e) => {
       if (isTenantDbError(e) && e.code === "NOT_FOUND") return null;
       throw e;
     });
     // Revoked, expired or signed by rotated keys: the token is gone as far as the stack is concerned.
     if (!status?.valid) return null;
-    const current = { ...(state as TokenState), expiresAt: status.expiresAt };
+    const current = { ...known, jwt, expiresAt: isoOrNull(status.expiresAt) };
     const { jwt: _jwt, jti: _jti, expiresAt: _expiresAt, ...inputs } = current;
-    return { id, state: current, inputs };
+    return { id: current.jti, state: current, inputs };
   },
 
   // Every input replaces, so the engine never asks for an in-place update with a change in it.
@@ -165,6 +179,37 @@ export const Token: Resource<TokenArgs, TokenState> = {
     await ctx.backend.revokeToken(id);
   },
 };
+
+/**
+ * What a token grants, from its claims (sqld's `p` rights, as engine/tokens/claims.ts writes them). Not
+ * trusted: Read verifies the token against its group's keys before reporting any of it.
+ */
+function grantOf(jwt: string): TokenState {
+  let claims: Record<string, unknown>;
+  try {
+    claims = JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8"));
+  } catch {
+    throw invalidArgument("the id given to Token.get is not a token: its payload is not JSON");
+  }
+  const p = (claims.p ?? {}) as Record<string, { ns?: string[]; tags?: string[] } | undefined>;
+  const right = p.rw ? "rw" : "ro";
+  const scope = p[right] ?? {};
+  const exp = typeof claims.exp === "number" ? claims.exp : null;
+  const iat = typeof claims.iat === "number" ? claims.iat : null;
+  return {
+    ...(scope.ns?.[0] !== undefined ? { database: scope.ns[0] } : { group: scope.tags?.[0] }),
+    authorization: right === "rw" ? "full-access" : "read-only",
+    expiration: exp === null || iat === null ? "never" : `${exp - iat}s`,
+    attach: p.roa?.ns ?? [],
+    jwt,
+    jti: typeof claims.jti === "string" ? claims.jti : "",
+    expiresAt: null,
+  };
+}
+
+/** Unix seconds as the schema's ISO 8601 timestamp. */
+const isoOrNull = (seconds: number | null): string | null =>
+  seconds === null ? null : new Date(seconds * 1000).toISOString();
 
 async function groupOf(backend: Backend, state: Partial<TokenState>): Promise<string | null> {
   if (state.group !== undefined) return state.group;

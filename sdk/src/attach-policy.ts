@@ -8,18 +8,28 @@ export interface AttachPolicyArgs {
   allowAttach?: pulumi.Input<boolean>;
 }
 
+/** Known property values of an existing AttachPolicy, for `AttachPolicy.get`. */
+export interface AttachPolicyState {
+  database?: pulumi.Input<string>;
+  allowAttach?: pulumi.Input<boolean>;
+}
+
 /** Lets other databases of the group ATTACH this one (read-only), with a token that lists it. */
 export class AttachPolicy extends pulumi.CustomResource {
   /** @internal */
   public static readonly __pulumiType = "tenantdb:index:AttachPolicy";
 
-  /** Adopts the policy of an existing database (the id is the database's name). */
+  /**
+   * Looks up an existing AttachPolicy by its id, optionally with known property values (`state`); the engine
+   * reads the rest from the provider.
+   */
   public static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
+    state?: AttachPolicyState,
     opts?: pulumi.CustomResourceOptions,
   ): AttachPolicy {
-    return new AttachPolicy(name, undefined as unknown as AttachPolicyArgs, { ...opts, id });
+    return new AttachPolicy(name, state as AttachPolicyArgs, { ...opts, id });
   }
 
   public static isInstance(obj: unknown): obj is AttachPolicy {
@@ -30,7 +40,8 @@ export class AttachPolicy extends pulumi.CustomResource {
   declare readonly allowAttach: pulumi.Output<boolean>;
 
   constructor(name: string, args: AttachPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-    if (!opts?.id && args?.database === undefined) throw new Error("Missing required property 'database'");
+    if (!opts?.id && !opts?.urn && args?.database === undefined)
+      throw new Error("Missing required property 'database'");
     super(AttachPolicy.__pulumiType, name, ...registration(args, ["database", "allowAttach"], [], opts));
   }
 }

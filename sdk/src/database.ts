@@ -14,18 +14,32 @@ export interface DatabaseArgs {
   blockWrites?: pulumi.Input<boolean>;
 }
 
+/** Known property values of an existing Database, for `Database.get`. */
+export interface DatabaseState {
+  name?: pulumi.Input<string>;
+  group?: pulumi.Input<string>;
+  schemaParent?: pulumi.Input<string>;
+  blockReads?: pulumi.Input<boolean>;
+  blockWrites?: pulumi.Input<boolean>;
+  schemaVersion?: pulumi.Input<number>;
+}
+
 /** A database: standard, or a tenant whose schema comes from a SchemaDatabase. */
 export class Database extends pulumi.CustomResource {
   /** @internal */
   public static readonly __pulumiType = "tenantdb:index:Database";
 
-  /** Adopts an existing database by name. */
+  /**
+   * Looks up an existing Database by its id, optionally with known property values (`state`); the engine
+   * reads the rest from the provider.
+   */
   public static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
+    state?: DatabaseState,
     opts?: pulumi.CustomResourceOptions,
   ): Database {
-    return new Database(name, undefined as unknown as DatabaseArgs, { ...opts, id });
+    return new Database(name, state as DatabaseArgs, { ...opts, id });
   }
 
   public static isInstance(obj: unknown): obj is Database {
@@ -41,7 +55,8 @@ export class Database extends pulumi.CustomResource {
   declare readonly schemaVersion: pulumi.Output<number>;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.CustomResourceOptions) {
-    if (!opts?.id && args?.group === undefined) throw new Error("Missing required property 'group'");
+    if (!opts?.id && !opts?.urn && args?.group === undefined)
+      throw new Error("Missing required property 'group'");
     super(
       Database.__pulumiType,
       name,

@@ -8,14 +8,28 @@ export interface GroupArgs {
   location?: pulumi.Input<string>;
 }
 
+/** Known property values of an existing Group, for `Group.get`. */
+export interface GroupState {
+  name?: pulumi.Input<string>;
+  location?: pulumi.Input<string>;
+}
+
 /** A group: holds databases and the signing key their tokens are verified with. */
 export class Group extends pulumi.CustomResource {
   /** @internal */
   public static readonly __pulumiType = "tenantdb:index:Group";
 
-  /** Adopts an existing group by name. */
-  public static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): Group {
-    return new Group(name, undefined, { ...opts, id });
+  /**
+   * Looks up an existing Group by its id, optionally with known property values (`state`); the engine
+   * reads the rest from the provider.
+   */
+  public static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    state?: GroupState,
+    opts?: pulumi.CustomResourceOptions,
+  ): Group {
+    return new Group(name, state as GroupArgs, { ...opts, id });
   }
 
   public static isInstance(obj: unknown): obj is Group {

@@ -21,18 +21,31 @@ export interface SchemaDatabaseArgs {
   allowDestructive?: pulumi.Input<boolean>;
 }
 
+/** Known property values of an existing SchemaDatabase, for `SchemaDatabase.get`. */
+export interface SchemaDatabaseState {
+  name?: pulumi.Input<string>;
+  group?: pulumi.Input<string>;
+  migrations?: pulumi.Input<pulumi.Input<string>[]>;
+  schemaVersion?: pulumi.Input<number>;
+  childCount?: pulumi.Input<number>;
+}
+
 /** A schema database: owns the schema of its children (Databases with `schemaParent`). */
 export class SchemaDatabase extends pulumi.CustomResource {
   /** @internal */
   public static readonly __pulumiType = "tenantdb:index:SchemaDatabase";
 
-  /** Adopts an existing schema database by name. */
+  /**
+   * Looks up an existing SchemaDatabase by its id, optionally with known property values (`state`); the engine
+   * reads the rest from the provider.
+   */
   public static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
+    state?: SchemaDatabaseState,
     opts?: pulumi.CustomResourceOptions,
   ): SchemaDatabase {
-    return new SchemaDatabase(name, undefined as unknown as SchemaDatabaseArgs, { ...opts, id });
+    return new SchemaDatabase(name, state as SchemaDatabaseArgs, { ...opts, id });
   }
 
   public static isInstance(obj: unknown): obj is SchemaDatabase {
@@ -54,7 +67,7 @@ export class SchemaDatabase extends pulumi.CustomResource {
   declare readonly childCount: pulumi.Output<number>;
 
   constructor(name: string, args: SchemaDatabaseArgs, opts?: pulumi.CustomResourceOptions) {
-    if (!opts?.id) {
+    if (!opts?.id && !opts?.urn) {
       if (args?.group === undefined) throw new Error("Missing required property 'group'");
       if ((args?.migrations === undefined) === (args?.schema === undefined))
         throw new Error("Set exactly one of 'migrations' and 'schema'");

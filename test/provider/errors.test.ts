@@ -177,7 +177,7 @@ describe("engine errors become gRPC statuses with the engine's message", () => {
     raw.close();
     expect(garbage?.code).toBe(grpc.status.INTERNAL);
 
-    await grpcError(plugin.call("handshake", new providerPb.ProviderHandshakeRequest()), "UNIMPLEMENTED");
+    await grpcError(plugin.call("construct", new providerPb.ConstructRequest()), "UNIMPLEMENTED");
     expect(plugin.alive).toBe(true);
     expect(await plugin.pluginInfo()).toMatch(/^\d+\.\d+\.\d+/);
     expect(plugin.stderr).not.toMatch(/uncaught|unhandled/);
@@ -223,11 +223,7 @@ describe("provider configuration", () => {
     expect(checked.inputs.apiToken).toEqual(secret("t"));
   });
 
-  it("DiffConfig replaces on a new data directory and updates on a new API token", async () => {
-    expect(await plugin.diffConfig({ dataDir: "a" }, { dataDir: "b" })).toMatchObject({
-      replaces: ["dataDir"],
-      detailedDiff: { dataDir: "UPDATE_REPLACE" },
-    });
+  it("DiffConfig updates in place on a new API token", async () => {
     expect(await plugin.diffConfig({ apiToken: "a" }, { apiToken: secret("b") })).toMatchObject({
       replaces: [],
       detailedDiff: { apiToken: "UPDATE" },
@@ -262,17 +258,17 @@ describe("provider configuration", () => {
     }
   });
 
-  it("finds the data directory in PULUMI_CONFIG, then $TENANTDB_DATA_DIR, then .tenantdb in the working directory", async () => {
-    const cases: [NodeJS.ProcessEnv, string][] = [
-      [{ PULUMI_CONFIG: JSON.stringify({ dataDir: "from-pulumi-config" }) }, "from-pulumi-config"],
-      [{ TENANTDB_DATA_DIR: "from-env" }, "from-env"],
-      [{}, ".tenantdb"],
+  it("finds the data directory in Configure's args, then $TENANTDB_DATA_DIR, then .tenantdb in the working directory", async () => {
+    const cases: [Props, NodeJS.ProcessEnv, string][] = [
+      [{ dataDir: "from-args" }, { TENANTDB_DATA_DIR: "from-env" }, "from-args"],
+      [{}, { TENANTDB_DATA_DIR: "from-env" }, "from-env"],
+      [{}, {}, ".tenantdb"],
     ];
     await Promise.all(
-      cases.map(async ([env, expected]) => {
+      cases.map(async ([args, env, expected]) => {
         const p = await Plugin.start({ env });
         try {
-          await p.configure({});
+          await p.configure(args);
           const created = await p.create(urnOf("Group", "g"), { name: "here", location: "local" });
           expect(created.id).toBe("here");
           await withEngine(path.join(p.cwd, expected), (e) => expect(e.getGroup("here").name).toBe("here"));

@@ -1,10 +1,12 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import grpc from "@grpc/grpc-js";
+import engineGrpc from "@pulumi/pulumi/proto/engine_grpc_pb.js";
+import type { LogRequest } from "@pulumi/pulumi/proto/engine_pb.js";
 import type { PluginInfo } from "@pulumi/pulumi/proto/plugin_pb.js";
 import grpcPb from "@pulumi/pulumi/proto/provider_grpc_pb.js";
 import providerPb from "@pulumi/pulumi/proto/provider_pb.js";
@@ -94,6 +96,56 @@ function newestSource(dir: string): number {
   return newest;
 }
 
+// ── the engine's side of the wire ───────────────────────────────────────────────────────────────────
+
+export interface LogMessage {
+  severity: "debug" | "info" | "warning" | "error";
+  message: string;
+  urn: string;
+  ephemeral: boolean;
+}
+
+/**
+ * The engine's own gRPC server as a plugin sees it: its address is the plugin's last argument and comes
+ * again in Handshake (sdk/go/common/resource/plugin/provider_plugin.go, NewProvider), and the plugin
+ * reports progress and warnings to its Engine.Log (sdk/go/common/resource/plugin/host.go, Host.Log).
+ * This one records every message.
+ */
+export interface EngineHost {
+  address: string;
+  messages: LogMessage[];
+  close(): Promise<void>;
+}
+
+const SEVERITIES = ["debug", "info", "warning", "error"] as const;
+
+export async function startEngineHost(): Promise<EngineHost> {
+  const messages: LogMessage[] = [];
+  const server = new grpc.Server();
+  server.addService(engineGrpc.EngineService, {
+    log: (call: grpc.ServerUnaryCall<LogRequest, emptyPb.Empty>, cb: grpc.sendUnaryData<emptyPb.Empty>) => {
+      const r = call.request;
+      messages.push({
+        severity: SEVERITIES[r.getSeverity()] ?? "info",
+        message: r.getMessage(),
+        urn: r.getUrn(),
+        ephemeral: r.getEphemeral(),
+      });
+      cb(null, new emptyPb.Empty());
+    },
+  } as unknown as grpc.UntypedServiceImplementation);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    messages,
+    close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
+
 // ── the plugin process ──────────────────────────────────────────────────────────────────────────────
 
 export interface CheckResult {
@@ -103,6 +155,8 @@ export interface CheckResult {
 
 export interface DiffResult {
   changes: "UNKNOWN" | "NONE" | "SOME";
+  /** Per detailedDiff key: whether the program's inputs changed it (false: an output moved). */
+  inputDiffs: Record<string, boolean>;
   diffs: string[];
   replaces: string[];
   stables: string[];
@@ -137,6 +191,8 @@ export class Plugin {
     readonly port: number,
     /** Whether `cwd` is a temporary directory of ours, removed on stop. */
     private readonly ownsCwd: boolean,
+    /** The engine host the plugin was started against: what it logged. */
+    readonly host: EngineHost,
   ) {
     process.stderr?.on("data", (d: Buffer) => {
       this.stderrText += d.toString();
@@ -146,11 +202,16 @@ export class Plugin {
     });
   }
 
-  /** Spawns the real plugin the way the engine does: `<bin> [flags] <engine address>`, cwd = program dir. */
+  /**
+   * Spawns the real plugin the way the engine does (provider_plugin.go, NewProvider): `<bin> [flags]
+   * <engine address>`, cwd = program dir, `PULUMI_CONFIG` = the stack's whole config as JSON (set on every
+   * provider plugin process, default or explicit; empty here unless a test gives a stack config).
+   */
   static async start(opts: { cwd?: string; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<Plugin> {
     const ownsCwd = opts.cwd === undefined;
     const cwd = opts.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-provider-"));
-    const child = spawn(PLUGIN, opts.args ?? ["--logtostderr", "-v=9", "127.0.0.1:1"], {
+    const host = await startEngineHost();
+    const child = spawn(PLUGIN, opts.args ?? ["--logtostderr", "-v=9", host.address], {
       cwd,
       env: { ...process.env, TENANTDB_DATA_DIR: "", PULUMI_CONFIG: "", ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -173,7 +234,24 @@ export class Plugin {
     expect(firstLine).toMatch(/^\d+$/);
     const port = Number(firstLine);
     const client = new grpcPb.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    return new Plugin(child, client, cwd, port, ownsCwd);
+    return new Plugin(child, client, cwd, port, ownsCwd, host);
+  }
+
+  /** What the plugin told the engine through Engine.Log. */
+  get messages(): LogMessage[] {
+    return this.host.messages;
+  }
+
+  /** Handshake as current engines send it first (provider_plugin.go, NewProvider's handshake). */
+  async handshake(): Promise<providerPb.ProviderHandshakeResponse> {
+    const req = new providerPb.ProviderHandshakeRequest()
+      .setEngineAddress(this.host.address)
+      .setRootDirectory(this.cwd)
+      .setProgramDirectory(this.cwd)
+      .setConfigureWithUrn(true)
+      .setSupportsViews(true)
+      .setAcceptsByteString(true);
+    return this.call("handshake", req);
   }
 
   get stderr(): string {
@@ -193,6 +271,7 @@ export class Plugin {
       this.process.kill("SIGTERM");
       await exited;
     }
+    await this.host.close();
     if (this.ownsCwd) fs.rmSync(this.cwd, { recursive: true, force: true });
   }
 
@@ -246,9 +325,26 @@ export class Plugin {
     return this.call<providerPb.ConfigureRequest, providerPb.ConfigureResponse>("configure", req);
   }
 
-  async check(urn: string, olds: Props, news: Props, seed?: Uint8Array): Promise<CheckResult> {
+  async check(
+    urn: string,
+    olds: Props,
+    news: Props,
+    seed?: Uint8Array,
+    autonaming?: { proposedName: string; mode: "propose" | "enforce" | "disable" },
+  ): Promise<CheckResult> {
     const req = new providerPb.CheckRequest().setUrn(urn).setOlds(struct(olds)).setNews(struct(news));
     if (seed) req.setRandomseed(seed);
+    if (autonaming) {
+      const modes = providerPb.CheckRequest.AutonamingOptions.Mode;
+      const mode = { propose: modes.PROPOSE, enforce: modes.ENFORCE, disable: modes.DISABLE }[
+        autonaming.mode
+      ];
+      req.setAutonaming(
+        new providerPb.CheckRequest.AutonamingOptions()
+          .setProposedName(autonaming.proposedName)
+          .setMode(mode),
+      );
+    }
     return checkResult(await this.call("check", req));
   }
 
@@ -268,11 +364,13 @@ export class Plugin {
     return diffResult(await this.call("diff", req));
   }
 
-  async create(urn: string, properties: Props, preview = false): Promise<Resource> {
+  /** `timeout`: the resource's customTimeouts.create, in seconds (0: none). */
+  async create(urn: string, properties: Props, preview = false, timeout = 0): Promise<Resource> {
     const req = new providerPb.CreateRequest()
       .setUrn(urn)
       .setProperties(struct(properties))
-      .setPreview(preview);
+      .setPreview(preview)
+      .setTimeout(timeout);
     const res = await this.call<providerPb.CreateRequest, providerPb.CreateResponse>("create", req);
     return { id: res.getId(), outputs: plain(res.getProperties()) };
   }
@@ -285,14 +383,23 @@ export class Plugin {
     return { id: res.getId(), outputs: plain(res.getProperties()), inputs: plain(res.getInputs()) };
   }
 
-  async update(urn: string, id: string, olds: Props, oldInputs: Props, news: Props, preview = false) {
+  async update(
+    urn: string,
+    id: string,
+    olds: Props,
+    oldInputs: Props,
+    news: Props,
+    preview = false,
+    timeout = 0,
+  ) {
     const req = new providerPb.UpdateRequest()
       .setUrn(urn)
       .setId(id)
       .setOlds(struct(olds))
       .setOldInputs(struct(oldInputs))
       .setNews(struct(news))
-      .setPreview(preview);
+      .setPreview(preview)
+      .setTimeout(timeout);
     const res = await this.call<providerPb.UpdateRequest, providerPb.UpdateResponse>("update", req);
     return plain(res.getProperties());
   }
@@ -317,11 +424,14 @@ function checkResult(res: providerPb.CheckResponse): CheckResult {
 
 function diffResult(res: providerPb.DiffResponse): DiffResult {
   const detailedDiff: Record<string, string> = {};
+  const inputDiffs: Record<string, boolean> = {};
   res.getDetaileddiffMap().forEach((v, k) => {
     detailedDiff[k] = KIND_NAMES[v.getKind()] as string;
+    inputDiffs[k] = v.getInputdiff();
   });
   return {
     changes: CHANGE_NAMES[res.getChanges()] ?? "UNKNOWN",
+    inputDiffs,
     diffs: res.getDiffsList(),
     replaces: res.getReplacesList(),
     stables: res.getStablesList(),
@@ -351,6 +461,8 @@ export interface Decl {
   type: string;
   name: string;
   inputs: Props | ((outputs: (name: string) => Props) => Props);
+  /** customTimeouts, in seconds, as the engine sends them (CreateRequest/UpdateRequest.timeout). */
+  timeouts?: { create?: number; update?: number };
 }
 
 export interface StateEntry {
@@ -368,6 +480,17 @@ export interface Step {
   diff?: DiffResult;
   outputs?: Props;
 }
+
+const NO_DIFF: DiffResult = {
+  changes: "NONE",
+  inputDiffs: {},
+  diffs: [],
+  replaces: [],
+  stables: [],
+  detailedDiff: {},
+  hasDetailedDiff: true,
+  deleteBeforeReplace: false,
+};
 
 export class CheckFailed extends Error {
   constructor(
@@ -389,8 +512,40 @@ export class Stack {
   state = new Map<string, StateEntry>();
   /** Every gRPC method the stack called, in order (e.g. "Check Group g"). */
   calls: string[] = [];
+  /** The provider resource's checked inputs, once registered (configureProvider). */
+  provider: Props | undefined;
+  /** The inverted Diff of the last refresh, per resource that changed (step.go, RefreshStep.Apply). */
+  refreshDiffs: Record<string, DiffResult> = {};
+  /** Set when the provider resource was replaced: every resource through it is replaced next. */
+  private providerReplaced = false;
 
   constructor(readonly plugin: Plugin) {}
+
+  /**
+   * Registers the provider resource as pkg/resource/deploy/providers/registry.go does, for the default
+   * provider (inputs = the stack's `tenantdb:*` config, default_providers.go) and explicit ones alike:
+   * CheckConfig(olds, news), DiffConfig against the old inputs when there are some, then Configure with
+   * the checked inputs. A replacement marks every resource for replacement in the next run, as
+   * step_generator.go's providerChanged does (DiffConfig's replace → ReplaceKeys ["provider"]). An error
+   * from DiffConfig fails the deployment before any resource is touched.
+   */
+  async configureProvider(config: Props): Promise<"create" | "same" | "update" | "replace"> {
+    const olds = this.provider;
+    this.calls.push("CheckConfig");
+    const checked = await this.plugin.checkConfig(config, olds ?? {});
+    if (checked.failures.length > 0) throw new CheckFailed("provider", checked.failures);
+    let op: "create" | "same" | "update" | "replace" = "create";
+    if (olds) {
+      this.calls.push("DiffConfig");
+      const diff = await this.plugin.diffConfig(olds, checked.inputs);
+      op = diff.replaces.length > 0 ? "replace" : diff.changes === "SOME" ? "update" : "same";
+    }
+    this.calls.push("Configure");
+    await this.plugin.configure(checked.inputs);
+    this.provider = checked.inputs;
+    this.providerReplaced = op === "replace";
+    return op;
+  }
 
   preview(decls: Decl[]): Promise<Step[]> {
     return this.run(decls, true);
@@ -439,14 +594,20 @@ export class Stack {
       if (!old) {
         const inputs = await checked({});
         log("Create");
-        const created = await p.create(urn, inputs, preview);
+        const created = await p.create(urn, inputs, preview, decl.timeouts?.create);
         next.set(decl.name, entry(created.id, inputs, created.outputs));
         steps.push({ op: "create", name: decl.name, outputs: created.outputs });
         continue;
       }
       const inputs = await checked(old.inputs);
-      log("Diff");
-      const diff = await p.diff(urn, old.id, old.outputs, old.inputs, inputs);
+      let diff: DiffResult;
+      if (this.providerReplaced) {
+        // step_generator.go diff(): a replaced provider replaces the resource without asking its Diff.
+        diff = { ...NO_DIFF, changes: "SOME", diffs: ["provider"], replaces: ["provider"] };
+      } else {
+        log("Diff");
+        diff = await p.diff(urn, old.id, old.outputs, old.inputs, inputs);
+      }
       if (diff.changes === "NONE") {
         next.set(decl.name, old);
         steps.push({ op: "same", name: decl.name, diff });
@@ -457,13 +618,21 @@ export class Stack {
           await p.delete(urn, old.id, old.outputs, old.inputs);
         }
         log("Create");
-        const created = await p.create(urn, fresh, preview);
+        const created = await p.create(urn, fresh, preview, decl.timeouts?.create);
         if (!diff.deleteBeforeReplace) deletes.push(old);
         next.set(decl.name, entry(created.id, fresh, created.outputs));
         steps.push({ op: "replace", name: decl.name, diff, outputs: created.outputs });
       } else {
         log("Update");
-        const outputs = await p.update(urn, old.id, old.outputs, old.inputs, inputs, preview);
+        const outputs = await p.update(
+          urn,
+          old.id,
+          old.outputs,
+          old.inputs,
+          inputs,
+          preview,
+          decl.timeouts?.update,
+        );
         next.set(decl.name, entry(old.id, inputs, outputs));
         steps.push({ op: "update", name: decl.name, diff, outputs });
       }
@@ -480,22 +649,33 @@ export class Stack {
         await p.delete(old.urn, old.id, old.outputs, old.inputs);
       }
       this.state = next;
+      this.providerReplaced = false;
     }
     return steps;
   }
 
-  /** `pulumi refresh`: Read each resource; an empty id drops it from the state. Returns the dropped. */
+  /**
+   * `pulumi refresh` (step.go, RefreshStep.Apply): Read each resource; an empty id drops it from the
+   * state. For the rest, the engine diffs with the sides swapped — the refreshed inputs and outputs as
+   * the old ones, the state's inputs as the new — and shows that diff inverted; kept in refreshDiffs.
+   * Returns the dropped.
+   */
   async refresh(): Promise<string[]> {
     const gone: string[] = [];
+    this.refreshDiffs = {};
     for (const [name, e] of this.state) {
       this.calls.push(`Read ${e.type} ${name}`);
       const res = await this.plugin.read(e.urn, e.id, e.outputs, e.inputs);
       if (res.id === "") {
         gone.push(name);
         this.state.delete(name);
-      } else {
-        this.state.set(name, { ...e, id: res.id, outputs: res.outputs, inputs: res.inputs ?? e.inputs });
+        continue;
       }
+      const inputs = res.inputs && Object.keys(res.inputs).length > 0 ? res.inputs : e.inputs;
+      this.calls.push(`Diff ${e.type} ${name}`);
+      const diff = await this.plugin.diff(e.urn, res.id, res.outputs, inputs, e.inputs);
+      if (diff.changes !== "NONE") this.refreshDiffs[name] = diff;
+      this.state.set(name, { ...e, id: res.id, outputs: res.outputs, inputs });
     }
     return gone;
   }
@@ -663,4 +843,85 @@ export async function startSuite(backend: BackendTarget, opts: { configure?: boo
       await fleet.close();
     },
   };
+}
+
+// ── files and jobs behind the plugin's back ─────────────────────────────────────────────────────────
+
+/**
+ * Every file of a data directory with its bytes' hash and mtime: what "nothing changed" is checked
+ * against. SQLite's shared-memory index (-shm) changes on every read by design, an empty write-ahead log
+ * is what opening a WAL database leaves (the same as none), and tmp/ and locks/ hold per-process
+ * scratch, so they are left out.
+ */
+export function fingerprint(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      const rel = path.relative(dir, p);
+      if (entry.isDirectory()) {
+        if (rel !== "tmp" && rel !== "locks") walk(p);
+      } else if (
+        !entry.name.endsWith("-shm") &&
+        !(entry.name.endsWith("-wal") && fs.statSync(p).size === 0)
+      ) {
+        const hash = createHash("sha256").update(fs.readFileSync(p)).digest("hex");
+        out[rel] = `${hash} ${fs.statSync(p).mtimeMs}`;
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const MIGRATE = path.join(ROOT, "test", "fixtures", "migrate.mjs");
+
+/** A migration job run by another process (test/fixtures/migrate.mjs), as the CLI or a server would. */
+export interface OutsideJob {
+  /** Resolves at the job's first progress report: it holds its lock and fences its fleet from then on. */
+  started: Promise<void>;
+  /** Resolves with the version reached, or the error message. */
+  finished: Promise<{ version?: number; error?: string }>;
+}
+
+export function migrateOutside(dataDir: string, parent: string, sql: string, faults?: object): OutsideJob {
+  ensureBuilt();
+  const child = spawn(
+    process.execPath,
+    [MIGRATE, dataDir, parent, sql, ...(faults ? [JSON.stringify(faults)] : [])],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  let markStarted: () => void = () => {};
+  const started = new Promise<void>((r) => {
+    markStarted = r;
+  });
+  const finished = new Promise<{ version?: number; error?: string }>((resolve) => {
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"phase"')) markStarted();
+    });
+    child.on("exit", () => {
+      markStarted();
+      const last = out.trim().split("\n").pop() ?? "{}";
+      const event = JSON.parse(last) as { finished?: number; error?: string };
+      resolve({ version: event.finished, error: event.error });
+    });
+  });
+  return { started, finished };
+}
+
+/** A statement slow enough (seconds per database) for a test to act while its job runs. */
+export const SLOW_MIGRATION =
+  "CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000) SELECT x, randomblob(16) AS b FROM c";
+
+/** Waits until `predicate` holds, polling (for events another process or the plugin reports). */
+export async function until(predicate: () => boolean | Promise<boolean>, what: string, ms = 120_000) {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -178,7 +178,22 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
     });
   });
 
-  it("previews an unchanged program as DIFF_NONE for every resource, calling only Check and Diff", async () => {
+  it("brings outputs other resources moved up to date, then previews an unchanged program as DIFF_NONE", async () => {
+    // The tenant was created after its schema database, whose childCount was 0 then. Diff reads the
+    // count afresh (an output, not an input: inputDiff false), so the engine's Update refreshes it.
+    const before = fs.readFileSync(path.join(fleet.dataDir, "catalog.db"));
+    const first = byName(await stack.preview(program()));
+    expect(first["app-schema"]).toMatchObject({
+      op: "update",
+      diff: { changes: "SOME", diffs: ["childCount"], replaces: [], detailedDiff: { childCount: "UPDATE" } },
+      outputs: { childCount: 1 },
+    });
+    expect(first["app-schema"]?.diff?.inputDiffs).toEqual({ childCount: false });
+    await stack.up(program());
+    expect(stack.outputs("app-schema").childCount).toBe(1);
+    // Refreshing an output wrote nothing.
+    expect(fs.readFileSync(path.join(fleet.dataDir, "catalog.db")).equals(before)).toBe(true);
+
     stack.calls = [];
     const steps = await stack.preview(program());
     expect(steps.map((s) => s.op)).toEqual(Array(7).fill("same"));
@@ -301,8 +316,8 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
       urn,
       auto,
       {},
-      { ...base, name: auto },
-      { ...base, name: auto, group: "spare" },
+      { ...base, name: auto, __autonamed: true },
+      { ...base, name: auto, group: "spare", __autonamed: true },
     );
     expect(autoDiff).toMatchObject({ replaces: ["group"], deleteBeforeReplace: false });
     const fresh = await plugin.check(urn, {}, { group: "spare" });
@@ -316,7 +331,11 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
     stack.calls = [];
     const gone = await stack.refresh();
     expect(gone).toEqual(["standalone", "attach"]);
-    expect(stack.calls.every((c) => c.startsWith("Read "))).toBe(true);
+    // step.go RefreshStep: Read, then for what is still there a Diff with the sides swapped (the
+    // refreshed inputs as the old, the state's inputs as the new). Nothing drifted but what was destroyed.
+    expect(stack.calls.every((c) => c.startsWith("Read ") || c.startsWith("Diff "))).toBe(true);
+    expect(stack.calls.filter((c) => c.startsWith("Diff "))).toHaveLength(stack.state.size);
+    expect(stack.refreshDiffs).toEqual({});
     for (const name of ["main", "tenant", "reader"]) {
       expect(stack.state.get(name)?.outputs, name).toEqual(before.get(name)?.outputs);
     }
@@ -399,12 +418,29 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
     expect(mismatch.diff).toMatchObject({ changes: "SOME", diffs: ["blockWrites"] });
     stack.state.delete("mismatch");
 
-    // A token's JWT is never stored, so there is nothing to import it from.
+    // A token's JWT is never stored, so a bare jti cannot be read back...
+    const reader = stack.outputs("reader");
     const message = await grpcError(
-      plugin.read(urnOf("Token", "t"), stack.outputs("reader").jti as string),
+      plugin.read(urnOf("Token", "t"), reader.jti as string),
       "FAILED_PRECONDITION",
     );
-    expect(message).toMatch(/cannot be imported/);
+    expect(message).toMatch(/cannot be read back from its jti.*Pass the token itself to `Token.get`/);
+    // ...but `Token.get(name, jwt)` works: the engine's ReadResource sends the id (and any state) to Read,
+    // which verifies the token against its group's keys and reports what it grants.
+    const jwt = (reader.jwt as { value: string }).value;
+    const got = await plugin.read(urnOf("Token", "got"), jwt);
+    expect(got.id).toBe(reader.jti);
+    expect(got.outputs).toMatchObject({
+      database: "tenant-a",
+      authorization: reader.authorization,
+      attach: [],
+      jti: reader.jti,
+      expiresAt: null,
+    });
+    expect(isSecret(got.outputs.jwt) && got.outputs.jwt.value).toBe(jwt);
+    // A token of another fleet, or a forged one, is not found rather than believed.
+    const forged = `${jwt.split(".").slice(0, 2).join(".")}.${"A".repeat(86)}`;
+    expect((await plugin.read(urnOf("Token", "forged"), forged)).id).toBe("");
   });
 
   it("refuses to delete a schema database that still has children, and a group that holds databases; nothing is lost", async () => {

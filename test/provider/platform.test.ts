@@ -48,7 +48,7 @@ describe("the Platform API backend through the plugin", () => {
     ]);
   });
 
-  it("reports a server it cannot reach, naming the URL; a preview asks the server nothing", async () => {
+  it("reports a server it cannot reach, naming the URL, in the preview already", async () => {
     const closed = http.createServer();
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", () => r()));
     const { port } = closed.address() as AddressInfo;
@@ -59,8 +59,9 @@ describe("the Platform API backend through the plugin", () => {
       apiToken: secret("tdb_x"),
       organization: "o",
     });
-    const previewed = await plugin.create(urnOf("Group", "g"), { name: "g", location: "local" }, true);
-    expect(previewed.id).toBe("g");
+    // The preview of a create asks whether the name is taken (so it fails as `up` would), and says why not.
+    const previewed = plugin.create(urnOf("Group", "g"), { name: "g", location: "local" }, true);
+    expect(await grpcError(previewed, "FAILED_PRECONDITION")).toMatch(/^cannot reach the Platform API at /);
     const message = await grpcError(createGroup("g"), "FAILED_PRECONDITION");
     expect(message).toMatch(new RegExp(`^cannot reach the Platform API at http://127\\.0\\.0\\.1:${port}: `));
   });

@@ -98,6 +98,79 @@ describe("GetSchema", () => {
     for (const spec of Object.values(token.inputProperties)) expect(spec.replaceOnChanges).toBe(true);
   });
 
+  it("names the generated SDKs' packages, so gen-sdk does not fall back to @pulumi/tenantdb", () => {
+    expect(schema.language).toMatchObject({
+      nodejs: { packageName: "@tenantdb/pulumi" },
+      python: { packageName: "pulumi_tenantdb" },
+      go: { importBasePath: "github.com/tenantdb/tenantdb/sdk/go/tenantdb" },
+      csharp: { rootNamespace: "TenantDb" },
+    });
+    expect(schema).toMatchObject({ publisher: "tenantdb", repository: expect.stringMatching(/^https:\/\//) });
+    // The SDK in this repository is that nodejs package.
+    const sdk = JSON.parse(fs.readFileSync(path.join(ROOT, "sdk", "package.json"), "utf8"));
+    expect(sdk.name).toBe((schema.language as { nodejs: { packageName: string } }).nodejs.packageName);
+  });
+
+  it("makes `authorization` an enum and `expiresAt` an ISO timestamp string", () => {
+    const token = resource("tenantdb:index:Token");
+    expect(token.inputProperties.authorization).toMatchObject({
+      $ref: "#/types/tenantdb:index:Authorization",
+    });
+    expect((schema.types as Record<string, unknown>)["tenantdb:index:Authorization"]).toEqual({
+      type: "string",
+      description: expect.any(String),
+      enum: [
+        { name: "FullAccess", value: "full-access", description: expect.any(String) },
+        { name: "ReadOnly", value: "read-only", description: expect.any(String) },
+      ],
+    });
+    expect(token.properties.expiresAt).toMatchObject({
+      type: "string",
+      description: expect.stringMatching(/ISO 8601/),
+    });
+  });
+
+  // The rules pkg/codegen/schema/bind.go applies beyond the metaschema (what `pulumi package gen-sdk`
+  // refuses), and pkg/codegen/schema/reserved_keywords.go's reserved names.
+  it("passes the codegen binder's rules: tokens, reserved names, required lists and type references", () => {
+    const types = (schema.types ?? {}) as Record<
+      string,
+      { type: string; enum?: { name: string; value: unknown }[] }
+    >;
+    const tokens = [...Object.keys(schema.resources as object), ...Object.keys(types)];
+    for (const token of tokens) {
+      // bind.go: three parts, this package's name, a module other than `provider`, no nesting under index.
+      const [pkg, mod, name] = token.split(":");
+      expect(token.split(":"), token).toHaveLength(3);
+      expect(pkg).toBe(schema.name);
+      expect(mod).not.toBe("provider");
+      expect(mod?.startsWith("index/")).toBe(false);
+      expect(name).toMatch(/^[A-Z][A-Za-z0-9]*$/);
+    }
+    for (const [token, t] of Object.entries(types)) {
+      expect(["string", "integer", "number", "boolean"], token).toContain(t.type);
+      for (const e of t.enum ?? []) {
+        expect(typeof e.value, `${token} ${e.name}`).toBe(t.type);
+        expect(e.name).toMatch(/^[A-Z][A-Za-z0-9]*$/);
+      }
+    }
+    const refs: string[] = [];
+    const propertiesOf = (s: Spec) => ({ ...s.inputProperties, ...s.properties });
+    for (const [token, spec] of Object.entries(schema.resources as Record<string, Spec>)) {
+      for (const [name, prop] of Object.entries(propertiesOf(spec))) {
+        // reserved_keywords.go: `pulumi` anywhere; `urn` and `id` on custom resources.
+        expect(["pulumi", "urn", "id"], `${token}.${name}`).not.toContain(name);
+        if (typeof prop.$ref === "string") refs.push(prop.$ref);
+      }
+      // bind.go: "unknown required property".
+      for (const r of spec.required) expect(Object.keys(spec.properties), token).toContain(r);
+      for (const r of spec.requiredInputs) expect(Object.keys(spec.inputProperties), token).toContain(r);
+    }
+    const provider = schema.provider as Spec;
+    for (const name of Object.keys(propertiesOf(provider))) expect(["pulumi", "version"]).not.toContain(name);
+    for (const ref of refs) expect(Object.keys(types)).toContain(ref.replace(/^#\/types\//, ""));
+  });
+
   it("provider/schema.json, when present, is exactly what GetSchema serves (run `npm run schema`)", () => {
     const file = path.join(ROOT, "provider", "schema.json");
     if (!fs.existsSync(file)) return;

@@ -76,8 +76,11 @@ describe.each(BACKENDS)("Token ($name backend)", (backend) => {
     const forGroup = stack.outputs("group-reader");
     expect(stack.state.get("orders-token")?.id).toBe(forDb.jti);
     expect(forDb).toMatchObject({ database: "orders", attach: ["catalog"], expiresAt: null });
-    expect(forGroup.expiresAt).toBeGreaterThanOrEqual(before + 3600);
-    expect(forGroup.expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 3600);
+    // An ISO 8601 timestamp, an hour after issue.
+    expect(forGroup.expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+    const expiresAt = Date.parse(forGroup.expiresAt as string) / 1000;
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 3600);
+    expect(expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 3600);
     await withEngine(dataDir, async (e) => {
       expect((await e.authenticate(jwtOf(forDb), "orders")).kind).toBe("token");
       for (const db of ["orders", "catalog"])

@@ -26,6 +26,8 @@ export function useProviderMocks(project: string, dataDir: string, config: Recor
           backend,
           urn: `urn:pulumi:dev::${project}::${args.type}::${args.name}`,
           resourceName: args.name,
+          log: () => {},
+          signal: new AbortController().signal,
         };
         const checked = await resource.check(ctx, { olds: {}, news: args.inputs as PropertyMap });
         if (checked.failures.length > 0) {

@@ -57,4 +57,42 @@ describe("the SDK against the provider schema", () => {
     expect(pkg.version).toBe(root.version);
     expect(Object.keys(pkg.dependencies)).toEqual(["@pulumi/pulumi"]);
   });
+
+  it.each(Object.entries(SDK_FILES))(
+    "%s has a generated SDK's get(name, id, state?, opts?) with a State of every property",
+    (token, file) => {
+      const dts = fs.readFileSync(path.join(ROOT, "sdk", "bin", `${file}.d.ts`), "utf8");
+      const cls = token.split(":")[2] as string;
+      expect(dts).toMatch(
+        new RegExp(
+          `static get\\(name: string, id: pulumi\\.Input<pulumi\\.ID>, state\\?: ${cls}State, opts\\?: pulumi\\.CustomResourceOptions\\): ${cls};`,
+        ),
+      );
+      const stateBlock =
+        dts.match(new RegExp(`export interface ${cls}State \\{([\\s\\S]*?)\\n\\}`))?.[1] ?? "";
+      const state = [...stateBlock.matchAll(/^\s+(\w+)\?: pulumi\.Input/gm)].map((m) => m[1]).sort();
+      expect(state).toEqual(Object.keys(schema.resources[token]?.properties ?? {}).sort());
+    },
+  );
+
+  it("registers its resource package and module with the runtime, as generated SDKs do", async () => {
+    const runtime = (await import("@pulumi/pulumi")).runtime;
+    await import("@tenantdb/pulumi");
+    const pkg = runtime.getResourcePackage("tenantdb", undefined);
+    expect(pkg?.version).toBe(schema.version);
+    expect(() => pkg?.constructProvider("p", "pulumi:providers:other", "urn:x")).toThrow(
+      /unknown provider type/,
+    );
+    const mod = runtime.getResourceModule("tenantdb", "index", undefined);
+    expect(mod?.version).toBe(schema.version);
+    expect(() => mod?.construct("x", "tenantdb:index:Nope", "urn:x")).toThrow(/unknown resource type/);
+  });
+
+  it("exports the Authorization enum with the schema's values", async () => {
+    const { Authorization } = await import("@tenantdb/pulumi");
+    const types = (packageSchema() as { types: Record<string, { enum: { name: string; value: string }[] }> })
+      .types;
+    const values = types["tenantdb:index:Authorization"]?.enum ?? [];
+    expect(Authorization).toEqual(Object.fromEntries(values.map((v) => [v.name, v.value])));
+  });
 });
