@@ -12,6 +12,17 @@ export interface DatabaseFleetArgs {
   allowMassRemoval?: pulumi.Input<boolean>;
 }
 
+/** Known property values of an existing DatabaseFleet, for `DatabaseFleet.get`. */
+export interface DatabaseFleetState {
+  schemaParent?: pulumi.Input<string>;
+  names?: pulumi.Input<pulumi.Input<string>[]>;
+  maxRemovalShare?: pulumi.Input<number>;
+  allowMassRemoval?: pulumi.Input<boolean>;
+  group?: pulumi.Input<string>;
+  count?: pulumi.Input<number>;
+  schemaVersion?: pulumi.Input<number>;
+}
+
 /**
  * Many tenant databases of one schema database as one resource: created and destroyed in bursts, with a
  * preview that names each tenant added or removed. Import an existing fleet by its schema database's name.
@@ -20,13 +31,17 @@ export class DatabaseFleet extends pulumi.CustomResource {
   /** @internal */
   public static readonly __pulumiType = "tenantdb:index:DatabaseFleet";
 
-  /** Adopts every tenant of an existing schema database (the id is its name). */
+  /**
+   * Adopts every tenant of an existing schema database (the id is its name), optionally with known
+   * property values (`state`); the engine reads the rest from the provider.
+   */
   public static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
+    state?: DatabaseFleetState,
     opts?: pulumi.CustomResourceOptions,
   ): DatabaseFleet {
-    return new DatabaseFleet(name, undefined as unknown as DatabaseFleetArgs, { ...opts, id });
+    return new DatabaseFleet(name, state as DatabaseFleetArgs, { ...opts, id });
   }
 
   public static isInstance(obj: unknown): obj is DatabaseFleet {
@@ -45,9 +60,10 @@ export class DatabaseFleet extends pulumi.CustomResource {
   declare readonly schemaVersion: pulumi.Output<number>;
 
   constructor(name: string, args: DatabaseFleetArgs, opts?: pulumi.CustomResourceOptions) {
-    if (!opts?.id && args?.schemaParent === undefined)
-      throw new Error("Missing required property 'schemaParent'");
-    if (!opts?.id && args?.names === undefined) throw new Error("Missing required property 'names'");
+    if (!opts?.id && !opts?.urn) {
+      if (args?.schemaParent === undefined) throw new Error("Missing required property 'schemaParent'");
+      if (args?.names === undefined) throw new Error("Missing required property 'names'");
+    }
     super(
       DatabaseFleet.__pulumiType,
       name,

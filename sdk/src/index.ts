@@ -10,7 +10,7 @@ import * as utilities from "./utilities";
 
 export { AttachPolicy, type AttachPolicyArgs, type AttachPolicyState } from "./attach-policy";
 export { Database, type DatabaseArgs, type DatabaseState } from "./database";
-export { DatabaseFleet, type DatabaseFleetArgs } from "./database-fleet";
+export { DatabaseFleet, type DatabaseFleetArgs, type DatabaseFleetState } from "./database-fleet";
 export { Authorization } from "./enums";
 export { Group, type GroupArgs, type GroupState } from "./group";
 export { Provider, type ProviderArgs } from "./provider";

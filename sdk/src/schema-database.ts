@@ -26,6 +26,10 @@ export interface SchemaDatabaseState {
   name?: pulumi.Input<string>;
   group?: pulumi.Input<string>;
   migrations?: pulumi.Input<pulumi.Input<string>[]>;
+  schema?: pulumi.Input<string>;
+  allowDestructive?: pulumi.Input<boolean>;
+  plan?: pulumi.Input<pulumi.Input<string>[]>;
+  lint?: pulumi.Input<pulumi.Input<string>[]>;
   schemaVersion?: pulumi.Input<number>;
   childCount?: pulumi.Input<number>;
 }

@@ -853,7 +853,7 @@ export async function startSuite(backend: BackendTarget, opts: { configure?: boo
  * is what opening a WAL database leaves (the same as none), and tmp/ and locks/ hold per-process
  * scratch, so they are left out.
  */
-export function fingerprint(dir: string): Record<string, string> {
+export function fingerprint(dir: string, opts: { mtimes?: boolean } = {}): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string) => {
     for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
@@ -866,7 +866,7 @@ export function fingerprint(dir: string): Record<string, string> {
         !(entry.name.endsWith("-wal") && fs.statSync(p).size === 0)
       ) {
         const hash = createHash("sha256").update(fs.readFileSync(p)).digest("hex");
-        out[rel] = `${hash} ${fs.statSync(p).mtimeMs}`;
+        out[rel] = opts.mtimes === false ? hash : `${hash} ${fs.statSync(p).mtimeMs}`;
       }
     }
   };

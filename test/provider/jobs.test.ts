@@ -158,7 +158,8 @@ describe("long migrations through the provider", () => {
 
   it("reports progress to the engine and, cancelled before its commit point, changes nothing", async () => {
     const { plugin, dataDir } = await fleet();
-    const before = fingerprint(path.join(dataDir, "dbs"));
+    // Bytes, not times: a dry run too large for memory journals on disk, writing pages it then restores.
+    const before = fingerprint(path.join(dataDir, "dbs"), { mtimes: false });
     const running = update(plugin);
     await until(() => plugin.messages.some((m) => /dry run/.test(m.message)), "the dry run's first progress");
     await plugin.cancel();
@@ -178,7 +179,7 @@ describe("long migrations through the provider", () => {
       ]);
     });
     // Database files are byte for byte what they were (the catalog records the failed job).
-    expect(fingerprint(path.join(dataDir, "dbs"))).toEqual(before);
+    expect(fingerprint(path.join(dataDir, "dbs"), { mtimes: false })).toEqual(before);
   });
 
   it("cancelled after its commit point, finishes on every database and says so", async () => {
