@@ -147,10 +147,12 @@ export class Plugin {
   }
 
   /** Spawns the real plugin the way the engine does: `<bin> [flags] <engine address>`, cwd = program dir. */
-  static async start(opts: { cwd?: string; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<Plugin> {
+  static async start(
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; args?: string[]; bin?: string } = {},
+  ): Promise<Plugin> {
     const ownsCwd = opts.cwd === undefined;
     const cwd = opts.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-provider-"));
-    const child = spawn(PLUGIN, opts.args ?? ["--logtostderr", "-v=9", "127.0.0.1:1"], {
+    const child = spawn(opts.bin ?? PLUGIN, opts.args ?? ["--logtostderr", "-v=9", "127.0.0.1:1"], {
       cwd,
       env: { ...process.env, TENANTDB_DATA_DIR: "", PULUMI_CONFIG: "", ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -95,7 +95,7 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
         changes: "SOME",
         diffs: ["migrations"],
         replaces: [],
-        detailedDiff: { migrations: "UPDATE" },
+        detailedDiff: { "migrations[1]": "ADD" },
         deleteBeforeReplace: false,
       },
       outputs: { schemaVersion: 2, childCount: 3, migrations: [USERS, PHONE] },
@@ -230,7 +230,7 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
     });
     // Adopting it is an update that has nothing left to apply.
     const steps = await stack.up(program([USERS, PHONE, UNIQUE_EMAIL, extra]));
-    expect(step(steps, "app")?.diff?.detailedDiff).toEqual({ migrations: "UPDATE" });
+    expect(step(steps, "app")?.diff?.detailedDiff).toEqual({ "migrations[3]": "ADD" });
     expect(stack.outputs("app").schemaVersion).toBe(4);
   });
 
