@@ -74,9 +74,11 @@ describe("examples/gitops in its three layouts", () => {
     expect(Number(node)).toBeGreaterThanOrEqual(minNode([...ranges][0]));
   });
 
+  // Plugins and tsc one at a time: the suite runs two files at once on this machine's two cores. Workflow
+  // runs (shell and stand-ins) go side by side across layouts.
   describe("the plugin, found the way the engine finds it", () => {
     for (const name of LAYOUTS) {
-      it.concurrent(`${name}: finds the plugin the way the engine would, and it answers for the version the SDK asks for`, async () => {
+      it(`${name}: finds the plugin the way the engine would, and it answers for the version the SDK asks for`, async () => {
         const { infra } = layouts[name];
         const project = parse(fs.readFileSync(path.join(infra, "Pulumi.yaml"), "utf8"));
         const required = requiredPlugins(infra);
@@ -107,7 +109,7 @@ describe("examples/gitops in its three layouts", () => {
   // it again would repeat those two runs exactly.
   describe("as its own TypeScript project", () => {
     for (const name of DISTINCT_INSTALLS) {
-      it.concurrent(`${name}: type-checks as its own project with its own install`, async () => {
+      it(`${name}: type-checks as its own project with its own install`, async () => {
         const { infra } = layouts[name];
         const tsc = path.join(infra, "node_modules", "typescript", "bin", "tsc");
         const result = await run(process.execPath, [tsc, "--noEmit", "-p", infra]).catch((e) => e);
