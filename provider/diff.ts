@@ -5,7 +5,8 @@ import type { PropertySpec } from "./resource.js";
 
 /**
  * The one diff every resource (and the provider config) uses: old inputs against new inputs, property by
- * property, as pulumi-go-provider's default diff does. Which properties force a replacement is declared in
+ * property, as pulumi-go-provider's default diff does (a list element by element). Which properties force a
+ * replacement is declared in
  * the property specs, never coded here. `diffs` and `detailedDiff` are built from the same list, so they
  * always agree and never repeat a key (pulumi/pulumi#17610).
  */
@@ -53,7 +54,14 @@ export function diffInputs(
     if (!kind) continue;
     diffs.push(key);
     if (spec.replaceOnChanges) replaces.push(key);
-    detailedDiff[key] = spec.replaceOnChanges ? (`${kind}_REPLACE` as DiffKind) : kind;
+    const replace = (k: "ADD" | "DELETE" | "UPDATE") =>
+      spec.replaceOnChanges ? (`${k}_REPLACE` as DiffKind) : k;
+    const elements = kind === "UPDATE" ? elementChanges(olds[key], news[key]) : null;
+    if (elements) {
+      for (const [i, k] of elements) detailedDiff[`${key}[${i}]`] = replace(k);
+    } else {
+      detailedDiff[key] = replace(kind);
+    }
   }
   const stables =
     replaces.length > 0
@@ -71,6 +79,21 @@ export function diffInputs(
     deleteBeforeReplace,
     outputOnly: [],
   };
+}
+
+/**
+ * A list that changed, element by element (`migrations[2]: ADD`, `attach[1]: DELETE`), so a reviewer sees
+ * which entry moved and `pulumi preview --diff` prints that entry's value. Null when either side is not a
+ * list (a list that is itself unknown stays one top-level change).
+ */
+function elementChanges(old: unknown, next: unknown): [number, "ADD" | "DELETE" | "UPDATE"][] | null {
+  if (!Array.isArray(old) || !Array.isArray(next)) return null;
+  const changes: [number, "ADD" | "DELETE" | "UPDATE"][] = [];
+  for (let i = 0; i < Math.max(old.length, next.length); i++) {
+    const kind = i >= old.length ? "ADD" : i >= next.length ? "DELETE" : compare(old[i], next[i]);
+    if (kind) changes.push([i, kind === "ADD" || kind === "DELETE" ? kind : "UPDATE"]);
+  }
+  return changes.length > 0 ? changes : null;
 }
 
 /** How one property changed, or null. Absent and null are the same thing: "not set". */

@@ -207,11 +207,13 @@ export class Plugin {
    * <engine address>`, cwd = program dir, `PULUMI_CONFIG` = the stack's whole config as JSON (set on every
    * provider plugin process, default or explicit; empty here unless a test gives a stack config).
    */
-  static async start(opts: { cwd?: string; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<Plugin> {
+  static async start(
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; args?: string[]; bin?: string } = {},
+  ): Promise<Plugin> {
     const ownsCwd = opts.cwd === undefined;
     const cwd = opts.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-provider-"));
     const host = await startEngineHost();
-    const child = spawn(PLUGIN, opts.args ?? ["--logtostderr", "-v=9", host.address], {
+    const child = spawn(opts.bin ?? PLUGIN, opts.args ?? ["--logtostderr", "-v=9", host.address], {
       cwd,
       env: { ...process.env, TENANTDB_DATA_DIR: "", PULUMI_CONFIG: "", ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],

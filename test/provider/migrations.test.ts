@@ -96,8 +96,8 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
         changes: "SOME",
         diffs: ["migrations", "childCount"],
         replaces: [],
-        detailedDiff: { migrations: "UPDATE", childCount: "UPDATE" },
-        inputDiffs: { migrations: true, childCount: false },
+        detailedDiff: { "migrations[1]": "ADD", childCount: "UPDATE" },
+        inputDiffs: { "migrations[1]": true, childCount: false },
         deleteBeforeReplace: false,
       },
       outputs: { schemaVersion: 2, childCount: 3, migrations: [USERS, PHONE] },
@@ -238,7 +238,10 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
     // Adopting it is an update that has nothing left to apply.
     const steps = await stack.up(program([USERS, PHONE, UNIQUE_EMAIL, extra]));
     // The CLI moved schemaVersion too: Diff saw it, the Update records it.
-    expect(step(steps, "app")?.diff?.detailedDiff).toEqual({ migrations: "UPDATE", schemaVersion: "UPDATE" });
+    expect(step(steps, "app")?.diff?.detailedDiff).toEqual({
+      "migrations[3]": "ADD",
+      schemaVersion: "UPDATE",
+    });
     expect(stack.outputs("app").schemaVersion).toBe(4);
   });
 

@@ -1,0 +1,133 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BACKENDS,
+  type Decl,
+  type Props,
+  ROOT,
+  type Step,
+  type Suite,
+  startSuite,
+  UNKNOWN,
+  urnOf,
+} from "./harness.js";
+
+/**
+ * Detailed diffs name list elements, over gRPC as the engine receives them: an appended migration is
+ * `migrations[2]: ADD` (so `pulumi preview --diff` prints that migration's SQL), a removed attach target is
+ * `attach[1]: DELETE_REPLACE`; the preview of the update carries how many tenants the migration reaches.
+ * The recorded `preview --json` fixtures of the PR-comment renderer hold what this provider returns.
+ */
+
+const USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL)";
+const PHONE = "ALTER TABLE users ADD COLUMN phone_number TEXT";
+const NOTES = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)";
+const TENANTS = ["acme", "globex", "initech"];
+const local = BACKENDS.find((b) => b.name === "local");
+
+function program(migrations: string[]): Decl[] {
+  return [
+    { type: "Group", name: "fleet", inputs: { name: "fleet" } },
+    {
+      type: "SchemaDatabase",
+      name: "app",
+      inputs: (o) => ({ name: "app-schema", group: o("fleet").name, migrations }),
+    },
+    ...TENANTS.map(
+      (t): Decl => ({
+        type: "Database",
+        name: t,
+        inputs: (o) => ({ name: t, group: o("fleet").name, schemaParent: o("app").name }),
+      }),
+    ),
+  ];
+}
+
+const step = (steps: Step[], name: string) => steps.find((s) => s.name === name);
+
+describe("element-level detailed diffs over gRPC", () => {
+  let suite: Suite;
+  beforeAll(async () => {
+    if (!local) throw new Error("the harness has no local backend");
+    suite = await startSuite(local);
+    await suite.plugin.configure(suite.fleet.config);
+    await suite.stack.up(program([USERS]));
+  });
+  afterAll(() => suite?.stop());
+
+  it("an appended migration is `migrations[i]: ADD`, and its preview says how many tenants it reaches", async () => {
+    const steps = await suite.stack.preview(program([USERS, PHONE]));
+    const app = step(steps, "app");
+    expect(app?.diff).toMatchObject({
+      changes: "SOME",
+      diffs: ["migrations"],
+      replaces: [],
+      hasDetailedDiff: true,
+      detailedDiff: { "migrations[1]": "ADD" },
+    });
+    // The value at that path is the statement the engine prints under it.
+    expect(app?.outputs?.migrations).toEqual([USERS, PHONE]);
+    expect(app?.outputs).toMatchObject({ schemaVersion: 2, childCount: TENANTS.length });
+
+    const two = step(await suite.stack.preview(program([USERS, PHONE, NOTES])), "app");
+    expect(two?.diff?.detailedDiff).toEqual({ "migrations[1]": "ADD", "migrations[2]": "ADD" });
+    expect(two?.outputs?.childCount).toBe(TENANTS.length);
+  });
+
+  it("list elements of a replacing property: DELETE_REPLACE, UPDATE_REPLACE, an unknown element, an unknown list", async () => {
+    const urn = urnOf("Token", "reader");
+    const olds: Props = {
+      database: "acme",
+      authorization: "read-only",
+      expiration: "never",
+      attach: ["catalog", "archive"],
+    };
+    const diff = (attach: unknown) => suite.plugin.diff(urn, "jti-1", olds, olds, { ...olds, attach });
+
+    expect(await diff(["catalog"])).toMatchObject({
+      replaces: ["attach"],
+      diffs: ["attach"],
+      detailedDiff: { "attach[1]": "DELETE_REPLACE" },
+    });
+    expect((await diff(["catalog", "prices"])).detailedDiff).toEqual({ "attach[1]": "UPDATE_REPLACE" });
+    expect((await diff(["catalog", "archive", "prices"])).detailedDiff).toEqual({
+      "attach[2]": "ADD_REPLACE",
+    });
+    expect((await diff(["catalog", UNKNOWN])).detailedDiff).toEqual({ "attach[1]": "UPDATE_REPLACE" });
+    expect((await diff(UNKNOWN)).detailedDiff).toEqual({ attach: "UPDATE_REPLACE" });
+    expect((await diff(["catalog", "archive"])).changes).toBe("NONE");
+  });
+
+  it("the renderer's recorded previews hold the detailed diffs this provider returns", async () => {
+    const kinds = (d: Record<string, string>) =>
+      Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v.toLowerCase().replace("_", "-")]));
+    for (const [file, name] of [
+      ["preview-migration.json", "app-schema"],
+      ["preview-failure.json", "app-schema"],
+      ["preview-replace.json", "shopper-alice-token"],
+    ] as const) {
+      const digest = JSON.parse(
+        fs.readFileSync(path.join(ROOT, "test", "examples", "fixtures", file), "utf8"),
+      );
+      const recorded = digest.steps.find((s: { urn: string }) => s.urn.endsWith(`::${name}`));
+      const type = recorded.newState.type.split(":").pop();
+      const got = await suite.plugin.diff(
+        urnOf(type, name),
+        recorded.oldState.id,
+        recorded.oldState.outputs,
+        recorded.oldState.inputs,
+        recorded.newState.inputs,
+      );
+      const want = Object.fromEntries(
+        Object.entries(recorded.detailedDiff as Record<string, { kind: string }>).map(([k, v]) => [
+          k,
+          v.kind,
+        ]),
+      );
+      expect(kinds(got.detailedDiff), file).toEqual(want);
+      expect(got.diffs, file).toEqual(recorded.diffReasons);
+      expect(got.replaces, file).toEqual(recorded.replaceReasons ?? []);
+    }
+  });
+});
