@@ -248,12 +248,14 @@ const compareValues = (a: unknown, b: unknown) =>
  * names exactly the tenants that change instead of "names changed".
  */
 function namesDiff(olds: PropertyMap, news: PropertyMap, base: DiffResult): DiffResult {
-  if (!("names" in base.detailedDiff)) return base;
+  if (!base.diffs.includes("names")) return base;
   const before = olds.names;
   const after = news.names;
   if (!Array.isArray(before) || !Array.isArray(after) || containsUnknown(after)) return base;
-  const detailedDiff: Record<string, DiffKind> = { ...base.detailedDiff };
-  delete detailedDiff.names;
+  // The generic diff lines lists up by position; a fleet is a set, so its entries are redone by name.
+  const detailedDiff = Object.fromEntries(
+    Object.entries(base.detailedDiff).filter(([k]) => k !== "names" && !k.startsWith("names[")),
+  ) as Record<string, DiffKind>;
   const had = new Set(before);
   const has = new Set(after);
   after.forEach((name, i) => {
