@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { openEngine } from "../../engine/index.js";
 import { listFiles, ROOT, tempDir } from "../helpers.js";
 
-const CHILDREN = 500;
+const CHILDREN = 200;
 const FIXTURE = path.join(ROOT, "test", "fixtures", "migrate.mjs");
 
 /** Where to kill the migrating process: once it reports `phase` with at least `done` databases. */
@@ -18,10 +18,10 @@ interface KillPoint {
 
 // 22 moments spread over the dry run, the commit point (the run phase starting at 0) and the run.
 const KILL_POINTS: KillPoint[] = [
-  ...[0, 8, 60, 150, 250, 350, 450, 496].map((done) => ({ phase: "dry_run" as const, done })),
+  ...[0, 3, 24, 60, 100, 140, 180, 198].map((done) => ({ phase: "dry_run" as const, done })),
   { phase: "run", done: 0 },
   { phase: "run", done: 0 },
-  ...[8, 40, 100, 160, 220, 280, 340, 400, 440, 480, 496, 501].map((done) => ({
+  ...[3, 16, 40, 64, 88, 112, 136, 160, 176, 192, 198, 201].map((done) => ({
     phase: "run" as const,
     done,
   })),
