@@ -89,8 +89,20 @@ function render(digest: PreviewDigest, opts: CommentOptions, sqlLimit: number): 
   }
 
   const migrations = steps.map(newMigrations).filter((m): m is NewMigrations => m !== null);
-  if (migrations.length > 0) {
+  const plans = steps.map(declaredPlan).filter((p): p is DeclaredPlan => p !== null);
+  if (migrations.length > 0 || plans.length > 0) {
     out.push("#### Migrations", "");
+    for (const p of plans) {
+      const count = p.statements.length;
+      out.push(
+        `**\`${p.resource}\`**: its declared schema plans ${count} statement${count === 1 ? "" : "s"}, one migration, ${reach(p)}.`,
+        "",
+        ...fenced(clip(p.statements.map((sql) => `${sql};`).join("\n"), sqlLimit)),
+        "",
+        ...p.lint.map((line) => `- ${cell(line)}`),
+        ...(p.lint.length > 0 ? [""] : []),
+      );
+    }
     for (const m of migrations) {
       const count = m.statements.length;
       const last = m.firstVersion + count - 1;
@@ -164,7 +176,35 @@ export function newMigrations(step: PreviewStep): NewMigrations | null {
   };
 }
 
-function reach(m: NewMigrations): string {
+/** A SchemaDatabase declared by `schema`: the plan its preview made (the `plan` and `lint` outputs). */
+export interface DeclaredPlan {
+  resource: string;
+  op: string;
+  statements: string[];
+  /** One finding a line: `<kind> <code>: <message>`. */
+  lint: string[];
+  tenants: number | null;
+}
+
+export function declaredPlan(step: PreviewStep): DeclaredPlan | null {
+  const type = step.newState?.type ?? resourceType(step.urn);
+  if (type !== SCHEMA_DATABASE || !["create", "update", "replace", "create-replacement"].includes(step.op)) {
+    return null;
+  }
+  if (typeof step.newState?.inputs?.schema !== "string") return null;
+  const statements = strings(step.newState?.outputs?.plan);
+  if (statements.length === 0) return null;
+  const children = step.newState?.outputs?.childCount ?? step.oldState?.outputs?.childCount;
+  return {
+    resource: resourceName(step.urn),
+    op: step.op,
+    statements,
+    lint: strings(step.newState?.outputs?.lint),
+    tenants: typeof children === "number" ? children : null,
+  };
+}
+
+function reach(m: { op: string; tenants: number | null }): string {
   if (m.op !== "update") return "on a new schema database (no tenant databases yet)";
   if (m.tenants === null) return "reaching tenant databases not known until `up`";
   return `reaching ${m.tenants} tenant database${m.tenants === 1 ? "" : "s"} and the schema database, all or none`;

@@ -19,6 +19,47 @@ const stepOf = (digest: PreviewDigest, name: string) => {
 const run = promisify(execFile);
 
 describe("the PR comment rendered from `pulumi preview --json`", () => {
+  it("shows a declared schema's planned statements, its lint and the tenants it reaches", () => {
+    const urn = "urn:pulumi:prod::infra::tenantdb:index:SchemaDatabase::app-schema";
+    const plan = [
+      "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free'",
+      "CREATE INDEX users_plan ON users (plan)",
+    ];
+    const lint = ["data-dependent MF102: adding a NOT NULL column with a default runs on every row"];
+    const state = (outputs: Record<string, unknown>, schema: string) => ({
+      urn,
+      custom: true,
+      type: "tenantdb:index:SchemaDatabase",
+      id: "app",
+      inputs: { name: "app", group: "fleet", schema },
+      outputs,
+    });
+    const digest = parsePreviewDigest(
+      JSON.stringify({
+        steps: [
+          {
+            op: "update",
+            urn,
+            oldState: state(
+              { childCount: 7, schemaVersion: 3 },
+              "CREATE TABLE users (id INTEGER PRIMARY KEY)",
+            ),
+            newState: state({ childCount: 7, schemaVersion: 4, plan, lint }, "CREATE TABLE users (…)"),
+            diffReasons: ["schema"],
+            detailedDiff: { schema: { kind: "update", inputDiff: true } },
+          },
+        ],
+        changeSummary: { update: 1 },
+      }),
+    );
+    const comment = renderPreviewComment(digest);
+    expect(comment).toContain(
+      "its declared schema plans 2 statements, one migration, reaching 7 tenant databases",
+    );
+    expect(comment).toContain(`\`\`\`sql\n${plan.map((p) => `${p};`).join("\n")}\n\`\`\``);
+    expect(comment).toContain(`- ${lint[0]}`);
+  });
+
   it("shows each new migration's SQL, the tenants it reaches, and the element-level diff", () => {
     const digest = fixture("preview-migration.json");
     const step = stepOf(digest, "app-schema");
