@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BACKENDS,
-  CheckFailed,
   columns,
   type Decl,
+  failuresOf,
   grpcError,
   type Stack,
   type Step,
@@ -47,16 +47,6 @@ function program(schemaInputs: Record<string, unknown>): Decl[] {
 }
 
 const appStep = (steps: Step[]) => steps.find((s) => s.name === "app");
-
-async function failuresOf(promise: Promise<unknown>): Promise<CheckFailed["failures"]> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof CheckFailed) return e.failures;
-    throw e;
-  }
-  throw new Error("expected a check failure");
-}
 
 describe.each(BACKENDS)("a declared schema through the provider ($name backend)", (backend) => {
   let suite: Suite;

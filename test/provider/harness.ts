@@ -494,6 +494,17 @@ const NO_DIFF: DiffResult = {
   deleteBeforeReplace: false,
 };
 
+/** The check failures a step was refused with; fails the test if the step went through. */
+export async function failuresOf(promise: Promise<unknown>): Promise<CheckFailed["failures"]> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof CheckFailed) return e.failures;
+    throw e;
+  }
+  throw new Error("expected a check failure");
+}
+
 export class CheckFailed extends Error {
   constructor(
     readonly resource: string,

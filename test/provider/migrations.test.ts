@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BACKENDS,
-  CheckFailed,
   cli,
   columns,
   type Decl,
   type Fleet,
+  failuresOf,
   grpcError,
   type Plugin,
   Stack,
@@ -48,16 +48,6 @@ function program(migrations: unknown[]): Decl[] {
 }
 
 const step = (steps: Step[], name: string) => steps.find((s) => s.name === name && s.op !== "delete");
-
-async function failuresOf(promise: Promise<unknown>): Promise<CheckFailed["failures"]> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof CheckFailed) return e.failures;
-    throw e;
-  }
-  throw new Error("expected a check failure");
-}
 
 describe.each(BACKENDS)("schema migrations through the provider ($name backend)", (backend) => {
   let plugin: Plugin;
