@@ -208,9 +208,9 @@ describe("long migrations through the provider", () => {
 
   it("a customTimeouts.update that runs out before the commit point stops it there", async () => {
     const { plugin, dataDir } = await fleet();
-    // Four slow tables per database: a dry run many times longer than the 1 s allowed.
-    const slower = [1, 2, 3, 4].map((i) => SLOW_MIGRATION.replace("TABLE big", `TABLE big${i}`)).join(";\n");
-    const message = await grpcError(update(plugin, false, 1, slower), "FAILED_PRECONDITION");
+    // A millisecond runs out while the dry run is still waiting on its workers, on any machine:
+    // the deadline is checked when the dry run ends, so how fast it ends does not matter.
+    const message = await grpcError(update(plugin, false, 0.001), "FAILED_PRECONDITION");
     expect(message).toMatch(/stopped before its commit point .*so nothing was changed/);
     await withEngine(dataDir, (e) => expect(e.getDatabase("app").schemaVersion).toBe(1));
   });
