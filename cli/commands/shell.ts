@@ -35,7 +35,7 @@ export async function dbShell(g: GlobalOptions, name: string, sql: string | unde
     try {
       for (const db of opts.attach ?? [])
         await session.execute(`ATTACH "${db.replaceAll('"', '""')}" AS "${db.replaceAll('"', '""')}"`);
-      if (interactive) return await repl(shell);
+      if (interactive) return await repl(shell, opts);
       try {
         await runScript(shell, sql ?? (await readAll(process.stdin)));
       } finally {

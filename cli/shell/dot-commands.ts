@@ -1,8 +1,7 @@
 import fs from "node:fs";
 import { invalidArgument } from "../../engine/errors.js";
 import type { QueryResult } from "../../engine/query/values.js";
-import { quoteText } from "../dump-sql.js";
-import { dumpDatabase } from "../load-sql.js";
+import { dumpSql, quoteText } from "../dump-sql.js";
 import { printLine, resultJson } from "../output.js";
 import { MODES, type Mode, render } from "./render.js";
 import type { Shell } from "./state.js";
@@ -88,9 +87,9 @@ export async function dotCommand(shell: Shell, line: string, runScript: ScriptRu
     }
     case ".dump": {
       const lines: string[] = [];
-      await dumpDatabase(
-        shell.engine,
-        shell.session.database,
+      // In the shell's own session: its rights, and Ctrl-C stops it like any statement.
+      await dumpSql(
+        async (sql) => (await shell.session.execute(sql))[0]?.rows ?? [],
         (l) => (shell.json ? lines.push(l) : printLine(l)),
         args[0],
       );

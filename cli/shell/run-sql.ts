@@ -3,7 +3,9 @@ import type { QueryResult } from "../../engine/query/values.js";
 import { splitStatements } from "../../engine/sql/statements.js";
 import { printLine, resultJson } from "../output.js";
 import { jobProgress } from "../progress.js";
+import { settleInterruptedMigration } from "./interrupt.js";
 import { render } from "./render.js";
+import { Interrupted } from "./session-process.js";
 import type { Shell } from "./state.js";
 
 /**
@@ -39,9 +41,12 @@ async function runMigration(shell: Shell, sql: string, before: number): Promise<
   let results: QueryResult[];
   try {
     results = await shell.session.execute(sql, undefined, { onProgress: progress.onProgress });
-  } finally {
+  } catch (e) {
     progress.done();
+    if (e instanceof Interrupted) await settleInterruptedMigration(shell, e, before);
+    throw e;
   }
+  progress.done();
   shell.statements += splitStatements(sql).length;
   shell.committedThrough = shell.statements;
   show(shell, results);

@@ -1,12 +1,16 @@
-import type { Engine, Session } from "../../engine/index.js";
+import type { Engine } from "../../engine/index.js";
 import type { GlobalOptions } from "../context.js";
 import type { RenderOptions } from "./render.js";
+import type { ShellSession } from "./session.js";
+import type { SessionProcess } from "./session-process.js";
 
 /** One shell: its session and settings, the same whether it reads a terminal, a pipe or one argument. */
 export interface Shell extends RenderOptions {
   g: GlobalOptions;
   engine: Engine;
-  session: Session;
+  session: ShellSession;
+  /** Interactive only: the session is in a child process, which Ctrl-C kills (see session-process.ts). */
+  sessionProcess?: SessionProcess;
   /** A terminal: errors are reported and the shell goes on; a script stops at the first one. */
   interactive: boolean;
   timer: boolean;

@@ -2,12 +2,14 @@
 
 Usage: python3 pty-driver.py '<json>' where json is {"cmd": [...], "steps": [...], "timeout": seconds}.
 Each step is {"waitFor": "text"} (wait until the output so far contains it, counted from the previous
-wait's match) or {"send": "text"}. Prints a JSON object with the whole output and the exit code.
+wait's match), {"send": "text"}, or {"waitForSql": [file, query]} (wait until the query, run on that
+SQLite file read-only, returns a row: a state on disk the output does not show). Prints a JSON object with the whole output and the exit code.
 """
 import json
 import os
 import pty
 import select
+import sqlite3
 import sys
 import time
 
@@ -38,10 +40,29 @@ def pump(wait):
 
 
 alive = True
+def has_row(file, query):
+    try:
+        db = sqlite3.connect(f"file:{file}?mode=ro", uri=True, timeout=1)
+        try:
+            return db.execute(query).fetchone() is not None
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False  # not there yet, or busy: asked again
+
+
 failed = None
 for step in spec["steps"]:
     if "send" in step:
         os.write(fd, step["send"].encode())
+        continue
+    if "waitForSql" in step:
+        file, query = step["waitForSql"]
+        while not has_row(file, query) and time.time() < deadline:
+            pump(0.01)
+        if not has_row(file, query):
+            failed = query
+            break
         continue
     needle = step["waitFor"].encode()
     while alive and output.find(needle, cursor) < 0 and time.time() < deadline:

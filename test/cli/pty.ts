@@ -2,11 +2,12 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { CLI, ROOT } from "../helpers.js";
 
-export type PtyStep = { send: string } | { waitFor: string };
+export type PtyStep = { send: string } | { waitFor: string } | { waitForSql: [file: string, query: string] };
 
 /**
  * Runs the real CLI under a pseudo-terminal (python3's pty module, see pty-driver.py): `waitFor` steps wait
- * for output, `send` steps type (Ctrl-C is "\x03", Ctrl-D "\x04"). Resolves with everything the terminal
+ * for output, `send` steps type (Ctrl-C is "\x03", Ctrl-D "\x04"), `waitForSql` waits for a query on a SQLite file to
+ * return a row. Resolves with everything the terminal
  * showed, the exit code, and the text a step waited for in vain (null if none).
  */
 export function runCliInPty(

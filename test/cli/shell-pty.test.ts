@@ -1,10 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers.js";
 import { runCliInPty } from "./pty.js";
 
 const PROMPT = "tenantdb> ";
+/** A statement that never ends on its own: it counts without bound. */
+const FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;";
 
 describe("the interactive shell, driven through a pseudo-terminal", () => {
   it("keeps going after Ctrl-C, continues lines, runs dot-commands, and keeps a history", async () => {
@@ -51,29 +54,83 @@ describe("the interactive shell, driven through a pseudo-terminal", () => {
     expect(again.code).toBe(0);
   });
 
-  it("survives Ctrl-C during a migration, which still finishes all or none", async () => {
+  it("stops a running statement on Ctrl-C, rolls back its open transaction, and keeps the shell", async () => {
     const dir = path.join(tempDir(), "data");
-    const t = (...args: string[]) => runCli(["--data-dir", dir, ...args]);
-    await t("db", "create", "app", "--type", "schema");
-    await t("db", "shell", "app", "CREATE TABLE users (id INTEGER PRIMARY KEY)");
-    await t("db", "create", ...Array.from({ length: 20 }, (_, i) => `c${i}`), "--schema", "app");
+    await runCli(["--data-dir", dir, "db", "create", "x"]);
     const r = await runCliInPty(
-      ["--data-dir", dir, "db", "shell", "app"],
+      ["--data-dir", dir, "db", "shell", "x"],
       [
         { waitFor: PROMPT },
-        { send: "ALTER TABLE users ADD COLUMN email TEXT;\r" },
-        { send: "\x03" },
-        { waitFor: "Migrated app and 20 child databases to schema version 2" },
+        { send: "CREATE TABLE t (v); INSERT INTO t VALUES ('kept');\r" },
         { waitFor: PROMPT },
-        { send: "SELECT count(*) AS n FROM pragma_table_info('users');\r" },
-        { waitFor: "\n2" },
+        { send: ".mode line\r" },
+        { waitFor: PROMPT },
+        // Ctrl-C right behind Enter: whether it lands before or while the statement runs, it never finishes.
+        { send: `${FOREVER}\r\x03` },
+        { waitFor: "Interrupted" },
+        { waitFor: PROMPT },
+        { send: "BEGIN; INSERT INTO t VALUES ('lost');\r" },
+        { waitFor: PROMPT },
+        // The first statement's row shows the second is running: Ctrl-C then lands inside SQLite.
+        { send: `SELECT 'running' AS state; ${FOREVER}\r` },
+        { waitFor: "state = running" },
+        { send: "\x03" },
+        { waitFor: "Interrupted: the open transaction was rolled back" },
+        { waitFor: PROMPT },
+        { send: "SELECT group_concat(v) AS v FROM t;\r" },
+        { waitFor: "v = kept\r\n" }, // in .mode line still
         { send: ".quit\r" },
       ],
     );
     expect(r.missing).toBeNull();
     expect(r.code).toBe(0);
-    const children = JSON.parse((await t("db", "list", "--schema", "app", "--json")).stdout);
-    expect(new Set(children.map((d: { schemaVersion: number }) => d.schemaVersion))).toEqual(new Set([2]));
+    const { path: file } = JSON.parse(
+      (await runCli(["--data-dir", dir, "db", "show", "x", "--json"])).stdout,
+    );
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare("SELECT v FROM t").all()).toEqual([{ v: "kept" }]);
+    db.close();
+  });
+
+  it("on Ctrl-C during a migration, abandons it before its commit point and finishes it past it", async () => {
+    const dir = path.join(tempDir(), "data");
+    const t = (...args: string[]) => runCli(["--data-dir", dir, ...args]);
+    await t("db", "create", "app", "--type", "schema");
+    await t("db", "shell", "app", "CREATE TABLE users (id INTEGER PRIMARY KEY)");
+    await t("db", "create", "c1", "c2", "--schema", "app");
+    const counted = (bound: string) =>
+      `INSERT INTO users (id) SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c${bound}) SELECT x FROM c);\r`;
+    const r = await runCliInPty(
+      ["--data-dir", dir, "db", "shell", "app"],
+      [
+        { waitFor: PROMPT },
+        { send: counted("") }, // never ends: its dry run is where Ctrl-C finds it
+        { waitFor: "dry run" },
+        { send: "\x03" },
+        { waitFor: "Interrupted: the migration stopped before its commit point, so nothing changed" },
+        { waitFor: PROMPT },
+        { send: counted(" WHERE x < 150000") },
+        { waitForSql: [path.join(dir, "catalog.db"), "SELECT 1 FROM jobs WHERE state = 'committed'"] },
+        { send: "\x03" },
+        { waitFor: "Interrupted: the migration had passed its commit point, so it was finished" },
+        { waitFor: PROMPT },
+        { send: "SELECT id FROM users;\r" },
+        { waitFor: "150000" },
+        { send: ".quit\r" },
+      ],
+    );
+    expect(r.missing).toBeNull();
+    expect(r.code).toBe(0);
+    const all = JSON.parse((await t("db", "list", "--json")).stdout) as { path: string }[];
+    expect(all).toHaveLength(3);
+    for (const { path: file } of all) {
+      const db = new Database(file, { readonly: true });
+      expect(db.prepare("SELECT id FROM users").all()).toEqual([{ id: 150000 }]);
+      expect(db.prepare("SELECT value FROM _tenantdb_ WHERE key = 'schema_version'").get()).toEqual({
+        value: 2,
+      });
+      db.close();
+    }
   });
 
   it("asks before destroying on a terminal, and destroys only on yes", async () => {
