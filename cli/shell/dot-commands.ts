@@ -35,7 +35,9 @@ export async function dotCommand(shell: Shell, line: string, runScript: ScriptRu
       return "quit";
     case ".help":
       for (const [usage, what] of HELP) printLine(`${usage.padEnd(20)}${what}`);
-      printLine("Statements end with ';' and may span lines. Ctrl-C cancels the input; Ctrl-D leaves.");
+      printLine(
+        "Statements end with ';' and may span lines. Ctrl-C cancels the input or stops the running statement; Ctrl-D leaves.",
+      );
       printLine("DDL on a schema database runs as one migration of all its children.");
       return "continue";
     case ".tables":

@@ -21,7 +21,7 @@ export async function runSql(shell: Shell, sql: string): Promise<void> {
   const several = statements.length > 1 || shell.statements > 0;
   for (const s of statements) {
     const number = ++shell.statements;
-    const started = timing();
+    const started = timing(shell);
     let results: QueryResult[];
     try {
       results = await shell.session.execute(s.sql);
@@ -35,7 +35,7 @@ export async function runSql(shell: Shell, sql: string): Promise<void> {
 }
 
 async function runMigration(shell: Shell, sql: string, before: number): Promise<void> {
-  const started = timing();
+  const started = timing(shell);
   const t0 = Date.now();
   const progress = jobProgress(!shell.g.json);
   let results: QueryResult[];
@@ -95,13 +95,20 @@ function oneLine(sql: string): string {
   return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
 }
 
-/** sqlite3's .timer line: wall time and CPU time of what just ran. */
-function timing(): () => string {
+/** sqlite3's .timer line: wall time and CPU time of what just ran (here and where the session runs). */
+function timing(shell: Shell): () => string {
   const start = process.hrtime.bigint();
-  const cpu = process.cpuUsage();
+  const cpu = cpuUsage(shell);
   return () => {
     const real = Number(process.hrtime.bigint() - start) / 1e9;
-    const used = process.cpuUsage(cpu);
+    const now = cpuUsage(shell);
+    const used = { user: now.user - cpu.user, system: now.system - cpu.system };
     return `Run Time: real ${real.toFixed(3)} user ${(used.user / 1e6).toFixed(6)} sys ${(used.system / 1e6).toFixed(6)}`;
   };
+}
+
+function cpuUsage(shell: Shell): NodeJS.CpuUsage {
+  const own = process.cpuUsage();
+  const child = shell.sessionProcess?.cpuUsage();
+  return child ? { user: own.user + child.user, system: own.system + child.system } : own;
 }

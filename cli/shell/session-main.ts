@@ -37,7 +37,7 @@ async function handle(msg: ToSession): Promise<FromSession> {
   const onProgress = (progress: JobProgress) => send({ kind: "progress", progress });
   if (msg.kind === "execute") {
     const results = await session.execute(msg.sql, msg.args, { onProgress });
-    return { kind: "done", results, inTransaction: session.inTransaction };
+    return { kind: "done", results, inTransaction: session.inTransaction, cpu: process.cpuUsage() };
   }
   const job = await engine.resumeMigrations(session.database, { onProgress });
   return { kind: "settled", job: job && { state: job.state, version: job.version } };

@@ -26,6 +26,8 @@ export interface SessionProcess extends ShellSession {
   settleMigration(onProgress?: ProgressListener): Promise<SettledJob | null>;
   /** Starts the process ahead of the first statement (when the user starts typing one). */
   warm(): void;
+  /** CPU time the processes spent, as of their last answers (for `.timer`). */
+  cpuUsage(): NodeJS.CpuUsage;
 }
 
 /** A request stopped by Ctrl-C. Nothing it did was kept, beyond what had committed before it. */
@@ -58,11 +60,17 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
   let current: Request | undefined;
   let killing = false;
   let inTransaction = false;
+  // CPU time of the processes before this one, and of this one as of its last answer.
+  let cpuBefore: NodeJS.CpuUsage = { user: 0, system: 0 };
+  let cpuNow: NodeJS.CpuUsage = { user: 0, system: 0 };
 
-  // Should the shell die with a statement running, the statement must not run on without it.
-  process.once("exit", () => {
+  // Should the shell go with a statement running, the statement must not run on without it: a process
+  // inside SQLite would not even notice the channel closing. (A closing terminal hangs up both.)
+  const stopRunaway = () => {
     if (current) child?.kill("SIGKILL");
-  });
+  };
+  process.once("exit", stopRunaway);
+  process.once("SIGTERM", () => process.exit(143));
 
   function start(): Promise<void> {
     if (opened) return opened;
@@ -76,6 +84,8 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
       if (child !== proc) return;
       child = undefined;
       opened = undefined;
+      cpuBefore = { user: cpuBefore.user + cpuNow.user, system: cpuBefore.system + cpuNow.system };
+      cpuNow = { user: 0, system: 0 };
       const request = current;
       current = undefined;
       inTransaction = false;
@@ -121,6 +131,7 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
         unstoppable: opts.unstoppable ?? false,
         inTransaction,
       };
+      holdOpen(proc, true);
       proc.send(msg);
     });
   }
@@ -132,7 +143,9 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
     }
     const request = current;
     current = undefined;
+    if (child) holdOpen(child, false);
     if (msg.kind === "done" || msg.kind === "failed") inTransaction = msg.inTransaction;
+    if (msg.kind === "done") cpuNow = msg.cpu;
     if (msg.kind === "failed") request?.reject(fromWire(msg.error));
     else request?.resolve(msg);
   }
@@ -162,6 +175,7 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
       child.kill("SIGKILL");
       return "stopped";
     },
+    cpuUsage: () => ({ user: cpuBefore.user + cpuNow.user, system: cpuBefore.system + cpuNow.system }),
     warm() {
       start().catch(() => {
         // Said again by the statement that needs the session.
@@ -190,8 +204,15 @@ function spawn(): ChildProcess {
   });
   // The shell must be able to leave without waiting for it; it leaves when the channel closes.
   proc.unref();
-  (proc as unknown as { channel?: { unref(): void } }).channel?.unref();
+  holdOpen(proc, false);
   return proc;
+}
+
+/** Whether the shell waits for the process: while a request runs, and never when idle. */
+function holdOpen(proc: ChildProcess, hold: boolean): void {
+  const channel = (proc as unknown as { channel?: { ref(): void; unref(): void } }).channel;
+  if (hold) channel?.ref();
+  else channel?.unref();
 }
 
 function fromWire(e: WireError): Error {

@@ -37,6 +37,7 @@ export interface SettledJob {
 export type FromSession =
   | { kind: "progress"; progress: JobProgress }
   | { kind: "opened"; replayFailures: string[] }
-  | { kind: "done"; results: QueryResult[]; inTransaction: boolean }
+  /** `cpu`: the process's CPU time so far, for `.timer`. */
+  | { kind: "done"; results: QueryResult[]; inTransaction: boolean; cpu: NodeJS.CpuUsage }
   | { kind: "settled"; job: SettledJob | null }
   | { kind: "failed"; error: WireError; inTransaction: boolean };
