@@ -28,7 +28,7 @@ async function open(spec: SessionSpec): Promise<FromSession> {
       replayFailures.push(`${sql}: ${(e as Error).message}`);
     }
   }
-  return { kind: "opened", replayFailures };
+  return { kind: "opened", replayFailures, cpu: process.cpuUsage() };
 }
 
 async function handle(msg: ToSession): Promise<FromSession> {

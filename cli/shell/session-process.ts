@@ -47,8 +47,6 @@ interface Request {
   resolve(msg: FromSession): void;
   reject(e: unknown): void;
   onProgress?: ProgressListener;
-  /** Must not be killed: it finishes a migration past its commit point. */
-  unstoppable: boolean;
   inTransaction: boolean;
 }
 
@@ -59,6 +57,8 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
   let opened: Promise<void> | undefined;
   let current: Request | undefined;
   let killing = false;
+  // Settling a migration, from the start of its process on: past a commit point it must not be stopped.
+  let settling = false;
   let inTransaction = false;
   // CPU time of the processes before this one, and of this one as of its last answer.
   let cpuBefore: NodeJS.CpuUsage = { user: 0, system: 0 };
@@ -116,21 +116,12 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
     return opened;
   }
 
-  function call(
-    msg: ToSession,
-    opts: { onProgress?: ProgressListener; unstoppable?: boolean } = {},
-  ): Promise<FromSession> {
+  function call(msg: ToSession, onProgress?: ProgressListener): Promise<FromSession> {
     const proc = child;
     if (!proc) return Promise.reject(new Error("the session process is not running"));
     if (current) return Promise.reject(new Error("the session process is busy"));
     return new Promise((resolve, reject) => {
-      current = {
-        resolve,
-        reject,
-        onProgress: opts.onProgress,
-        unstoppable: opts.unstoppable ?? false,
-        inTransaction,
-      };
+      current = { resolve, reject, onProgress, inTransaction };
       holdOpen(proc, true);
       proc.send(msg);
     });
@@ -145,14 +136,14 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
     current = undefined;
     if (child) holdOpen(child, false);
     if (msg.kind === "done" || msg.kind === "failed") inTransaction = msg.inTransaction;
-    if (msg.kind === "done") cpuNow = msg.cpu;
+    if (msg.kind === "done" || msg.kind === "opened") cpuNow = msg.cpu;
     if (msg.kind === "failed") request?.reject(fromWire(msg.error));
     else request?.resolve(msg);
   }
 
   async function execute(sql: string, args?: SqlArgs, opts?: { onProgress?: ProgressListener }) {
     await start();
-    const msg = await call({ kind: "execute", sql, args }, { onProgress: opts?.onProgress });
+    const msg = await call({ kind: "execute", sql, args }, opts?.onProgress);
     for (const s of splitStatements(sql)) if (s.kind === "attach" || s.kind === "detach") replay.push(s.sql);
     return (msg as { results: QueryResult[] }).results;
   }
@@ -164,13 +155,18 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
     },
     execute,
     async settleMigration(onProgress) {
-      await start();
-      const msg = await call({ kind: "settle" }, { onProgress, unstoppable: true });
-      return (msg as { job: SettledJob | null }).job;
+      settling = true;
+      try {
+        await start();
+        const msg = await call({ kind: "settle" }, onProgress);
+        return (msg as { job: SettledJob | null }).job;
+      } finally {
+        settling = false;
+      }
     },
     interrupt() {
       if (!child || !current) return "idle";
-      if (current.unstoppable) return "protected";
+      if (settling) return "protected";
       killing = true;
       child.kill("SIGKILL");
       return "stopped";

@@ -36,8 +36,8 @@ export interface SettledJob {
 
 export type FromSession =
   | { kind: "progress"; progress: JobProgress }
-  | { kind: "opened"; replayFailures: string[] }
-  /** `cpu`: the process's CPU time so far, for `.timer`. */
+  /** `cpu` (here and in `done`): the process's CPU time so far, for `.timer`. */
+  | { kind: "opened"; replayFailures: string[]; cpu: NodeJS.CpuUsage }
   | { kind: "done"; results: QueryResult[]; inTransaction: boolean; cpu: NodeJS.CpuUsage }
   | { kind: "settled"; job: SettledJob | null }
   | { kind: "failed"; error: WireError; inTransaction: boolean };
