@@ -70,7 +70,7 @@ async function readLines(shell: Shell, proc: SessionProcess): Promise<void> {
       const outcome = proc.interrupt();
       if (outcome === "protected") {
         process.stderr.write(
-          "\n^C finishing a migration past its commit point: it goes all or none and cannot be abandoned halfway. Waiting for it.\n",
+          "\n^C settling the interrupted migration, all or none: it cannot be abandoned halfway. Waiting for it.\n",
         );
         return;
       }
