@@ -6,9 +6,9 @@ export type PtyStep = { send: string } | { waitFor: string } | { waitForSql: [fi
 
 /**
  * Runs the real CLI under a pseudo-terminal (python3's pty module, see pty-driver.py): `waitFor` steps wait
- * for output, `send` steps type (Ctrl-C is "\x03", Ctrl-D "\x04"), `waitForSql` waits for a query on a SQLite file to
- * return a row. Resolves with everything the terminal
- * showed, the exit code, and the text a step waited for in vain (null if none).
+ * for output, `send` steps type (Ctrl-C is "\x03", Ctrl-D "\x04"), `waitForSql` steps wait for a query on a
+ * SQLite file to return a row (a state on disk the terminal does not show). Resolves with everything the
+ * terminal showed, the exit code, and the text (or query) a step waited for in vain (null if none).
  */
 export function runCliInPty(
   args: string[],
