@@ -71,6 +71,32 @@ describe("the CLI behaves like a Unix tool", () => {
     expect(show.filter((l) => /jose|\/server\/|\/provider\//.test(l))).toEqual([]);
   });
 
+  it("as bin/tenantdb runs it (one bundled file), loads better-sqlite3 only for a command that needs it", async () => {
+    const dir = path.join(tempDir(), "data");
+    await runCli(["--data-dir", dir, "db", "create", "x"]);
+    const trace = path.join(ROOT, "test", "cli", "fixtures", "trace-requires.cjs");
+    const requires = (...args: string[]) =>
+      new Promise<{ bundle: boolean; sqlite: boolean; stdout: string }>((resolve) => {
+        execFile(
+          CLI,
+          args,
+          { env: { ...process.env, NODE_OPTIONS: `--require ${trace}` } },
+          (_e, out, err) => {
+            const lines = err.split("\n").filter((l) => l.startsWith("required: "));
+            resolve({
+              bundle: lines.some((l) => l.includes("dist/bundle/")),
+              sqlite: lines.some((l) => l.includes("better-sqlite3")),
+              stdout: out,
+            });
+          },
+        );
+      });
+    expect(await requires("--help")).toMatchObject({ bundle: true, sqlite: false });
+    const show = await requires("--data-dir", dir, "db", "show", "x", "--json");
+    expect(show).toMatchObject({ bundle: true, sqlite: true });
+    expect(JSON.parse(show.stdout)).toMatchObject({ name: "x" });
+  });
+
   it("reports errors as `Error:` text, as JSON on stderr with --json, with an exit code per class", async () => {
     const dir = path.join(tempDir(), "data");
     const t = (...args: string[]) => runCli(["--data-dir", dir, ...args]);
