@@ -8,13 +8,14 @@ import { build, type Plugin } from "esbuild";
 
 /**
  * `npm run build`'s last step: the CLI as one CommonJS file, dist/bundle/tenantdb.cjs, which bin/tenantdb
- * runs (through cli/launch.cts, with the V8 code cache made here). Start-up is most of what a command like `tenantdb db show` costs, and as ES modules the CLI is
- * some seventy files: Node resolves, reads (through its thread pool), compiles and links each, and parses
- * commander's CommonJS for its export names. One CommonJS file is read once and compiled lazily, and each
- * command's modules (with the Node built-ins they use) still initialise only when that command runs.
- * better-sqlite3 stays in node_modules (a native addon); commander and jose are bundled. tsc's dist/ is
- * unchanged: tests and the other entry points use it, and the bundle points at it where a file must exist
- * on its own (the migration worker, the server's executor processes, package.json).
+ * runs (through cli/launch.cts, with the V8 code cache made here). Start-up is most of what a command like
+ * `tenantdb db show` costs, and as ES modules the CLI is some seventy files: Node resolves, reads (through
+ * its thread pool), compiles and links each, and parses commander's CommonJS for its export names. One
+ * CommonJS file is read once and compiled lazily, and each command's modules (with the Node built-ins they
+ * use) still initialise only when that command runs. commander, jose and better-sqlite3's JavaScript are
+ * bundled; its native addon stays in node_modules. tsc's dist/ is unchanged: tests and the other entry
+ * points use it, and the bundle points at it where a file must exist on its own (the migration worker, the
+ * server's executor processes, package.json).
  */
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -38,6 +39,26 @@ const ownUrls: Plugin = {
   },
 };
 
+/**
+ * better-sqlite3's JavaScript is bundled too (a dozen small files otherwise resolved and compiled one by
+ * one); its native addon stays where npm put it. It finds the addon with `bindings`, which guesses the
+ * package's directory from the caller's stack (the bundle's, once bundled): told the directory outright,
+ * it searches the same places as before.
+ */
+const sqliteAddon: Plugin = {
+  name: "better-sqlite3-addon",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]better-sqlite3[\\/]lib[\\/]database\.js$/ }, async (args) => {
+      const source = await fs.promises.readFile(args.path, "utf8");
+      const call = "require('bindings')('better_sqlite3.node')";
+      if (!source.includes(call)) throw new Error(`better-sqlite3 no longer loads its addon with ${call}`);
+      const pkg = 'require.resolve("better-sqlite3/package.json")';
+      const located = `require("node:module").createRequire(${pkg})("bindings")({ bindings: "better_sqlite3.node", module_root: require("node:path").dirname(${pkg}) })`;
+      return { contents: source.replace(call, located), loader: "js" };
+    });
+  },
+};
+
 fs.rmSync(OUT, { recursive: true, force: true });
 await build({
   entryPoints: [path.join(ROOT, "cli", "main.ts")],
@@ -46,7 +67,7 @@ await build({
   format: "cjs",
   platform: "node",
   target: "node20",
-  external: ["better-sqlite3"],
+  external: ["better-sqlite3/package.json"],
   // Less text to scan at start-up; names stay, and the source map leads back to the TypeScript.
   minifyWhitespace: true,
   minifySyntax: true,
@@ -54,7 +75,7 @@ await build({
   sourcemap: true,
   // Names the build, and so the code cache that belongs to it (cli/launch.cts).
   banner: { js: `// tenantdb build ${crypto.randomBytes(8).toString("hex")}` },
-  plugins: [ownUrls],
+  plugins: [ownUrls, sqliteAddon],
   logLevel: "warning",
 });
 
