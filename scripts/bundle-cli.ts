@@ -59,8 +59,25 @@ const sqliteAddon: Plugin = {
   },
 };
 
+/**
+ * The launcher runs the bundle as a vm.Script, which has no loader for `import()`: a Node built-in
+ * imported on demand (`await import("node:readline")`) becomes a require of it when the import runs.
+ */
+const builtinsOnDemand: Plugin = {
+  name: "builtins-on-demand",
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === "dynamic-import" ? { path: args.path, namespace: "builtin-on-demand" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "builtin-on-demand" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
 fs.rmSync(OUT, { recursive: true, force: true });
-await build({
+const built = await build({
   entryPoints: [path.join(ROOT, "cli", "main.ts")],
   outfile: path.join(OUT, "tenantdb.cjs"),
   bundle: true,
@@ -75,9 +92,18 @@ await build({
   sourcemap: true,
   // Names the build, and so the code cache that belongs to it (cli/launch.cts).
   banner: { js: `// tenantdb build ${crypto.randomBytes(8).toString("hex")}` },
-  plugins: [ownUrls, sqliteAddon],
+  plugins: [ownUrls, sqliteAddon, builtinsOnDemand],
+  metafile: true,
   logLevel: "warning",
 });
+const dynamic = Object.values(built.metafile.outputs)
+  .flatMap((o) => o.imports)
+  .filter((i) => i.kind === "dynamic-import");
+if (dynamic.length > 0) {
+  throw new Error(
+    `the CLI bundle would import ${dynamic.map((i) => i.path).join(", ")} with import(), which the launcher (a vm.Script) cannot: import it statically, or bundle it`,
+  );
+}
 
 /**
  * The code cache: a few commands run through the launcher, each adding what it compiled to the cache the
