@@ -9,7 +9,8 @@ import vm from "node:vm";
  * commands, so the functions every start runs are not compiled again each time (Node 20 has no compile
  * cache of its own). A cache is used only if its name carries the bundle's build id, so it always belongs
  * to this very bundle; V8 refuses one from another V8 version or other flags, and without one the bundle
- * compiles as usual. CommonJS, so that nothing in it waits for Node's ES module loader.
+ * compiles as usual. With --enable-source-maps it is required as usual instead, so traces lead to the
+ * TypeScript. CommonJS, so that nothing in it waits for Node's ES module loader.
  */
 
 const BUNDLE = path.join(__dirname, "..", "bundle", "tenantdb.cjs");
@@ -22,6 +23,11 @@ export function codeCacheOf(source: string): string | undefined {
 
 /** Runs the CLI on process.argv. `writeCache` (the build) saves the code cache when the process exits. */
 export function launch(opts: { writeCache?: boolean } = {}): void {
+  // Node maps stack traces through source maps (--enable-source-maps) only for what its loaders load.
+  if (process.sourceMapsEnabled && !opts.writeCache) {
+    require(BUNDLE);
+    return;
+  }
   const source = fs.readFileSync(BUNDLE, "utf8");
   const cacheFile = codeCacheOf(source);
   let cachedData: Buffer | undefined;

@@ -125,6 +125,9 @@ describe("the CLI behaves like a Unix tool", () => {
     expect(await help(launcher)).toEqual(expected);
     fs.writeFileSync(path.join(copy, "bundle", caches[0] as string), Buffer.alloc(4096, 7));
     expect(await help(launcher)).toEqual(expected);
+    // With source maps asked for, Node's own loader runs it (and maps traces to the TypeScript).
+    const mapped = await runCli(["--help"], { env: { NODE_OPTIONS: "--enable-source-maps" } });
+    expect({ code: mapped.code, stdout: mapped.stdout }).toEqual(expected);
   });
 
   it("reports errors as `Error:` text, as JSON on stderr with --json, with an exit code per class", async () => {
