@@ -95,6 +95,8 @@ const built = await build({
   plugins: [ownUrls, sqliteAddon, builtinsOnDemand],
   metafile: true,
   logLevel: "warning",
+  // Any other `import.meta` (dirname, filename) would be empty in the bundle: refuse it here.
+  logOverride: { "empty-import-meta": "error" },
 });
 const dynamic = Object.values(built.metafile.outputs)
   .flatMap((o) => o.imports)
