@@ -3,9 +3,10 @@ import { benchLarge } from "./large.js";
 import { benchPropagate } from "./propagate.js";
 import { benchScale } from "./scale.js";
 import { benchServe } from "./serve.js";
+import { benchStartup } from "./startup.js";
 
 /**
- * `npm run bench -- [create|propagate|large|scale|serve] [--json] [--children N]`: each benchmark beside
+ * `npm run bench -- [create|propagate|large|scale|serve|startup] [--json] [--children N]`: each benchmark beside
  * its baselines, never in npm test. `--children` sizes `scale` (default 100,000).
  */
 const BENCHMARKS: Record<string, (opts: { json: boolean; children?: number }) => Promise<void>> = {
@@ -14,6 +15,7 @@ const BENCHMARKS: Record<string, (opts: { json: boolean; children?: number }) =>
   large: benchLarge,
   scale: benchScale,
   serve: benchServe,
+  startup: benchStartup,
 };
 
 const args = process.argv.slice(2);

@@ -5,18 +5,18 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { type Engine, openEngine } from "../engine/index.js";
-import { median, naiveAlter } from "./baselines.js";
+import { naiveAlter } from "./baselines.js";
+import { describeStartup, measureStartup, startupRatios } from "./startup.js";
 
 /**
  * `scale`: is every face flat? Builds a data directory with N children of one schema database (default
  * 100,000) and one with 1,000 databases, both with the same small group beside them, then times the same
  * everyday operations on both in the same run (ratio big/small; 1.0 is flat), then one migration job over
  * all N in a process of its own (its peak RSS) against a naive loop over copies of the same children,
- * and the CLI's start-up against `node -e 0`.
+ * and the CLI's start-up against `node -e 0` (startup.ts).
  */
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..", "..");
 const SMALL = 1000;
 const BURST = 1000;
 const SCHEMA = `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
@@ -120,10 +120,8 @@ export async function benchScale(opts: { json: boolean; children?: number }) {
       big.close();
     }
 
-    const cli = cliStart(smallDir);
-    say(
-      `  CLI start: --help ${cli.help.toFixed(0)} ms, db show ${cli.show.toFixed(0)} ms, node -e 0 ${cli.node.toFixed(0)} ms (${round2(cli.help / cli.node)}x, ${round2(cli.show / cli.node)}x)`,
-    );
+    const cli = measureStartup(smallDir, "few-1");
+    for (const line of describeStartup(cli)) say(line);
     const worstOpRatio = Math.max(...Object.values(opRatios));
     const figures = {
       children,
@@ -133,7 +131,7 @@ export async function benchScale(opts: { json: boolean; children?: number }) {
       naiveMsPerChild: round3(naiveMsPerChild),
       jobRatioToNaive: round2(naiveMsPerChild / jobMsPerChild),
       jobPeakRssMb: job.peakRssMb,
-      cliStartRatios: { help: round2(cli.help / cli.node), dbShow: round2(cli.show / cli.node) },
+      cliStartRatios: startupRatios(cli),
     };
     if (opts.json) process.stdout.write(`${JSON.stringify(figures)}\n`);
     else say(`  worst op ratio ${worstOpRatio}; total ${seconds(t0)} s`);
@@ -197,24 +195,6 @@ function runJob(
     maxBuffer: 1 << 20,
   });
   return JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
-}
-
-/** Median wall time of `tenantdb --help`, `tenantdb db show`, and `node -e 0`, five runs each. */
-function cliStart(dataDir: string): { help: number; show: number; node: number } {
-  const bin = path.join(ROOT, "bin", "tenantdb");
-  const time = (file: string, args: string[]) =>
-    median(
-      Array.from({ length: 5 }, () => {
-        const start = performance.now();
-        execFileSync(file, args, { stdio: "ignore" });
-        return performance.now() - start;
-      }),
-    );
-  return {
-    help: time(bin, ["--help"]),
-    show: time(bin, ["--data-dir", dataDir, "db", "show", "few-1"]),
-    node: time(process.execPath, ["-e", "0"]),
-  };
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;

@@ -36,6 +36,13 @@ export interface DatabaseRow {
 /** PRAGMA application_id of a catalog: marks a directory as a tenantdb data directory ("TDB1"). */
 export const CATALOG_APPLICATION_ID = 0x54444231;
 
+/**
+ * PRAGMA user_version of a catalog that has everything below (SCHEMA, COUNTS, the added columns): bump it
+ * whenever they change. A catalog at this version opens without the write lock that setting them up takes,
+ * so a read never waits for a writer, and a catalog from before (0) is brought up to date once.
+ */
+export const CATALOG_VERSION = 1;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT NOT NULL PRIMARY KEY,
@@ -202,25 +209,35 @@ export function openCatalog(
     withBusyRetry(() => db.pragma("journal_mode = WAL"));
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
-    withBusyRetry(() =>
-      db
-        .transaction(() => {
-          db.exec(SCHEMA);
-          addMissingColumns(db);
-          db.exec(COUNTS);
-          backfillCounts(db);
-          // Only when missing: rewriting it would touch the file on every open.
-          if (db.pragma("application_id", { simple: true }) !== CATALOG_APPLICATION_ID)
-            db.pragma(`application_id = ${CATALOG_APPLICATION_ID}`);
-        })
-        .immediate(),
-    );
+    if (!isCurrent(db)) withBusyRetry(() => db.transaction(() => setUp(db)).immediate());
   } catch (e) {
     db.close();
     if ((e as { code?: string }).code === "SQLITE_NOTADB") throw notOurs(file);
     throw e;
   }
   return db;
+}
+
+/** Marked as ours and at this version: one read of the header, which SQLite has already made. */
+function isCurrent(db: Catalog): boolean {
+  return (
+    db.pragma("application_id", { simple: true }) === CATALOG_APPLICATION_ID &&
+    db.pragma("user_version", { simple: true }) === CATALOG_VERSION
+  );
+}
+
+/** Everything a catalog needs, idempotently, inside the caller's write transaction. */
+function setUp(db: Catalog): void {
+  db.exec(SCHEMA);
+  addMissingColumns(db);
+  db.exec(COUNTS);
+  backfillCounts(db);
+  // Only when missing or older: rewriting them would touch the file on every open, and a newer version
+  // (from a later tenantdb) stays.
+  if (db.pragma("application_id", { simple: true }) !== CATALOG_APPLICATION_ID)
+    db.pragma(`application_id = ${CATALOG_APPLICATION_ID}`);
+  if ((db.pragma("user_version", { simple: true }) as number) < CATALOG_VERSION)
+    db.pragma(`user_version = ${CATALOG_VERSION}`);
 }
 
 /**

@@ -71,6 +71,65 @@ describe("the CLI behaves like a Unix tool", () => {
     expect(show.filter((l) => /jose|\/server\/|\/provider\//.test(l))).toEqual([]);
   });
 
+  it("as bin/tenantdb runs it (one bundled file), loads better-sqlite3 only for a command that needs it", async () => {
+    const dir = path.join(tempDir(), "data");
+    await runCli(["--data-dir", dir, "db", "create", "x"]);
+    const trace = path.join(ROOT, "test", "cli", "fixtures", "trace-requires.cjs");
+    const requires = (...args: string[]) =>
+      new Promise<{ launcher: boolean; modules: boolean; sqlite: boolean; stdout: string }>((resolve) => {
+        execFile(
+          CLI,
+          args,
+          { env: { ...process.env, NODE_OPTIONS: `--require ${trace}` } },
+          (_e, out, err) => {
+            const lines = err.split("\n").filter((l) => l.startsWith("required: "));
+            resolve({
+              launcher: lines.some((l) => l.endsWith("dist/cli/launch.cjs")),
+              modules: lines.some((l) => /dist\/(cli|engine)\/.*\.js$/.test(l)),
+              sqlite: lines.some((l) => l.includes("better-sqlite3")),
+              stdout: out,
+            });
+          },
+        );
+      });
+    expect(await requires("--help")).toMatchObject({ launcher: true, modules: false, sqlite: false });
+    const show = await requires("--data-dir", dir, "db", "show", "x", "--json");
+    expect(show).toMatchObject({ launcher: true, modules: false, sqlite: true });
+    expect(JSON.parse(show.stdout)).toMatchObject({ name: "x" });
+  });
+
+  it("starts the bundle without its code cache, or with a damaged one, all the same", async () => {
+    // A copy of the launcher and the bundle (help needs nothing from node_modules), with the cache
+    // missing, then damaged: V8 must refuse it and the CLI compile as usual.
+    const copy = tempDir();
+    const dist = path.join(ROOT, "dist");
+    fs.mkdirSync(path.join(copy, "cli"));
+    fs.mkdirSync(path.join(copy, "bundle"));
+    fs.copyFileSync(path.join(dist, "cli", "launch.cjs"), path.join(copy, "cli", "launch.cjs"));
+    const source = fs.readFileSync(path.join(dist, "bundle", "tenantdb.cjs"), "utf8");
+    fs.writeFileSync(path.join(copy, "bundle", "tenantdb.cjs"), source);
+    // The build made one cache, named after the build its bundle's first line names.
+    const id = /^\/\/ tenantdb build ([0-9a-f]+)\n/.exec(source)?.[1];
+    const caches = fs.readdirSync(path.join(dist, "bundle")).filter((f) => f.endsWith(".v8cache"));
+    expect(caches).toEqual([`tenantdb.${id}.v8cache`]);
+    const help = (cli: string) =>
+      new Promise<{ code: number | string | null; stdout: string }>((resolve) => {
+        const run = `require(${JSON.stringify(cli)}).launch()`;
+        execFile(process.execPath, ["-e", run, "tenantdb", "--help"], (e, stdout) =>
+          resolve({ code: e ? (e.code ?? 1) : 0, stdout }),
+        );
+      });
+    const expected = await help(path.join(dist, "cli", "launch.cjs"));
+    expect(expected).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: tenantdb/) });
+    const launcher = path.join(copy, "cli", "launch.cjs");
+    expect(await help(launcher)).toEqual(expected);
+    fs.writeFileSync(path.join(copy, "bundle", caches[0] as string), Buffer.alloc(4096, 7));
+    expect(await help(launcher)).toEqual(expected);
+    // With source maps asked for, Node's own loader runs it (and maps traces to the TypeScript).
+    const mapped = await runCli(["--help"], { env: { NODE_OPTIONS: "--enable-source-maps" } });
+    expect({ code: mapped.code, stdout: mapped.stdout }).toEqual(expected);
+  });
+
   it("reports errors as `Error:` text, as JSON on stderr with --json, with an exit code per class", async () => {
     const dir = path.join(tempDir(), "data");
     const t = (...args: string[]) => runCli(["--data-dir", dir, ...args]);

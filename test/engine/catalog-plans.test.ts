@@ -151,11 +151,12 @@ describe("catalog query plans", () => {
       ["other", expected.other],
     ]);
 
-    // A catalog from before the counts: drop them, and the next open rebuilds them from the rows.
+    // A catalog from before the counts (and before catalogs had a version): drop them, and the next open
+    // rebuilds them from the rows.
     engine.close();
     const raw = new Database(path.join(engine.dir, "catalog.db"));
     raw.exec(
-      "DROP TRIGGER databases_count_insert; DROP TRIGGER databases_count_delete; DROP TABLE database_counts",
+      "DROP TRIGGER databases_count_insert; DROP TRIGGER databases_count_delete; DROP TABLE database_counts; PRAGMA user_version = 0",
     );
     raw.close();
     const reopened = await tempEngineAt(engine.dir);

@@ -68,9 +68,9 @@ describe("job history", () => {
     const { engine } = await fleet(3);
     const dir = engine.dir;
     engine.close();
-    // What an older catalog holds: no summary column, and a row per database of every finished job.
+    // What an older catalog holds: no summary column, a row per database of every finished job, no version.
     const raw = new Database(path.join(dir, "catalog.db"));
-    raw.exec("ALTER TABLE jobs DROP COLUMN summary");
+    raw.exec("ALTER TABLE jobs DROP COLUMN summary; PRAGMA user_version = 0");
     const jobId = raw.prepare("SELECT max(id) FROM jobs").pluck().get() as number;
     const insert = raw.prepare(
       "INSERT INTO job_tasks (job_id, seq, database_id, database_name, path, state) VALUES (?, ?, 0, ?, '', ?)",
