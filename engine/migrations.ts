@@ -16,6 +16,7 @@ import {
 } from "./errors.js";
 import { refusal } from "./guard.js";
 import { involvesForeignKeys } from "./jobs/apply.js";
+import { classifyOnDatabase } from "./jobs/classify.js";
 import { tryAcquireJobLock } from "./jobs/lock.js";
 import type { ItemResult, WorkItem } from "./jobs/protocol.js";
 import {
@@ -130,6 +131,8 @@ export async function migrate(
   const statements = migrations.flatMap((m) => validateMigration(m));
   const parent = requireSchemaDatabase(ctx, parentName);
   return withJobLock(ctx, parent, opts.onProgress, async () => {
+    // Judged after any abandoned job is settled, on the schema the new one starts from.
+    const jobClass = classifyOnDatabase(path.join(ctx.layout.root, parent.path), statements);
     const job = recordingJob(parentName, () =>
       ctx.catalog
         .transaction(() => {
@@ -145,6 +148,7 @@ export async function migrate(
             parentPath: fresh.path,
             fromVersion: fresh.schema_version,
             migrations,
+            class: jobClass,
           });
           return getJob(ctx.catalog, id) as JobRow;
         })

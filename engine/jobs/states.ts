@@ -11,7 +11,19 @@ export const JOB_STATES = ["dry_run", "committed", "succeeded", "failed"] as con
 export type JobState = (typeof JOB_STATES)[number];
 export const UNFINISHED_JOB_STATES: readonly JobState[] = ["dry_run", "committed"];
 
-export const TASK_STATES = ["pending", "dry_run_ok", "dry_run_failed", "done", "failed", "aborted"] as const;
+/**
+ * `applying`: the run phase is migrating this database right now (set for a batch before a worker takes
+ * it, replaced by `done` or `failed`); an additive job fences exactly these databases (and failed ones).
+ */
+export const TASK_STATES = [
+  "pending",
+  "dry_run_ok",
+  "dry_run_failed",
+  "applying",
+  "done",
+  "failed",
+  "aborted",
+] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
 /** SQL list literal for `state IN (...)`, so queries cannot drift from the list above. */
@@ -38,6 +50,7 @@ export function sqldTaskStatus(state: TaskState): string {
     case "pending":
       return "Enqueued";
     case "dry_run_ok":
+    case "applying":
       return "DryRunSuccess";
     case "dry_run_failed":
       return "DryRunFailure";
