@@ -1,6 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { Engine } from "../engine/index.js";
 
 /**
  * What a tenant sees of a migration job: a writer process writes continuously to a few children while the
