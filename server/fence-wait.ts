@@ -47,8 +47,8 @@ export async function retryAfterFence(
 ): Promise<"again" | PipelineOutcome | null> {
   if (outcome.kind !== "done" || !outcome.retryable || !FENCE.test(outcome.results)) return null;
   const waited = Date.now() - startedAt;
-  // Fences of additive jobs last a batch (milliseconds): poll often at first, then every 50 ms.
-  const delay = Math.min(50, 5 + waited / 20);
+  // Fences of additive jobs last a batch (milliseconds): poll often at first, then every 20 ms.
+  const delay = Math.min(20, 2 + waited / 50);
   if (waited + delay > fenceWaitMs || signal.aborted) {
     if (waited < 100) return outcome;
     const seconds = (waited / 1000).toFixed(1);

@@ -91,19 +91,21 @@ async function streamTasks(
   // recording, and its caller reports the first database that failed, or else this. Run-phase states are
   // fences: without them no further batch starts.
   let unrecorded: unknown;
+  // A batch is marked `applying` just before its worker takes it wherever that mark is a fence: in the run
+  // phase of every job, and in the dry run of a data-dependent one (its dry run's verdict on a database
+  // holds only if nobody writes there between that database's dry run and its commit).
+  const marking = run || job.class === "data";
   const flush = (applying: WorkItem[] = []) => {
     if (unrecorded || (!pending.length && !applying.length)) return;
     try {
       countWrite(writeFault, "the catalog's task states");
-      if (run) {
-        recordRunProgress(
-          ctx.catalog,
-          job.id,
-          pending,
-          applying.map((i) => i.seq),
-          migrated,
-        );
-      } else setTaskStates(ctx.catalog, job.id, pending);
+      const marks = applying.map((i) => i.seq);
+      if (run) recordRunProgress(ctx.catalog, job.id, pending, marks, migrated);
+      else
+        setTaskStates(ctx.catalog, job.id, [
+          ...pending,
+          ...marks.map((seq) => ({ seq, state: "applying" as const })),
+        ]);
       pending = [];
     } catch (e) {
       if (!storageFailure(e)) throw e;
@@ -157,14 +159,14 @@ async function streamTasks(
     writeFault,
     tearOn: ctx.options.faultInjection?.tearOn,
   };
-  // Batches go to the pool only as workers free up, so that a batch is marked `applying` (fenced, for an
-  // additive job) just before its worker takes it, not while it waits in a queue. When a batch fails (its
+  // Batches go to the pool only as workers free up, so that a batch is marked `applying` just before its
+  // worker takes it, not while it waits in a queue. When a batch fails (its
   // results could not be recorded, a worker died) no new one starts; those in flight are waited for, so
   // no worker is still writing once the failure is reported and the job's lock released.
   const inFlight = new Set<Promise<void>>();
   let broken: { error: unknown } | undefined;
   const start = (items: WorkItem[]): boolean => {
-    if (run) {
+    if (marking) {
       flush(items);
       if (unrecorded) return false; // not recorded as applying, so not fenced: it must not start
     }
@@ -216,7 +218,7 @@ async function streamTasks(
   }
   flush();
   if (broken) throw broken.error;
-  if (unrecorded && (run || !storage)) throw unrecorded;
+  if (unrecorded && (run || stopped || !storage)) throw unrecorded;
   return { failed, failures, storage };
 }
 

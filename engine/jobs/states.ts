@@ -12,8 +12,9 @@ export type JobState = (typeof JOB_STATES)[number];
 export const UNFINISHED_JOB_STATES: readonly JobState[] = ["dry_run", "committed"];
 
 /**
- * `applying`: the run phase is migrating this database right now (set for a batch before a worker takes
- * it, replaced by `done` or `failed`); an additive job fences exactly these databases (and failed ones).
+ * `applying`: a worker is about to take or has taken this database's batch (set before it is dispatched,
+ * replaced by the result): in the run phase of any job, and in the dry run of a data-dependent one. It is
+ * what fences a database (see engine/query/fence.ts) before its worker reads it.
  */
 export const TASK_STATES = [
   "pending",

@@ -7,9 +7,12 @@ import { UNFINISHED_SQL } from "../jobs/states.js";
 /**
  * Write fences, read from the catalog at each write (several processes share it). A migration job fences
  * each database only as long as a tenant's write could break the job's all-or-none promise:
- * - a data-dependent job (jobs/classify.ts): from its record until that database's task is `done`. Its dry
- *   run's verdict holds only if rows stay as they were, and `done` is recorded only once the database's
- *   commit is durable, so the fence lifts database by database, not at the job's end.
+ * - a data-dependent job (jobs/classify.ts): from that database's own dry run (its batch is marked
+ *   `applying` before a worker takes it) until its task is `done`. The dry run's verdict holds only if
+ *   its rows stay as they were until its commit; writes before its dry run are what the dry run judges.
+ *   `done` is recorded only once the database's commit is durable, so the fence lifts database by
+ *   database, not at the job's end. (Fencing from the job's record on would hold a database late in the
+ *   order for the whole job; from its dry run, for about the time between its two turns.)
  * - an additive job: only while the database's task is `applying` (its batch is being migrated) or
  *   `failed` (its commit may be torn, to be restored from the undo log on resume). Its dry run needs no
  *   fence: no write of a tenant's can make an additive statement fail.
@@ -72,7 +75,7 @@ function fencedByJob(state: FenceRow): boolean {
   if (state.jobClass === "additive") {
     return state.jobState === "committed" && (state.task === "applying" || state.task === "failed");
   }
-  return state.task !== "done";
+  return state.task !== "pending" && state.task !== "done";
 }
 
 /** Whether an error is a migration's fence, which a writer outside a transaction may wait out. */
@@ -82,8 +85,8 @@ export function isMigrationFence(e: unknown): boolean {
 
 /**
  * Waits, without holding any lock of the database's, until its fence lifts (null) or the engine's bound
- * passes since `startedAt` (the fence's error, saying how long the writer waited). Polls the catalog,
- * from a few milliseconds apart to 50 ms: a fence lifts when another process records a task.
+ * passes since `startedAt` (the fence's error, saying how long the writer waited). Polls the catalog (one
+ * indexed read), from 1 ms apart to 10 ms: a fence lifts when another process records a task.
  */
 export async function awaitFenceLift(
   ctx: EngineContext,
@@ -91,7 +94,7 @@ export async function awaitFenceLift(
   startedAt: number,
 ): Promise<TenantDbError | null> {
   const bound = ctx.options.fenceWaitMs ?? DEFAULT_FENCE_WAIT_MS;
-  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+  for (let delay = 1; ; delay = Math.min(delay * 2, 10)) {
     const waited = Date.now() - startedAt;
     const fence = writeFence(ctx, row, { waitedMs: waited });
     if (!isMigrationFence(fence)) return null; // lifted (block_writes or a vanished database: the retry says)
