@@ -115,8 +115,9 @@ export function requireSchemaDatabase(ctx: EngineContext, name: string): Databas
 }
 
 /**
- * Runs migrations as one job over the schema database and all its children, all or none: record the job
- * (which fences writes), dry-run everywhere, commit, then run on every child and the parent last. Several
+ * Runs migrations as one job over the schema database and all its children, all or none: classify and
+ * record the job (its class decides which databases are fenced when: see query/fence.ts), dry-run
+ * everywhere, commit, then run on every child and the parent last. Several
  * migrations in one job are applied together in each database's transaction and recorded as one version
  * each.
  */
