@@ -107,7 +107,8 @@ CREATE TABLE IF NOT EXISTS job_tasks (
   error TEXT,
   PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS job_tasks_database ON job_tasks(job_id, database_id);
+-- A write's fence reads its database's task state (engine/query/fence.ts): covering, one entry per write.
+CREATE INDEX IF NOT EXISTS job_tasks_fence ON job_tasks(job_id, database_id, state);
 CREATE INDEX IF NOT EXISTS job_tasks_failed ON job_tasks(job_id, seq) WHERE state IN ('dry_run_failed', 'failed');
 CREATE TABLE IF NOT EXISTS signing_keys (
   group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,

@@ -33,8 +33,8 @@ interface FenceRow {
   task: string | null;
 }
 
-// Indexed: jobs_unfinished finds the parent's running job, job_tasks_database this database's task.
-const FENCE_SQL = `SELECT d.block_writes AS blockWrites, j.id AS job, j.class AS jobClass, j.state AS jobState,
+// Indexed: jobs_unfinished finds the parent's running job, job_tasks_fence this database's task state.
+export const FENCE_SQL = `SELECT d.block_writes AS blockWrites, j.id AS job, j.class AS jobClass, j.state AS jobState,
     j.total AS total, j.migrated AS migrated,
     (SELECT t.state FROM job_tasks t WHERE t.job_id = j.id AND t.database_id = d.id) AS task
   FROM databases d LEFT JOIN jobs j ON j.database_id = coalesce(d.parent_id, d.id) AND j.state IN ${UNFINISHED_SQL}

@@ -1,5 +1,7 @@
+import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { FENCE_SQL } from "../../engine/query/fence.js";
 import { tempDir, tempEngine } from "../helpers.js";
 import { missingWrites, readWriterLog, startWriters } from "./concurrent-writers.js";
 
@@ -36,6 +38,20 @@ function fileState(file: string): { version: number; columns: string[] } {
 }
 
 describe("migrations while tenants write", () => {
+  it("reads a write's fence through indexes: the parent's running job, then one entry for its task", async () => {
+    const { engine } = await fleet(3);
+    const catalog = new Database(path.join(engine.dir, "catalog.db"), { readonly: true });
+    try {
+      const plan = (catalog.prepare(`EXPLAIN QUERY PLAN ${FENCE_SQL}`).all(1) as { detail: string }[]).map(
+        (p) => p.detail,
+      );
+      expect(plan).toContain("SEARCH j USING INDEX jobs_unfinished (database_id=?) LEFT-JOIN");
+      expect(plan).toContain("SEARCH t USING COVERING INDEX job_tasks_fence (job_id=? AND database_id=?)");
+    } finally {
+      catalog.close();
+    }
+  });
+
   it("runs an additive job over 2,000 children while writers in other processes never see a refusal or lose a write", async () => {
     const { engine, names } = await fleet(2000, { workers: 4 });
     // Writers spread over the fleet: the first children (migrated early), the middle and the last ones.
