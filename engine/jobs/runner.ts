@@ -218,7 +218,9 @@ async function streamTasks(
   }
   flush();
   if (broken) throw broken.error;
-  if (unrecorded && (run || stopped || !storage)) throw unrecorded;
+  // A database that failed for lack of space names the cause better than the catalog's write that failed
+  // after it; a phase stopped short always has a failure to report, one or the other.
+  if (unrecorded && !storage) throw unrecorded;
   return { failed, failures, storage };
 }
 
