@@ -303,6 +303,13 @@ export function openSession(
     attached: AttachedDatabase[],
   ): QueryResult {
     const nested = conn.inTransaction;
+    // A fenced database is usually locked by the job's worker right now: a writer outside a transaction
+    // learns of the fence before queueing for that lock (SQLite's busy handler sleeps in steps of up to
+    // 100 ms), and waits for it to lift instead. The check under the lock, below, is the one that counts.
+    if (writes && !nested) {
+      const fence = writeFence(ctx, row);
+      if (fence) throw fence;
+    }
     try {
       // BEGIN IMMEDIATE would reserve every attached database too, blocking their writers (and the
       // session itself, when one database is attached twice): with attachments, only what is written is.
