@@ -26,7 +26,7 @@ export function startWriters(
   dataDir: string,
   dir: string,
   assignments: string[][],
-  options: { pauseMs?: number; engine?: Record<string, unknown> } = {},
+  options: { pauseMs?: number; read?: boolean; engine?: Record<string, unknown> } = {},
 ): Writers {
   const logs = assignments.map((_, i) => path.join(dir, `writer-${i}.log`));
   const children: ChildProcess[] = assignments.map((databases, i) =>
