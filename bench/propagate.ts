@@ -8,6 +8,7 @@ import {
   perSecond,
   withSchemaDatabase,
 } from "./baselines.js";
+import { withWriter } from "./propagate-stall.js";
 import { report } from "./report.js";
 
 const ROUNDS = 5;
@@ -52,10 +53,25 @@ export async function benchPropagate(opts: { json: boolean; count?: number }) {
       },
       (round) => fsyncFloor(path.join(root, `floor-${round}`), count),
     );
+    // A tenant writing meanwhile, to children early, midway and last in the job's order: an additive job
+    // fences each only for its own batch; a data-dependent one until it has committed.
+    const written = [0, Math.floor(count / 2), count - 1].map((i) => `tenant-${i}`);
+    const stalls = await withWriter(path.join(root, "engine"), written, async (measure) => ({
+      additive: await measure(() => engine.migrate("app", "ALTER TABLE users ADD COLUMN stall_probe TEXT")),
+      data: await measure(() => engine.migrate("app", "UPDATE users SET email = lower(email)")),
+    }));
     report(
       opts.json,
       `propagate: a migration job over ${count} children (200 rows each), median of ${ROUNDS} rounds`,
       { ...figures, peakRssMb: peakRssMb() },
+      {
+        additiveJobMs: stalls.additive.jobMs,
+        additiveMaxStallMs: stalls.additive.maxStallMs,
+        dataJobMs: stalls.data.jobMs,
+        dataMaxStallMs: stalls.data.maxStallMs,
+        writesDuringJobs: stalls.additive.writes + stalls.data.writes,
+        refusedDuringJobs: stalls.additive.refused + stalls.data.refused,
+      },
     );
   });
 }

@@ -1,9 +1,24 @@
-import { type Engine, openEngine, resolveDataDir } from "../engine/index.js";
+import { type Engine, invalidArgument, openEngine, resolveDataDir } from "../engine/index.js";
 import { jobProgress } from "./progress.js";
 
 export interface GlobalOptions {
   dataDir?: string;
   json?: boolean;
+  /** `--fence-wait <ms>`, else $TENANTDB_FENCE_WAIT_MS: how long a write waits for a migration's fence. */
+  fenceWait?: string;
+}
+
+/** The fence wait a command asked for, in ms; undefined for the engine's default. */
+export function fenceWaitMs(globals: GlobalOptions): number | undefined {
+  const given = globals.fenceWait ?? process.env.TENANTDB_FENCE_WAIT_MS;
+  if (given === undefined || given === "") return undefined;
+  const ms = Number(given);
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw invalidArgument(
+      `--fence-wait takes a whole number of milliseconds ≥ 0, e.g. 5000 (got "${given}")`,
+    );
+  }
+  return ms;
 }
 
 /**
@@ -22,6 +37,7 @@ export async function withEngine<T>(
     recover: "lazy",
     onRecoveryProgress: progress.onProgress,
     create: opts.create ?? false,
+    fenceWaitMs: fenceWaitMs(globals),
   });
   progress.done();
   try {

@@ -14,6 +14,10 @@ export const program = new Command("tenantdb")
   .version(readVersion(), "-V, --version", "print the version")
   .option("--data-dir <dir>", "data directory (default: $TENANTDB_DATA_DIR, else ./.tenantdb)")
   .option("--json", "print JSON on stdout and nothing else; errors also as JSON on stderr")
+  .option(
+    "--fence-wait <ms>",
+    "how long a write waits for a migration's fence to lift before BLOCKED (default: $TENANTDB_FENCE_WAIT_MS, else 5000)",
+  )
   .configureOutput({
     // Usage errors look like every other error: `Error: ...`, and JSON on stderr with --json.
     outputError: (text) => {
@@ -29,7 +33,7 @@ export const program = new Command("tenantdb")
   )
   .exitOverride();
 
-type Globals = { dataDir?: string; json?: boolean };
+type Globals = { dataDir?: string; json?: boolean; fenceWait?: string };
 const globals = (cmd: Command): Globals => cmd.optsWithGlobals();
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

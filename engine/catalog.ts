@@ -98,7 +98,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   created_at INTEGER NOT NULL,
   committed_at INTEGER,
   finished_at INTEGER,
-  summary TEXT
+  summary TEXT,
+  class TEXT NOT NULL DEFAULT 'data',
+  migrated INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_database ON jobs(database_id, id);
 CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs(database_id) WHERE state IN ${UNFINISHED_SQL};
@@ -112,6 +114,8 @@ CREATE TABLE IF NOT EXISTS job_tasks (
   error TEXT,
   PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
+-- A write's fence reads its database's task state (engine/query/fence.ts): covering, one entry per write.
+CREATE INDEX IF NOT EXISTS job_tasks_fence ON job_tasks(job_id, database_id, state);
 CREATE INDEX IF NOT EXISTS job_tasks_failed ON job_tasks(job_id, seq) WHERE state IN ('dry_run_failed', 'failed');
 CREATE TABLE IF NOT EXISTS signing_keys (
   group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
@@ -173,6 +177,12 @@ function backfillCounts(db: Database.Database): void {
  */
 function addMissingColumns(db: Database.Database): void {
   const jobColumns = db.pragma("table_info(jobs)") as { name: string }[];
+  // A job's class decides its fences (jobs/classify.ts); jobs recorded before classes were fenced whole.
+  if (!jobColumns.some((c) => c.name === "class"))
+    db.exec("ALTER TABLE jobs ADD COLUMN class TEXT NOT NULL DEFAULT 'data'");
+  // How many databases a running job has migrated, for the fence's message without counting tasks.
+  if (!jobColumns.some((c) => c.name === "migrated"))
+    db.exec("ALTER TABLE jobs ADD COLUMN migrated INTEGER NOT NULL DEFAULT 0");
   if (jobColumns.some((c) => c.name === "summary")) return;
   db.exec("ALTER TABLE jobs ADD COLUMN summary TEXT");
   // The same compaction as jobs/store.ts's compactFinishedJob, in SQL over every finished job at once.

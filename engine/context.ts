@@ -29,6 +29,12 @@ export interface EngineOptions {
     tearOn?: string;
     dieAtCreateStep?: number;
   };
+  /**
+   * How long (ms) a write that meets a migration's fence waits for it to lift before failing with BLOCKED
+   * (default 5000; 0 fails at once, as a server's executor wants: the server waits without a process).
+   * A write inside a transaction never waits.
+   */
+  fenceWaitMs?: number;
   /** Test hook: called with every statement the catalog connection runs, values filled in. */
   catalogTrace?: (sql: string) => void;
 }

@@ -28,6 +28,7 @@ export {
   validateMigration,
 } from "./migrations.js";
 export { isValidName, validateName } from "./names.js";
+export { DEFAULT_FENCE_WAIT_MS } from "./query/fence.js";
 export type { Principal } from "./query/principal.js";
 export { OWNER } from "./query/principal.js";
 export type { Session, SessionOptions } from "./query/session.js";

@@ -16,6 +16,7 @@ import {
 } from "./errors.js";
 import { refusal } from "./guard.js";
 import { involvesForeignKeys } from "./jobs/apply.js";
+import { classifyOnDatabase } from "./jobs/classify.js";
 import { tryAcquireJobLock } from "./jobs/lock.js";
 import type { ItemResult, WorkItem } from "./jobs/protocol.js";
 import {
@@ -114,8 +115,9 @@ export function requireSchemaDatabase(ctx: EngineContext, name: string): Databas
 }
 
 /**
- * Runs migrations as one job over the schema database and all its children, all or none: record the job
- * (which fences writes), dry-run everywhere, commit, then run on every child and the parent last. Several
+ * Runs migrations as one job over the schema database and all its children, all or none: classify and
+ * record the job (its class decides which databases are fenced when: see query/fence.ts), dry-run
+ * everywhere, commit, then run on every child and the parent last. Several
  * migrations in one job are applied together in each database's transaction and recorded as one version
  * each.
  */
@@ -130,6 +132,8 @@ export async function migrate(
   const statements = migrations.flatMap((m) => validateMigration(m));
   const parent = requireSchemaDatabase(ctx, parentName);
   return withJobLock(ctx, parent, opts.onProgress, async () => {
+    // Judged after any abandoned job is settled, on the schema the new one starts from.
+    const jobClass = classifyOnDatabase(path.join(ctx.layout.root, parent.path), statements);
     const job = recordingJob(parentName, () =>
       ctx.catalog
         .transaction(() => {
@@ -145,6 +149,7 @@ export async function migrate(
             parentPath: fresh.path,
             fromVersion: fresh.schema_version,
             migrations,
+            class: jobClass,
           });
           return getJob(ctx.catalog, id) as JobRow;
         })

@@ -19,6 +19,8 @@ export interface ServerContext {
   limits: {
     /** How long an autocommit request may keep retrying on another connection's lock. */
     lockWaitMs: number;
+    /** How long a write may keep retrying on a migration's fence (see fence-wait.ts). */
+    fenceWaitMs: number;
   };
   /** One line per request to the request log (stderr). */
   logRequest(line: string): void;

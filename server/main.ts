@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { type Engine, isValidName, TenantDbError } from "../engine/index.js";
+import { DEFAULT_FENCE_WAIT_MS, type Engine, isValidName, TenantDbError } from "../engine/index.js";
 import { createApp } from "./app.js";
 import type { ServerContext } from "./context.js";
 import { createExecutorPool } from "./executor/pool.js";
@@ -38,6 +38,11 @@ export interface ServerOptions {
   transactionTimeoutMs?: number;
   /** How long an autocommit request keeps retrying on another connection's lock. Default: transactionTimeoutMs + 1 s. */
   lockWaitMs?: number;
+  /**
+   * How long a write that meets a migration's fence is retried (without holding an executor) before it is
+   * answered BLOCKED with the job's progress. Default: the engine's (5 s).
+   */
+  fenceWaitMs?: number;
   /** Results larger than this are refused with RESPONSE_TOO_LARGE. Default 10 MiB, as sqld. */
   maxResponseBytes?: number;
   /** Executor processes running statements. Default: the number of cores, at least 2. */
@@ -116,7 +121,10 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     streams,
     executors,
     callers,
-    limits: { lockWaitMs: opts.lockWaitMs ?? transactionMs + 1_000 },
+    limits: {
+      lockWaitMs: opts.lockWaitMs ?? transactionMs + 1_000,
+      fenceWaitMs: opts.fenceWaitMs ?? DEFAULT_FENCE_WAIT_MS,
+    },
     logRequest: requestLog,
     logError: (e) => log(`tenantdb serve: unexpected error: ${(e as Error)?.stack ?? String(e)}`),
   };

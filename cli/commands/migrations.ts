@@ -10,10 +10,11 @@ export async function migrationsList(g: GlobalOptions, name: string) {
     if (g.json) return printJson(jobs.map((j) => jobJson(engine.getJob(name, j.id))));
     if (jobs.length === 0) return printLine(`No migrations have run on ${name} yet.`);
     printTable(
-      ["job", "state", "version", "databases", "created", "finished", "statements"],
+      ["job", "state", "class", "version", "databases", "created", "finished", "statements"],
       jobs.map((j) => [
         j.id,
         j.state,
+        j.class,
         j.version,
         progressText(j),
         isoTime(j.createdAt),

@@ -1,7 +1,7 @@
 import { invalidArgument } from "../../engine/errors.js";
 import { DEFAULT_PORT, startServer } from "../../server/index.js";
 import type { GlobalOptions } from "../context.js";
-import { withEngine } from "../context.js";
+import { fenceWaitMs, withEngine } from "../context.js";
 import { printJson, printLine } from "../output.js";
 
 export interface ServeOptions {
@@ -32,6 +32,7 @@ export async function serve(g: GlobalOptions, opts: ServeOptions) {
         statementTimeoutMs,
         transactionTimeoutMs,
         executors,
+        fenceWaitMs: fenceWaitMs(g),
       });
       process.stderr.write(`tenantdb serve: serving data directory ${engine.dataDir} on ${server.url}\n`);
       // One line, so a script (or a test) can read the address, the actual port included with --port 0.

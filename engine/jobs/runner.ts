@@ -22,6 +22,7 @@ import {
   failedTasks,
   getJob,
   type JobRow,
+  recordRunProgress,
   setJobError,
   setTaskStates,
   type TaskRow,
@@ -47,6 +48,12 @@ export type ProgressListener = (p: JobProgress) => void;
 
 const PAGE = 2048;
 const BATCH = 8;
+/**
+ * An additive job's run fences a database for its batch alone, and its worker holds the batch's write
+ * locks from their undo images to their commits: smaller batches make that shorter for the tenants, at
+ * the price of one more undo-log sync and catalog commit per four databases.
+ */
+const ADDITIVE_RUN_BATCH = 4;
 const FLUSH_EVERY = 256;
 
 export interface PhaseOutcome {
@@ -77,38 +84,70 @@ async function streamTasks(
   onProgress?: ProgressListener,
   writeFault?: WriteFault,
 ): Promise<PhaseOutcome> {
-  const okState: TaskState = op === "dry_run" ? "dry_run_ok" : "done";
-  const failState: TaskState = op === "dry_run" ? "dry_run_failed" : "failed";
+  const run = op === "run";
+  const okState: TaskState = run ? "done" : "dry_run_ok";
+  const failState: TaskState = run ? "failed" : "dry_run_failed";
   let pending: { seq: number; state: TaskState; error?: string | null }[] = [];
   let done = 0;
+  let migrated = 0;
   let failed = 0;
   let storage: PhaseOutcome["storage"];
   const failures: PhaseOutcome["failures"] = [];
-  // Task states are hints: when the catalog cannot take them (a full disk), the phase goes on without
-  // recording, and its caller reports the first database that failed, or else this.
+  // Dry-run states are hints: when the catalog cannot take them (a full disk), the dry run goes on without
+  // recording, and its caller reports the first database that failed, or else this. Run-phase states are
+  // fences: without them no further batch starts.
   let unrecorded: unknown;
-  const flush = () => {
-    if (!pending.length || unrecorded) return;
+  // A batch is marked `applying` just before its worker takes it wherever that mark is a fence: in the run
+  // phase of every job, and in the dry run of a data-dependent one (its dry run's verdict on a database
+  // holds only if nobody writes there between that database's dry run and its commit).
+  const marking = run || job.class === "data";
+  const flush = (applying: WorkItem[] = []) => {
+    if (unrecorded || (!pending.length && !applying.length)) return;
     try {
       countWrite(writeFault, "the catalog's task states");
-      setTaskStates(ctx.catalog, job.id, pending);
+      const marks = applying.map((i) => i.seq);
+      if (run) recordRunProgress(ctx.catalog, job.id, pending, marks, migrated);
+      else
+        setTaskStates(ctx.catalog, job.id, [
+          ...pending,
+          ...marks.map((seq) => ({ seq, state: "applying" as const })),
+        ]);
       pending = [];
     } catch (e) {
       if (!storageFailure(e)) throw e;
       unrecorded = e;
     }
   };
+  // In the run phase a finished batch's `done` lifts its databases' fences: recorded at once, together
+  // with whatever else finished in the same turn (one catalog commit for them all).
+  let flushScheduled = false;
+  const flushSoon = () => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      try {
+        flush();
+      } catch (e) {
+        broken ??= { error: e };
+      }
+    });
+  };
   const record = (items: WorkItem[], results: ItemResult[]) => {
     for (const r of results) {
       pending.push({ seq: r.seq, state: r.ok ? okState : failState, error: r.error ?? null });
-      if (r.ok) continue;
+      if (r.ok) {
+        migrated++;
+        continue;
+      }
       failed++;
       const database = items.find((i) => i.seq === r.seq)?.name ?? "?";
       if (failures.length < 50) failures.push({ database, error: r.error ?? "failed" });
       if (r.storage && !storage) storage = { kind: r.storage, database, error: r.error ?? r.storage };
     }
     done += results.length;
-    if (pending.length >= FLUSH_EVERY) flush();
+    if (run) flushSoon();
+    else if (pending.length >= FLUSH_EVERY) flush();
     onProgress?.({ jobId: job.id, phase: op, done, total: job.total });
   };
   const [parentTask] = taskPage(ctx.catalog, job.id, job.total - 1, 1);
@@ -126,49 +165,70 @@ async function streamTasks(
     writeFault,
     tearOn: ctx.options.faultInjection?.tearOn,
   };
-  const dispatch = async (items: WorkItem[]) =>
-    record(items, (await pool.run({ ...request, items })).results);
+  // Batches go to the pool only as workers free up, so that a batch is marked `applying` just before its
+  // worker takes it, not while it waits in a queue. When a batch fails (its
+  // results could not be recorded, a worker died) no new one starts; those in flight are waited for, so
+  // no worker is still writing once the failure is reported and the job's lock released.
+  const inFlight = new Set<Promise<void>>();
+  let broken: { error: unknown } | undefined;
+  const start = (items: WorkItem[]): boolean => {
+    if (marking) {
+      flush(items);
+      if (unrecorded) return false; // not recorded as applying, so not fenced: it must not start
+    }
+    const batch: Promise<void> = pool
+      .run({ ...request, items })
+      .then((res) => record(items, res.results))
+      .catch((e) => {
+        broken ??= { error: e };
+      })
+      .finally(() => inFlight.delete(batch));
+    inFlight.add(batch);
+    return true;
+  };
+  const startWhenFree = async (items: WorkItem[]): Promise<boolean> => {
+    while (inFlight.size >= pool.size) await Promise.race(inFlight);
+    return !broken && start(items);
+  };
   onProgress?.({ jobId: job.id, phase: op, done: 0, total: job.total });
 
   // The parent is the last task and goes alone, after every child: in the run phase it is what marks the
   // version as the schema databases's own, so it must never get ahead of a child.
   const parentSeq = job.total;
+  const batchSize = run && job.class === "additive" ? ADDITIVE_RUN_BATCH : BATCH;
   let after = 0;
-  for (;;) {
+  let stopped = false;
+  while (!stopped) {
     const page = taskPage(ctx.catalog, job.id, after, PAGE).filter((t) => t.seq !== parentSeq);
     const lastSeq = page.at(-1)?.seq;
     if (lastSeq === undefined) break;
     after = lastSeq;
     const todo: WorkItem[] = [];
     for (const t of page) {
-      if (op === "run" && t.state === "done") {
+      if (run && t.state === "done") {
         done++;
+        migrated++;
         continue;
       }
       todo.push(toItem(ctx, t));
     }
-    const inFlight: Promise<void>[] = [];
-    for (let i = 0; i < todo.length; i += BATCH) inFlight.push(dispatch(todo.slice(i, i + BATCH)));
-    await settleAll(inFlight);
+    for (let i = 0; i < todo.length && !stopped; i += batchSize) {
+      stopped = !(await startWhenFree(todo.slice(i, i + batchSize)));
+    }
   }
-  if (op === "dry_run" || failed === 0) {
+  await Promise.all(inFlight);
+  if (!stopped && !broken && (op === "dry_run" || failed === 0)) {
     const [parent] = taskPage(ctx.catalog, job.id, parentSeq - 1, 1);
-    if (parent && !(op === "run" && parent.state === "done")) await dispatch([toItem(ctx, parent)]);
-    else if (parent) done++;
+    if (parent && !(run && parent.state === "done")) {
+      if (start([toItem(ctx, parent)])) await Promise.all(inFlight);
+    } else if (parent) done++;
   }
   flush();
+  if (broken) throw broken.error;
+  // A database that failed for lack of space names the cause better than the catalog's write that failed
+  // after it; a phase stopped short always has a failure to report, one or the other.
   if (unrecorded && !storage) throw unrecorded;
   return { failed, failures, storage };
-}
-
-/**
- * Waits for every batch, even when one fails (its results could not be recorded, say), before
- * rethrowing: no worker may still be writing once the job's failure is reported and its lock released.
- */
-async function settleAll(batches: Promise<void>[]): Promise<void> {
-  const settled = await Promise.allSettled(batches);
-  const failure = settled.find((s) => s.status === "rejected");
-  if (failure) throw (failure as PromiseRejectedResult).reason;
 }
 
 /** The test hook failing the n-th write of a run phase: a counter for one attempt at the run phase. */
@@ -310,10 +370,24 @@ export function recordJobError(ctx: EngineContext, jobId: number, message: strin
 }
 
 /**
- * Before a committed job's run phase starts again, every database an earlier attempt touched goes back to
- * its image from before the job (see undo.ts), torn or not, and its task back to pending, so this run
- * redoes it. The task states are reset durably before the logs go: a task left `done` over a restored
- * file would be skipped.
+ * Before a committed job's run phase starts again, every database an earlier attempt touched and did not
+ * finish goes back to its image from before the job (see undo.ts), torn or not, and its task back to
+ * `dry_run_ok`, so this run redoes it.
+ *
+ * Only tasks not recorded `done`: a `done` database's fence has lifted and tenants may have written to it
+ * since, so its image (still in a log that its thread had not reused yet) is stale and must never be
+ * written back. A task not `done` is still fenced (a data-dependent job fences until `done`; an additive
+ * one while `applying` or `failed`, which is what its batch was marked before its worker read the image),
+ * so nobody has written to its database since the image was taken. The crash points, for one database:
+ * - before its image is durable in the log: the database was not committed (cache spill is off, nothing
+ *   is written before COMMIT, and COMMIT comes after the log's fdatasync); it is as before the job.
+ * - image durable, commit torn or not synced: restored from the image, as it was.
+ * - committed and fsynced, `done` not recorded: restored from the image too (nobody wrote since: fenced),
+ *   then migrated again; or, if its thread's log has moved on to the next batch, found at the new version
+ *   by its stamp and skipped.
+ * - `done` recorded (after the fsync, with the catalog's full durability): never touched again.
+ * The task states are reset durably before the logs go: a task left `done` over a restored file would be
+ * skipped, and one left `applying` would stay fenced until this run reached it again.
  */
 function restoreTouchedDatabases(ctx: EngineContext, job: JobRow): void {
   const dir = undoDir(ctx.layout.undo, job.id);
@@ -322,19 +396,24 @@ function restoreTouchedDatabases(ctx: EngineContext, job: JobRow): void {
     for (const image of readUndo(log)) {
       if (restored.has(image.seq)) continue;
       const [task] = taskPage(ctx.catalog, job.id, image.seq - 1, 1);
-      if (task?.seq !== image.seq) continue;
+      if (task?.seq !== image.seq || task.state === "done") continue;
       restoreImage(path.join(ctx.layout.root, task.path), image.data);
       restored.add(image.seq);
     }
   }
-  if (restored.size > 0) {
-    const reset = ctx.catalog.prepare(
-      "UPDATE job_tasks SET state = 'dry_run_ok', error = NULL WHERE job_id = ? AND seq = ?",
-    );
-    ctx.catalog.transaction(() => {
-      for (const seq of restored) reset.run(job.id, seq);
-    })();
-  }
+  const reset = ctx.catalog.prepare(
+    "UPDATE job_tasks SET state = 'dry_run_ok', error = NULL WHERE job_id = ? AND seq = ?",
+  );
+  ctx.catalog.transaction(() => {
+    for (const seq of restored) reset.run(job.id, seq);
+    // Marked but never reached (or committed through SQLite's own journal, whose stamp says so): as they
+    // are on disk now, nothing of theirs needs a fence until this run marks them again.
+    ctx.catalog
+      .prepare(
+        "UPDATE job_tasks SET state = 'dry_run_ok' WHERE job_id = ? AND state IN ('applying', 'failed')",
+      )
+      .run(job.id);
+  })();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

@@ -11,7 +11,20 @@ export const JOB_STATES = ["dry_run", "committed", "succeeded", "failed"] as con
 export type JobState = (typeof JOB_STATES)[number];
 export const UNFINISHED_JOB_STATES: readonly JobState[] = ["dry_run", "committed"];
 
-export const TASK_STATES = ["pending", "dry_run_ok", "dry_run_failed", "done", "failed", "aborted"] as const;
+/**
+ * `applying`: a worker is about to take or has taken this database's batch (set before it is dispatched,
+ * replaced by the result): in the run phase of any job, and in the dry run of a data-dependent one. It is
+ * what fences a database (see engine/query/fence.ts) before its worker reads it.
+ */
+export const TASK_STATES = [
+  "pending",
+  "dry_run_ok",
+  "dry_run_failed",
+  "applying",
+  "done",
+  "failed",
+  "aborted",
+] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
 /** SQL list literal for `state IN (...)`, so queries cannot drift from the list above. */
@@ -38,6 +51,7 @@ export function sqldTaskStatus(state: TaskState): string {
     case "pending":
       return "Enqueued";
     case "dry_run_ok":
+    case "applying":
       return "DryRunSuccess";
     case "dry_run_failed":
       return "DryRunFailure";

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type Catalog, maintainedCount } from "../catalog.js";
 import { now } from "../context.js";
+import type { JobClass } from "./classify.js";
 import { type JobState, TASK_STATES, type TaskState, UNFINISHED_SQL } from "./states.js";
 
 /** Catalog persistence for jobs and their per-database tasks: plain functions over the catalog. */
@@ -24,6 +25,10 @@ export interface JobRow {
   finished_at: number | null;
   /** A finished job's per-state task counts (JSON), written when its task rows are compacted away. */
   summary: string | null;
+  /** What its statements can do, which decides its fences (see classify.ts). */
+  class: JobClass;
+  /** Databases the run phase has migrated so far (what a fenced writer is told). */
+  migrated: number;
 }
 
 export interface TaskRow {
@@ -69,14 +74,15 @@ export function insertJob(
     parentPath: string;
     fromVersion: number;
     migrations: string[];
+    class: JobClass;
   },
 ): number {
   const total = maintainedCount(catalog, "parent", job.databaseId) + 1;
   const sql = job.migrations.join(";\n");
   const info = catalog
     .prepare(
-      `INSERT INTO jobs (database_id, database_name, from_version, version, sql, parts, checksum, state, total, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'dry_run', ?, ?)`,
+      `INSERT INTO jobs (database_id, database_name, from_version, version, sql, parts, checksum, state, total, created_at, class)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'dry_run', ?, ?, ?)`,
     )
     .run(
       job.databaseId,
@@ -88,6 +94,7 @@ export function insertJob(
       createHash("sha256").update(sql).digest("hex"),
       total,
       now(),
+      job.class,
     );
   const jobId = Number(info.lastInsertRowid);
   catalog
@@ -130,6 +137,27 @@ export function setTaskStates(
   } finally {
     catalog.pragma("synchronous = FULL");
   }
+}
+
+/**
+ * Records a run phase's progress in one transaction with the catalog's full durability, since these
+ * states are fences (see engine/query/fence.ts): the results of finished batches (`done` lifts a
+ * database's fence, so it must never be lost once a tenant may have written after it) and the
+ * `applying` mark of the batches about to start (fencing them before their worker takes their images).
+ */
+export function recordRunProgress(
+  catalog: Catalog,
+  jobId: number,
+  updates: { seq: number; state: TaskState; error?: string | null }[],
+  applying: number[],
+  migrated: number,
+): void {
+  const stmt = catalog.prepare("UPDATE job_tasks SET state = ?, error = ? WHERE job_id = ? AND seq = ?");
+  catalog.transaction(() => {
+    for (const u of updates) stmt.run(u.state, u.error ?? null, jobId, u.seq);
+    for (const seq of applying) stmt.run("applying", null, jobId, seq);
+    catalog.prepare("UPDATE jobs SET migrated = ? WHERE id = ?").run(migrated, jobId);
+  })();
 }
 
 /**

@@ -9,9 +9,10 @@ import { fsyncDir } from "../files.js";
  * file, as it was before the transaction, is written here first — a batch of databases per write and one
  * fdatasync — then each database commits in place and is fsynced once. A commit torn by a crash (of the
  * process or of the machine) is repaired by writing the file back from here; a job is resumed only after
- * every database it has touched has been restored this way, so it redoes them from their state before the
- * job. That is correct because writes stay fenced from the commit point until the job succeeds, and each
- * job migrates a database once: every image here is that database's state before the job.
+ * job. Only databases whose task is not recorded `done` are restored: those are still fenced (see
+ * engine/query/fence.ts), and the image was read under the database's write lock after its batch was
+ * marked `applying`, so no tenant has written there since; a `done` database's fence has lifted and its
+ * image, if a log still holds it, is stale (runner.ts, restoreTouchedDatabases, lists the crash points).
  *
  * The point is fsyncs. SQLite's own durable commit costs four per database (journal, its directory, the
  * database, the journal's header); this costs one, plus one per batch. It is InnoDB's doublewrite buffer

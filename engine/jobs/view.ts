@@ -1,6 +1,7 @@
 import type { EngineContext } from "../context.js";
 import { invalidArgument, notFound } from "../errors.js";
 import { requireSchemaDatabase } from "../migrations.js";
+import type { JobClass } from "./classify.js";
 import type { JobState, TaskState } from "./states.js";
 import { getJob, type JobRow, listJobs, taskCounts, taskPage } from "./store.js";
 
@@ -9,6 +10,8 @@ export interface JobView {
   id: number;
   database: string;
   state: JobState;
+  /** `additive` (no fleet-wide fence) or `data` (fenced per database until it commits): see classify.ts. */
+  class: JobClass;
   version: number;
   statements: string;
   error: string | null;
@@ -77,6 +80,7 @@ function toView(ctx: EngineContext, j: JobRow): JobView {
     id: j.id,
     database: j.database_name,
     state: j.state,
+    class: j.class,
     version: j.version,
     statements: j.sql,
     error: j.error,

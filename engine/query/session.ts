@@ -14,7 +14,6 @@ import {
 } from "../errors.js";
 import { blockedOnChild, childRefusal, refusal } from "../guard.js";
 import type { ProgressListener } from "../jobs/runner.js";
-import { UNFINISHED_SQL } from "../jobs/states.js";
 import { usePersistentJournal } from "../journal.js";
 import { readsOnly, type Statement, splitStatements, writesBehindSqlite } from "../sql/statements.js";
 import { isKeyword } from "../sql/tokenize.js";
@@ -27,6 +26,7 @@ import {
   listAttached,
   writesAttached,
 } from "./attached.js";
+import { awaitFenceLift, isMigrationFence, writeFence } from "./fence.js";
 import type { Principal } from "./principal.js";
 import { executeOnSchemaDatabase, type SchemaSession } from "./schema-transaction.js";
 import { findDatabaseByNameOrId } from "./targets.js";
@@ -165,7 +165,7 @@ export function openSession(
         return executeOnSchemaDatabase(schema, statements, args, opts);
       }
       const results: QueryResult[] = [];
-      for (const s of statements) results.push(runStatement(s, args));
+      for (const s of statements) results.push(await runWaitingOutFences(s, args));
       return results;
     },
     close() {
@@ -175,6 +175,25 @@ export function openSession(
       conn.close();
     },
   };
+
+  /**
+   * A statement that met a migration's fence outside a transaction changed nothing (guarded rolled it
+   * back), so it waits for the fence to lift, without any lock, and runs again, up to the engine's bound.
+   * Inside a transaction it fails at once: it may hold the lock the job's worker needs.
+   */
+  async function runWaitingOutFences(s: Statement, args: SqlArgs | undefined): Promise<QueryResult> {
+    const autocommit = !conn.inTransaction;
+    const startedAt = Date.now();
+    for (;;) {
+      try {
+        return runStatement(s, args);
+      } catch (e) {
+        if (!autocommit || conn.inTransaction || !isMigrationFence(e)) throw e;
+        const gaveUp = await awaitFenceLift(ctx, row, startedAt);
+        if (gaveUp) throw gaveUp;
+      }
+    }
+  }
 
   function runStatement(s: Statement, args: SqlArgs | undefined): QueryResult {
     if (s.kind === "attach") return attach(s);
@@ -284,6 +303,13 @@ export function openSession(
     attached: AttachedDatabase[],
   ): QueryResult {
     const nested = conn.inTransaction;
+    // A fenced database is usually locked by the job's worker right now: a writer outside a transaction
+    // learns of the fence before queueing for that lock (SQLite's busy handler sleeps in steps of up to
+    // 100 ms), and waits for it to lift instead. The check under the lock, below, is the one that counts.
+    if (writes && !nested) {
+      const fence = writeFence(ctx, row);
+      if (fence) throw fence;
+    }
     try {
       // BEGIN IMMEDIATE would reserve every attached database too, blocking their writers (and the
       // session itself, when one database is attached twice): with attachments, only what is written is.
@@ -300,7 +326,7 @@ export function openSession(
         persistentJournal = true;
       }
       if (writes) {
-        const fence = writeFence(ctx, row);
+        const fence = writeFence(ctx, row, { inTransaction: nested });
         if (fence) throw fence;
       }
       const before = checks.snapshot(attached);
@@ -472,29 +498,6 @@ function currentRow(ctx: EngineContext, opened: DatabaseRow): DatabaseRow {
   const row = getDatabaseRow(ctx.catalog, opened.name);
   if (!row || row.id !== opened.id) throw notFound(`database "${opened.name}" no longer exists`);
   return row;
-}
-
-/**
- * Why writes to this database must wait, if they must: block_writes, or a migration job of its schema
- * database (or of itself, for a parent) that has not finished.
- */
-export function writeFence(ctx: EngineContext, row: DatabaseRow): TenantDbError | null {
-  const state = ctx.catalog
-    .prepare(
-      `SELECT d.block_writes AS blockWrites,
-              (SELECT id FROM jobs WHERE database_id = coalesce(d.parent_id, d.id) AND state IN ${UNFINISHED_SQL}) AS job
-       FROM databases d WHERE d.id = ?`,
-    )
-    .get(row.id) as { blockWrites: number; job: number | null } | undefined;
-  if (!state) return notFound(`database "${row.name}" no longer exists`);
-  if (state.job !== null) {
-    // Lazily opened engines leave an abandoned job to whoever needs it: say who can finish it.
-    return blocked(
-      `schema migration in progress (job ${state.job}; if no process is running it, \`tenantdb db migrations resume ${row.parent_name ?? row.name}\` finishes it)`,
-    );
-  }
-  if (state.blockWrites) return blocked(`writes are blocked on "${row.name}" (block_writes is set)`);
-  return null;
 }
 
 function mayWrite(principal: Principal, row: DatabaseRow): boolean {

@@ -1,4 +1,5 @@
 import { type Engine, openEngine } from "../../engine/index.js";
+import { metFenceFirst } from "../fence-wait.js";
 import { hranaCode } from "../hrana/errors.js";
 import { runPipeline } from "../hrana/pipeline.js";
 import { readPipelineRequest, type StreamRequest, type StreamResult } from "../hrana/protocol.js";
@@ -126,7 +127,8 @@ async function pipeline(msg: Extract<ToExecutor, { kind: "pipeline" }>, release:
       results: encodeResults(results, settings.maxResponseBytes),
       closed: stream.closed,
       inTransaction: !stream.closed && stream.session.inTransaction,
-      retryable: opened && stream.closed && metLockFirst(requests, results),
+      retryable:
+        opened && stream.closed && (metLockFirst(requests, results) || metFenceFirst(requests, results)),
     });
   } catch (e) {
     if (opened) {
@@ -228,7 +230,8 @@ function receive(msg: ToExecutor): void {
     case "init":
       settings = msg.settings;
       cache = new SessionCache(settings.sessionCacheSize);
-      ready = openEngine(settings.dataDir, { recover: false, workers: 2 }).then((e) => {
+      // A fence is waited out by the server, never here: an executor serves many tenants.
+      ready = openEngine(settings.dataDir, { recover: false, workers: 2, fenceWaitMs: 0 }).then((e) => {
         engine = e;
         send({ kind: "ready" });
       });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Handler, ServerContext } from "../context.js";
 import type { PipelineOutcome } from "../executor/pool.js";
+import { retryAfterFence } from "../fence-wait.js";
 import type { Request } from "../http.js";
 import { badRequest, HttpError } from "../http-errors.js";
 import type { Caller } from "../token-cache.js";
@@ -83,7 +84,8 @@ async function runPatiently(
   requests: unknown[],
   version: ProtocolVersion,
 ): Promise<PipelineOutcome> {
-  const deadline = Date.now() + ctx.limits.lockWaitMs;
+  const started = Date.now();
+  const deadline = started + ctx.limits.lockWaitMs;
   for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
     const fresh = stream.executor === null;
     const outcome = await ctx.executors.run({
@@ -103,6 +105,9 @@ async function runPatiently(
       owner: caller.credential,
       signal: req.signal,
     });
+    const fenced = await retryAfterFence(outcome, started, ctx.limits.fenceWaitMs, req.signal);
+    if (fenced === "again") continue;
+    if (fenced) return fenced;
     const again = outcome.kind === "done" && outcome.retryable && Date.now() + delay < deadline;
     if (!again || req.signal.aborted) return outcome;
     await sleep(delay);

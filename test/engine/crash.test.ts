@@ -6,8 +6,9 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openEngine } from "../../engine/index.js";
 import { listFiles, ROOT, tempDir } from "../helpers.js";
+import { missingWrites, readWriterLog, startWriters } from "./concurrent-writers.js";
 
-const CHILDREN = 200;
+const CHILDREN = 100;
 const FIXTURE = path.join(ROOT, "test", "fixtures", "migrate.mjs");
 
 /** Where to kill the migrating process: once it reports `phase` with at least `done` databases. */
@@ -16,15 +17,35 @@ interface KillPoint {
   done: number;
 }
 
-// 22 moments spread over the dry run, the commit point (the run phase starting at 0) and the run.
+const at = (fraction: number) => Math.round(fraction * CHILDREN);
+// 22 moments spread over the dry run, the commit point (the run phase starting at 0) and the run, the
+// last one after the parent (every database done, the job not yet marked succeeded).
 const KILL_POINTS: KillPoint[] = [
-  ...[0, 3, 24, 60, 100, 140, 180, 198].map((done) => ({ phase: "dry_run" as const, done })),
+  ...[0, 0.015, 0.12, 0.3, 0.5, 0.7, 0.9, 0.99].map((f) => ({ phase: "dry_run" as const, done: at(f) })),
   { phase: "run", done: 0 },
   { phase: "run", done: 0 },
-  ...[3, 16, 40, 64, 88, 112, 136, 160, 176, 192, 198, 201].map((done) => ({
+  ...[0.015, 0.08, 0.2, 0.32, 0.44, 0.56, 0.68, 0.8, 0.88, 0.96, 0.99].map((f) => ({
     phase: "run" as const,
-    done,
+    done: at(f),
   })),
+  { phase: "run", done: CHILDREN + 1 },
+];
+
+/**
+ * The job of kill point i: additive (no fleet-wide fence: writers go on) and data-dependent (it updates
+ * rows: each database fenced until it commits) in turn, so that both fences meet a kill at every stage.
+ */
+function migrationOf(i: number): string {
+  const column = `c${i}`;
+  return i % 2 === 0
+    ? `ALTER TABLE users ADD COLUMN ${column} TEXT`
+    : `ALTER TABLE users ADD COLUMN ${column} INTEGER; UPDATE users SET ${column} = id`;
+}
+
+// Tenants that write throughout, from processes of their own: early, middle and late in the job's order.
+const WRITTEN = [
+  ["tenant-1", `tenant-${CHILDREN / 2}`],
+  ["tenant-2", `tenant-${CHILDREN - 1}`],
 ];
 
 /**
@@ -83,43 +104,60 @@ async function fleetWithRows(children: number): Promise<string> {
 }
 
 describe("crash safety", () => {
-  it(`keeps ${CHILDREN} children all-old or all-new when the migrating process is killed at ${KILL_POINTS.length} moments`, async () => {
+  it(`keeps ${CHILDREN} children all-old or all-new and every acknowledged write, with tenants writing, when the migrating process is killed at ${KILL_POINTS.length} moments`, async () => {
     const dataDir = await fleetWithRows(CHILDREN);
+    const writers = startWriters(dataDir, tempDir(), WRITTEN, { pauseMs: 5 });
+    const writerFiles = WRITTEN.flat().map((name) => path.basename(childPath(dataDir, name)));
+    await writers.started();
 
     const outcomes: { at: KillPoint; process: string; result: "old" | "new" }[] = [];
     let version = 1;
-    for (const [i, at] of KILL_POINTS.entries()) {
-      const column = `c${i}`;
-      const processOutcome = await migrateAndKill(dataDir, `ALTER TABLE users ADD COLUMN ${column} TEXT`, at);
+    try {
+      for (const [i, at] of KILL_POINTS.entries()) {
+        const column = `c${i}`;
+        const processOutcome = await migrateAndKill(dataDir, migrationOf(i), at);
 
-      // Reopening recovers: a job killed before its commit point fails, one killed after it is resumed.
-      const engine = await openEngine(dataDir, { workers: 2 });
-      try {
-        const [job] = engine.listJobs("parent");
-        expect(job?.state === "succeeded" || job?.state === "failed").toBe(true);
-        const expected = job?.state === "succeeded" ? version + 1 : version;
-        const databases = engine.listDatabases();
-        expect(databases).toHaveLength(CHILDREN + 1);
-        for (const db of databases) {
-          expect(db.schemaVersion).toBe(expected);
-          const [r] = await engine.execute(
-            db.name,
-            `SELECT (SELECT value FROM _tenantdb_ WHERE key = 'schema_version'),
-                    (SELECT count(*) FROM pragma_table_info('users') WHERE name = '${column}'),
-                    (SELECT group_concat(name) FROM users)`,
+        // Reopening recovers: a job killed before its commit point fails, one killed after it is resumed.
+        const engine = await openEngine(dataDir, { workers: 2 });
+        try {
+          const [job] = engine.listJobs("parent");
+          expect(job?.state === "succeeded" || job?.state === "failed").toBe(true);
+          expect(job?.class).toBe(i % 2 === 0 ? "additive" : "data");
+          const expected = job?.state === "succeeded" ? version + 1 : version;
+          const databases = engine.listDatabases();
+          expect(databases).toHaveLength(CHILDREN + 1);
+          for (const db of databases) {
+            expect(db.schemaVersion).toBe(expected);
+            const [r] = await engine.execute(
+              db.name,
+              `SELECT (SELECT value FROM _tenantdb_ WHERE key = 'schema_version'),
+                      (SELECT count(*) FROM pragma_table_info('users') WHERE name = '${column}'),
+                      (SELECT name FROM users ORDER BY id LIMIT 1)`,
+            );
+            const [stamped, hasColumn, first] = r?.rows[0] ?? [];
+            expect(Number(stamped)).toBe(expected);
+            expect(Number(hasColumn)).toBe(expected > version ? 1 : 0);
+            expect(first).toBe(db.type === "child" ? db.name : null);
+          }
+          // A writer's own transaction may be open right now: its journal is judged once they stop.
+          const others = interruptedCommits(path.join(dataDir, "dbs")).filter(
+            (f) => !writerFiles.some((file) => path.basename(f).startsWith(`${file}-`)),
           );
-          const [stamped, hasColumn, names] = r?.rows[0] ?? [];
-          expect(Number(stamped)).toBe(expected);
-          expect(Number(hasColumn)).toBe(expected > version ? 1 : 0);
-          expect(names).toBe(db.type === "child" ? db.name : null);
+          expect(others).toEqual([]);
+          outcomes.push({ at, process: processOutcome, result: expected > version ? "new" : "old" });
+          version = expected;
+        } finally {
+          engine.close();
         }
-        expect(interruptedCommits(path.join(dataDir, "dbs"))).toEqual([]);
-        outcomes.push({ at, process: processOutcome, result: expected > version ? "new" : "old" });
-        version = expected;
-      } finally {
-        engine.close();
       }
+    } finally {
+      await writers.stop();
     }
+    // Every write a tenant was told had committed is in its file, through every kill and every resume.
+    const acked = writers.logs.flatMap((log) => readWriterLog(log).acked);
+    expect(acked.length).toBeGreaterThan(KILL_POINTS.length);
+    expect(missingWrites(dataDir, acked)).toEqual([]);
+    expect(interruptedCommits(path.join(dataDir, "dbs"))).toEqual([]);
     // The kill points must really have straddled the commit point: some jobs rolled back, some resumed.
     expect(outcomes.filter((o) => o.process === "killed").length).toBeGreaterThanOrEqual(20);
     expect(outcomes.some((o) => o.result === "old")).toBe(true);

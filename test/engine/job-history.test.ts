@@ -103,7 +103,7 @@ describe("job history", () => {
     );
     faulty.close();
 
-    const lazy = await openEngine(dir, { workers: 2, recover: "lazy" });
+    const lazy = await openEngine(dir, { workers: 2, recover: "lazy", fenceWaitMs: 100 });
     try {
       // Nothing was settled at open: the fleet is listed as it is, the job still committed.
       expect(lazy.listDatabases({ schemaParent: "parent" })).toHaveLength(names.length);
@@ -141,7 +141,7 @@ describe("job history", () => {
     );
     faulty.close();
 
-    const lazy = await openEngine(dir, { workers: 2, recover: "lazy" });
+    const lazy = await openEngine(dir, { workers: 2, recover: "lazy", fenceWaitMs: 100 });
     try {
       const [job] = lazy.listJobs("parent");
       expect(job?.state).toBe("committed");

@@ -180,8 +180,11 @@ describe("migrations on a schema database", () => {
     ).toMatch(/tenant-1.*FOREIGN KEY/);
   });
 
-  it("leaves a job with an I/O failure in its run phase committed and incomplete, fenced, until resume completes it", async () => {
-    const { engine, names } = await fleet(20, { faultInjection: { failRunOn: ["tenant-7"] } });
+  it("leaves a job with an I/O failure in its run phase committed and incomplete, its failed database fenced, until resume completes it", async () => {
+    const { engine, names } = await fleet(20, {
+      faultInjection: { failRunOn: ["tenant-7"] },
+      fenceWaitMs: 300,
+    });
     await engine.execute("tenant-7", "INSERT INTO users (name) VALUES ('kept')");
     const message = await rejectsWith(
       engine.migrate("parent", "ALTER TABLE users ADD COLUMN phone TEXT"),
@@ -192,16 +195,28 @@ describe("migrations on a schema database", () => {
     expect(message).toMatch(/tenant-7/);
     const [job] = engine.listJobs("parent");
     expect(job?.state).toBe("committed");
+    expect(job?.class).toBe("additive");
     expect(job?.error).toMatch(/tenant-7/);
     // The parent goes last, so it has not moved; every other child has.
     expect(await columnsOf(engine, "parent", "users")).not.toContain("phone");
     expect(await columnsOf(engine, "tenant-7", "users")).not.toContain("phone");
     expect(await columnsOf(engine, "tenant-8", "users")).toContain("phone");
-    // Reads go on; writes wait for the job.
+    // Reads go on. A migrated child takes writes again; the failed one stays fenced until resume: its
+    // writer waits out the bound, then is told which job holds it and how far it got.
     expect(await scalar(engine, "tenant-7", "SELECT name FROM users")).toBe("kept");
-    expect(
-      await rejectsWith(engine.execute("tenant-3", "INSERT INTO users (name) VALUES ('x')"), "BLOCKED"),
-    ).toMatch(/Operation was blocked: schema migration in progress/);
+    await engine.execute("tenant-3", "INSERT INTO users (name, phone) VALUES ('x', '555')");
+    let fenced: unknown;
+    await engine.execute("tenant-7", "INSERT INTO users (name) VALUES ('x')").catch((e) => {
+      fenced = e;
+    });
+    expect(fenced).toMatchObject({
+      code: "BLOCKED",
+      details: { fence: "migration", jobId: job?.id, done: 19, total: 21 },
+    });
+    expect((fenced as Error).message).toMatch(
+      /schema migration in progress: job \d+, 19 of 21 databases migrated; waited \d\.\d s/,
+    );
+    expect((fenced as { details: { waitedMs: number } }).details.waitedMs).toBeGreaterThanOrEqual(300 - 50);
     // A new migration cannot start until this one is done, and children cannot be added to a moving parent.
     await rejectsWith(engine.createDatabase("late", { schemaParent: "parent" }), "CONFLICT");
 
@@ -215,7 +230,7 @@ describe("migrations on a schema database", () => {
         expect(healthy.getDatabase(name).schemaVersion).toBe(2);
       }
       expect(await scalar(healthy, "tenant-7", "SELECT name FROM users")).toBe("kept");
-      await healthy.execute("tenant-3", "INSERT INTO users (name) VALUES ('x')");
+      await healthy.execute("tenant-7", "INSERT INTO users (name) VALUES ('x')");
     } finally {
       healthy.close();
     }

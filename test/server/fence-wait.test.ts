@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { openEngine } from "../../engine/index.js";
+import { type Harness, rejection, startHarness } from "./harness.js";
+
+/**
+ * A write that meets a migration's fence waits for it in the server (an executor never waits: it serves
+ * many tenants), then goes through; past the server's bound it is answered BLOCKED with the job's
+ * progress. The fence here is a job left committed and incomplete by an injected I/O error on one child:
+ * its other databases are migrated and take writes, that one stays fenced until the job is resumed.
+ */
+
+let h: Harness;
+const children = ["tenant-1", "tenant-2", "tenant-3", "tenant-4"];
+beforeAll(async () => {
+  // The server must not resume the job on its own while the test looks at the fence.
+  h = await startHarness({ fenceWaitMs: 4000, jobResumeEveryMs: 600_000 });
+  h.engine.createGroup("default");
+  await h.engine.createDatabase("parent", { type: "schema" });
+  await h.engine.migrate("parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+  await h.engine.createChildren("parent", children);
+  const faulty = await openEngine(h.dataDir, { workers: 2, faultInjection: { failRunOn: ["tenant-2"] } });
+  try {
+    await expect(faulty.migrate("parent", "ALTER TABLE users ADD COLUMN phone TEXT")).rejects.toThrow(
+      /incomplete/,
+    );
+  } finally {
+    faulty.close();
+  }
+});
+afterAll(() => h.close());
+
+const client = async (name: string) => h.libsql(name, (await h.engine.createToken({ database: name })).jwt);
+
+it("lets a migrated child write at once, and answers a fenced one BLOCKED after the bound, naming the job and its progress", async () => {
+  const migrated = await client("tenant-1");
+  await migrated.execute({ sql: "INSERT INTO users (name, phone) VALUES (?, ?)", args: ["a", "555"] });
+
+  const fenced = await client("tenant-2");
+  const err = await rejection(fenced.execute("INSERT INTO users (name) VALUES ('refused')"));
+  expect(err.code).toBe("BLOCKED");
+  const [job] = h.engine.listJobs("parent");
+  expect(err.message).toContain(
+    `schema migration in progress: job ${job?.id}, 3 of 5 databases migrated; waited`,
+  );
+  // Reads are never fenced.
+  expect((await fenced.execute("SELECT count(*) AS n FROM users")).rows[0]?.n).toBe(0n);
+});
+
+it("makes a fenced write wait until the job is resumed, then runs it", async () => {
+  const fenced = await client("tenant-2");
+  const write = fenced.execute("INSERT INTO users (name) VALUES ('waited')");
+  await sleep(200);
+  expect((await h.engine.resumeMigrations("parent"))?.state).toBe("succeeded");
+  await write;
+  const file = new Database(h.engine.getDatabase("tenant-2").path, { readonly: true });
+  try {
+    expect(file.prepare("SELECT name FROM users").pluck().all()).toEqual(["waited"]);
+    expect(
+      file.prepare("SELECT count(*) FROM pragma_table_info('users') WHERE name = 'phone'").pluck().get(),
+    ).toBe(1);
+  } finally {
+    file.close();
+  }
+});
