@@ -41,7 +41,7 @@ export const CATALOG_APPLICATION_ID = 0x54444231;
  * whenever they change. A catalog at this version opens without the write lock that setting them up takes,
  * so a read never waits for a writer, and a catalog from before (0) is brought up to date once.
  */
-export const CATALOG_VERSION = 1;
+export const CATALOG_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (

@@ -61,4 +61,29 @@ describe("opening the catalog", () => {
       after.close();
     }
   }, 120_000);
+
+  it("brings a catalog of the version before job classes (1) up to date: their columns and the fence's index", async () => {
+    const engine = await tempEngine();
+    await engine.createDatabase("app", { type: "schema", createGroup: true, group: "default" });
+    engine.close();
+    const file = path.join(engine.dir, "catalog.db");
+    const raw = new Database(file);
+    raw.exec(
+      "DROP INDEX job_tasks_fence; ALTER TABLE jobs DROP COLUMN class; ALTER TABLE jobs DROP COLUMN migrated; PRAGMA user_version = 1",
+    );
+    raw.close();
+
+    const upgraded = await openEngine(engine.dir);
+    upgraded.close();
+    const after = new Database(file, { readonly: true });
+    try {
+      expect(after.pragma("user_version", { simple: true })).toBe(CATALOG_VERSION);
+      const columns = (after.pragma("table_info(jobs)") as { name: string }[]).map((c) => c.name);
+      expect(columns).toEqual(expect.arrayContaining(["class", "migrated"]));
+      const indexes = after.prepare("SELECT name FROM sqlite_schema WHERE type = 'index'").pluck().all();
+      expect(indexes).toContain("job_tasks_fence");
+    } finally {
+      after.close();
+    }
+  }, 120_000);
 });
