@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { ClientGone } from "../http.js";
 import { HttpError } from "../http-errors.js";
 import type { ExecutorSettings, FromExecutor, StreamSpec, ToExecutor } from "./protocol.js";
 
@@ -46,7 +47,7 @@ export interface PipelineJob {
   /** Who asks (a hash of the token): one owner's long-running work may not hold every executor. */
   owner: string;
   /** Aborted when the client goes away: work not yet started is dropped. */
-  signal?: AbortSignal;
+  signal?: ClientGone;
 }
 
 export type PipelineOutcome = Extract<FromExecutor, { kind: "done" | "failed" }> & { executor: number };
