@@ -89,13 +89,14 @@ export function openSession(
     timeout: opts.busyTimeoutMs ?? 10_000,
   });
   conn.defaultSafeIntegers(true);
+  const readOnly = !mayWrite(principal, row);
   try {
     // Sorts, temp tables and statement journals in memory: SQLite would otherwise put them in /var/tmp,
     // outside the data directory (tenants cannot change it back: see guard.ts).
     conn.pragma("temp_store = MEMORY");
     // A principal that may not write gets a connection SQLite itself keeps from writing, so that a write
     // nested where the guard cannot see it (a virtual table's command, a pragma function) fails inside SQLite.
-    if (!mayWrite(principal, row)) conn.pragma("query_only = 1");
+    if (readOnly) conn.pragma("query_only = 1");
   } catch (e) {
     conn.close();
     throw fromSqliteError(e);
@@ -197,6 +198,10 @@ export function openSession(
     // A pragma SQLite calls read-only sets the connection up (foreign_keys, defer_foreign_keys, ...), and
     // some are no-ops inside a transaction: it runs as it is, since its program writes nothing.
     if (s.kind === "pragma" && !writes) return collect(stmt, args);
+    // A read on a connection SQLite keeps from writing anything, in any database attached or temporary,
+    // changes nothing the checks around a statement could catch: it runs as it is. The flag is read back
+    // first (a connection flag: no lock, no I/O), so it is SQLite's word, never our bookkeeping.
+    if (!writes && readOnly && checks.queryOnly()) return collect(stmt, args);
     return guarded(stmt, args, writes, attached);
   }
 
@@ -449,6 +454,10 @@ function sessionChecks(conn: Database.Database) {
     },
     get release() {
       return stmt("RELEASE tenantdb_guard");
+    },
+    /** Whether SQLite keeps this connection from writing (`query_only`). */
+    queryOnly(): boolean {
+      return Number(stmt("PRAGMA query_only").pluck().get()) === 1;
     },
     get rollbackToSavepoint() {
       return stmt("ROLLBACK TO tenantdb_guard");
