@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ClientGone } from "../http.js";
 import { HttpError } from "../http-errors.js";
-import type { ExecutorSettings, FromExecutor, StreamSpec, ToExecutor } from "./protocol.js";
+import type { ExecutorSettings, ExecutorTask, FromExecutor, StreamSpec, ToExecutor } from "./protocol.js";
 
 /**
  * The executors: child processes that run every statement the data plane sends, so the server's own
@@ -48,6 +48,8 @@ export interface PipelineJob {
   owner: string;
   /** Aborted when the client goes away: work not yet started is dropped. */
   signal?: ClientGone;
+  /** Platform work instead of a pipeline (stream and requests unused): see tasks.ts. */
+  task?: ExecutorTask;
 }
 
 export type PipelineOutcome = Extract<FromExecutor, { kind: "done" | "failed" }> & { executor: number };
@@ -80,6 +82,8 @@ interface Slot {
 
 export interface ExecutorPool {
   run(job: PipelineJob): Promise<PipelineOutcome>;
+  /** Runs Platform work on any executor; resolves to its reply's JSON, or throws its failure. */
+  runTask(task: ExecutorTask, owner: string, signal?: ClientGone): Promise<string>;
   /** Closes a stream's session (rolling back its transaction), between pipelines. */
   closeStream(executor: number, stream: number): void;
   close(): Promise<void>;
@@ -210,14 +214,16 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
   function send(slot: Slot, p: Pending): void {
     const { job } = p;
     slot.inFlight.push(p);
-    post(slot, {
-      kind: "pipeline",
-      id: p.id,
-      stream: job.stream,
-      open: job.open,
-      requests: job.requests,
-      version: job.version,
-    });
+    if (job.task) post(slot, { kind: "task", id: p.id, task: job.task });
+    else
+      post(slot, {
+        kind: "pipeline",
+        id: p.id,
+        stream: job.stream,
+        open: job.open,
+        requests: job.requests,
+        version: job.version,
+      });
     if (slot.inFlight.length === 1) startClock(slot);
   }
 
@@ -342,6 +348,23 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
         else shared.push(p);
         pump();
       });
+    },
+    async runTask(task, owner, signal) {
+      // Stream 0 is never a Hrana stream's: the executor answers a task as closed, so nothing is kept.
+      const outcome = await this.run({
+        stream: 0,
+        requests: [],
+        version: 2,
+        executor: null,
+        affinity: nextId,
+        owner,
+        signal,
+        task,
+      });
+      if (outcome.kind === "failed") {
+        throw new HttpError(outcome.error.status, outcome.error.code, outcome.error.message);
+      }
+      return outcome.results;
     },
     closeStream(executor, stream) {
       const slot = slots[executor];
