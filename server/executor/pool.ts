@@ -20,8 +20,8 @@ import type { ExecutorSettings, ExecutorTask, FromExecutor, StreamSpec, ToExecut
  * elsewhere. An executor whose head has run long gets no new work, so a runaway delays almost nobody.
  *
  * A stream keeps the executor it first ran on (its session lives there); autocommit work goes to the
- * executor its database prefers (its cached sessions and its write lock are there), else to the least
- * loaded healthy one, else waits in line here.
+ * executor already running its database's work, or to the one its database prefers (its cached sessions
+ * and its write lock are there), else to the least loaded healthy one, else waits in line here.
  */
 
 export interface PoolOptions {
@@ -93,6 +93,8 @@ export interface ExecutorPool {
 const PING_GRACE_MS = 1500;
 /** Pipelines sent to one executor ahead of its answers. */
 const MAX_IN_FLIGHT = 4;
+/** The same, when they are all one caller's on one database (see pick). */
+const MAX_IN_FLIGHT_ONE_DATABASE = 16;
 /** An executor whose current pipeline has run this long gets no new work until it answers. */
 const SUSPECT_AFTER_MS = 250;
 
@@ -284,6 +286,19 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
   }
 
   function pick(job: PipelineJob, now: number): Slot | undefined {
+    // One caller's concurrent work on one database stays together while its executor has room: its writes
+    // then never fight over SQLite's lock from two processes (each waiting out the other's commits), and
+    // its bursts travel in one message. Only that caller's own work can wait behind one of its statements
+    // that runs away (until it is suspect); anyone else's is placed as it always was.
+    for (const slot of slots) {
+      if (
+        slot.inFlight.length < MAX_IN_FLIGHT_ONE_DATABASE &&
+        healthy(slot, now) &&
+        slot.inFlight.length > 0 &&
+        slot.inFlight.every((p) => p.job.affinity === job.affinity && p.job.owner === job.owner)
+      )
+        return slot;
+    }
     const preferred = slots[job.affinity % slots.length] as Slot;
     if (hasRoom(preferred, now) && preferred.inFlight.length === 0) return preferred;
     let best: Slot | undefined;
