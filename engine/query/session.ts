@@ -74,6 +74,13 @@ export interface SessionOptions {
    * query can exhaust its memory. Unlimited when unset.
    */
   maxResultBytes?: number;
+  /**
+   * `turn`: other connections' commits to the catalog (config, fences, a database destroyed) are looked
+   * for once per turn of the event loop rather than before every statement — what a process serving
+   * requests wants, where the statements of one turn were all asked for before it began. Commits through
+   * this engine's own connection are still seen at the very next statement. Default `statement`.
+   */
+  catalogChecks?: "statement" | "turn";
 }
 
 export function openSession(
@@ -102,7 +109,7 @@ export function openSession(
     throw fromSqliteError(e);
   }
   const checks = sessionChecks(conn);
-  const rowNow = currentRowReader(ctx, row);
+  const rowNow = currentRowReader(ctx, row, opts.catalogChecks ?? "statement");
   // Set at the session's first write of its own (see write): reads never need it, and setting it at open
   // would cost every session a lock cycle.
   let persistentJournal = false;
@@ -483,21 +490,50 @@ function readThatWrote(): TenantDbError {
  * `data_version`) or a row changed through the engine's own (its `total_changes()`). One pragma per
  * statement instead of the joined row: what a server running thousands of small reads needs.
  */
-function currentRowReader(ctx: EngineContext, opened: DatabaseRow): () => DatabaseRow {
-  let version: Database.Statement | undefined;
+function currentRowReader(
+  ctx: EngineContext,
+  opened: DatabaseRow,
+  checks: "statement" | "turn",
+): () => DatabaseRow {
+  let ownChanges: Database.Statement | undefined;
   let seen = "";
   let cached: DatabaseRow | undefined;
   return () => {
-    version ??= ctx.catalog.prepare(
-      "SELECT data_version AS data, total_changes() AS changes FROM pragma_data_version",
-    );
-    const now = version.get() as { data: number | bigint; changes: number | bigint };
-    const key = `${now.data}:${now.changes}`;
+    // total_changes() reads no table, so it takes no lock; data_version takes the catalog's read lock.
+    ownChanges ??= ctx.catalog.prepare("SELECT total_changes()").pluck();
+    const key = `${catalogDataVersion(ctx.catalog, checks)}:${ownChanges.get()}`;
     if (cached && key === seen) return cached;
     cached = currentRow(ctx, opened);
     seen = key;
     return cached;
   };
+}
+
+interface DataVersion {
+  read: Database.Statement;
+  value: string;
+  /** Read during this turn of the event loop. */
+  fresh: boolean;
+}
+const dataVersions = new WeakMap<Database.Database, DataVersion>();
+
+/** The catalog's `data_version`, read now, or at most once per turn of the event loop. */
+function catalogDataVersion(catalog: Database.Database, checks: "statement" | "turn"): string {
+  let v = dataVersions.get(catalog);
+  if (!v) {
+    v = { read: catalog.prepare("PRAGMA data_version").pluck(), value: "", fresh: false };
+    dataVersions.set(catalog, v);
+  }
+  if (checks === "turn" && v.fresh) return v.value;
+  v.value = String(v.read.get());
+  if (checks === "turn") {
+    v.fresh = true;
+    const read = v;
+    setImmediate(() => {
+      read.fresh = false;
+    });
+  }
+  return v.value;
 }
 
 /** The database's row as it is now: config and fences may change while a session is open. */

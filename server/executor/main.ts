@@ -55,6 +55,8 @@ function openStream(id: number, spec: StreamSpec): ExecStream {
     engine.openSession(spec.database, spec.principal, {
       busyTimeoutMs: settings.busyTimeoutMs,
       maxResultBytes: settings.maxResponseBytes,
+      // Each message from the server is a turn: what it asks for was asked before the turn began.
+      catalogChecks: "turn",
     });
   const session = signallingJobs(raw, () => {
     const current = stream.pipeline;

@@ -44,4 +44,29 @@ describe("an open session and its database's configuration", () => {
       other.close();
     }
   });
+
+  it("with checks per turn, sees its own engine's change at once and another's at the next turn", async () => {
+    const engine = await tempEngine();
+    engine.createGroup("default");
+    await engine.createDatabase("db");
+    const other = await openEngine(engine.dir);
+    const session = engine.openSession("db", undefined, { catalogChecks: "turn" });
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      expect((await session.execute("SELECT 1"))[0]?.rows).toEqual([[1n]]);
+      engine.updateDatabaseConfig("db", { blockReads: true });
+      await rejectsWith(session.execute("SELECT 1"), "BLOCKED");
+      engine.updateDatabaseConfig("db", { blockReads: false });
+      expect((await session.execute("SELECT 1"))[0]?.rows).toEqual([[1n]]);
+      other.updateDatabaseConfig("db", { blockReads: true });
+      await nextTurn();
+      await rejectsWith(session.execute("SELECT 1"), "BLOCKED");
+      other.updateDatabaseConfig("db", { blockReads: false });
+      await nextTurn();
+      expect((await session.execute("SELECT 1"))[0]?.rows).toEqual([[1n]]);
+    } finally {
+      session.close();
+      other.close();
+    }
+  });
 });
