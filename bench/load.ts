@@ -4,7 +4,7 @@ import net from "node:net";
  * A load generator that costs little per request, run as its own process: raw keep-alive sockets, the
  * requests' bytes built once, responses read only as far as their Content-Length. Usage (standard input, JSON):
  * `{ port, requests: string[] (whole HTTP requests), connections, durationMs }`; prints
- * `{ completed, failed, p99Ms }`.
+ * `{ completed, failed, p99Ms }`: completed counts only requests answered 200 without an error result.
  */
 
 interface Job {
@@ -19,6 +19,7 @@ for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
 const job = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Job;
 const payloads = job.requests.map((r) => Buffer.from(r));
 const latencies: number[] = [];
+const ERROR_RESULT = Buffer.from('"type":"error"');
 let completed = 0;
 let failed = 0;
 const stopAt = performance.now() + job.durationMs;
@@ -48,9 +49,11 @@ function connection(offset: number): Promise<void> {
         const head = buffered.subarray(0, end).toString("latin1");
         const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
         if (buffered.length < end + 4 + length) return;
-        if (!head.startsWith("HTTP/1.1 200")) failed++;
+        // A Hrana statement that failed still answers 200, with an error result inside.
+        const body = buffered.subarray(end + 4, end + 4 + length);
+        if (!head.startsWith("HTTP/1.1 200") || body.includes(ERROR_RESULT)) failed++;
+        else completed++;
         buffered = buffered.subarray(end + 4 + length);
-        completed++;
         latencies.push(performance.now() - sentAt);
         send();
       }

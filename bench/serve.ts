@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import { openEngine } from "../engine/index.js";
 
 /**
@@ -10,12 +11,16 @@ import { openEngine } from "../engine/index.js";
  * to a bare Node HTTP server answering the same bytes (bench/bare-server.ts), in the same run: simple
  * reads by primary key and autocommit inserts, at 1, 8 and 64 connections. The bare server is measured
  * in two halves, before and after tenantdb at each level, so both see the same moment of a shared machine.
+ * Inserts have their own baseline, the disk's: a naive better-sqlite3 loop of autocommit inserts in this
+ * process, into a database kept as the engine keeps its own (a persistent journal), also in two halves.
  */
 
 const LEVELS = [1, 8, 64];
 const READ_MS = 4000;
 const WRITE_MS = 3000;
 const ROWS = 1000;
+/** Each half of the disk's baseline at each level. */
+const DISK_MS = 750;
 
 interface Run {
   perSecond: number;
@@ -27,6 +32,7 @@ export async function benchServe(opts: { json: boolean }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-bench-serve-"));
   const dataDir = path.join(root, "data");
   const children: ChildProcess[] = [];
+  let naive: Database.Database | undefined;
   try {
     const engine = await openEngine(dataDir);
     engine.createGroup("default");
@@ -38,6 +44,16 @@ export async function benchServe(opts: { json: boolean }) {
     );
     const { jwt } = await engine.createToken({ database: "bench" });
     engine.close();
+    naive = new Database(path.join(root, "naive.db"));
+    naive.pragma("journal_mode = PERSIST");
+    naive.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+    const naiveInsert = naive.prepare("INSERT INTO t (v) VALUES (?)");
+    const disk = (ms: number) => {
+      const start = performance.now();
+      let n = 0;
+      while (performance.now() - start < ms) naiveInsert.run(`new ${n++}`);
+      return n / ((performance.now() - start) / 1000);
+    };
 
     const cli = fileURLToPath(new URL("../cli/main.js", import.meta.url));
     const server = spawn(process.execPath, [cli, "--data-dir", dataDir, "serve", "--port", "0"], {
@@ -75,13 +91,16 @@ export async function benchServe(opts: { json: boolean }) {
     const barePort = Number(await firstLine(bare));
 
     await load(port, reads, 8, 1000); // warm up: JIT, executors' session caches
-    const rows: { connections: number; reads: Run; bare: Run; writes: Run }[] = [];
+    const rows: { connections: number; reads: Run; bare: Run; writes: Run; disk: number }[] = [];
     for (const connections of LEVELS) {
       const first = await load(barePort, reads, connections, READ_MS / 2);
       const ours = await load(port, reads, connections, READ_MS);
       const second = await load(barePort, reads, connections, READ_MS / 2);
+      const diskFirst = disk(DISK_MS);
       const written = await load(port, writes, connections, WRITE_MS);
+      const diskSecond = disk(DISK_MS);
       rows.push({
+        disk: (diskFirst + diskSecond) / 2,
         connections,
         reads: ours,
         bare: {
@@ -95,31 +114,36 @@ export async function benchServe(opts: { json: boolean }) {
     const peak = peakRssMb(server.pid as number);
     const busy = rows.filter((r) => r.connections >= 8);
     const best = busy.reduce((a, b) => (b.reads.perSecond > a.reads.perSecond ? b : a));
+    const mostWrites = rows.reduce((a, b) => (b.writes.perSecond > a.writes.perSecond ? b : a));
+    const failures = rows.reduce((n, r) => n + r.reads.failed + r.writes.failed, 0);
     const figures = {
       readsPerSecond: Math.round(best.reads.perSecond),
       bareReadsPerSecond: Math.round(best.bare.perSecond),
       readRatio: Math.round((best.reads.perSecond / best.bare.perSecond) * 100) / 100,
-      writesPerSecond: Math.round(Math.max(...rows.map((r) => r.writes.perSecond))),
+      writesPerSecond: Math.round(mostWrites.writes.perSecond),
+      diskWritesPerSecond: Math.round(mostWrites.disk),
+      writeRatio: Math.round((mostWrites.writes.perSecond / mostWrites.disk) * 100) / 100,
       p99Ms: Math.round(best.reads.p99Ms * 10) / 10,
       peakRssMb: peak,
+      failed: failures,
     };
-    const failures = rows.reduce((n, r) => n + r.reads.failed + r.writes.failed, 0);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(figures)}\n`);
     } else {
       const lines = ["serve: tenantdb serve vs a bare Node HTTP server answering the same bytes"];
       for (const r of rows) {
         lines.push(
-          `  ${String(r.connections).padStart(2)} conn  reads ${fmt(r.reads.perSecond)}/s (p99 ${r.reads.p99Ms.toFixed(1)} ms)   bare ${fmt(r.bare.perSecond)}/s   ${(r.reads.perSecond / r.bare.perSecond).toFixed(2)}x   inserts ${fmt(r.writes.perSecond)}/s (p99 ${r.writes.p99Ms.toFixed(1)} ms)`,
+          `  ${String(r.connections).padStart(2)} conn  reads ${fmt(r.reads.perSecond)}/s (p99 ${r.reads.p99Ms.toFixed(1)} ms)   bare ${fmt(r.bare.perSecond)}/s   ${(r.reads.perSecond / r.bare.perSecond).toFixed(2)}x   inserts ${fmt(r.writes.perSecond)}/s (p99 ${r.writes.p99Ms.toFixed(1)} ms)   disk ${fmt(r.disk)}/s   ${(r.writes.perSecond / r.disk).toFixed(2)}x`,
         );
       }
       lines.push(
-        `  reads at ${best.connections} connections: ${figures.readRatio}x the bare server; peak RSS ${peak} MB (server and executors)${failures ? `; ${failures} requests failed` : ""}`,
+        `  reads at ${best.connections} connections: ${figures.readRatio}x the bare server; inserts ${figures.writeRatio}x a naive better-sqlite3 loop on this disk; peak RSS ${peak} MB (server and executors)${failures ? `; ${failures} requests failed` : ""}`,
         "",
       );
       process.stdout.write(lines.join("\n"));
     }
   } finally {
+    naive?.close();
     for (const child of children) child.kill("SIGTERM");
     await new Promise((resolve) => setTimeout(resolve, 500));
     fs.rmSync(root, { recursive: true, force: true });

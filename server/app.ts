@@ -95,9 +95,9 @@ export function createApp(ctx: ServerContext, opts: { maxBodyBytes: number }) {
     const started = performance.now();
     let api: Api = "public";
     let req: Request | undefined;
-    const gone = new AbortController();
+    const gone = { aborted: false };
     res.on("close", () => {
-      if (!res.writableFinished) gone.abort();
+      if (!res.writableFinished) gone.aborted = true;
       ctx.logRequest(
         `${raw.method} ${raw.url} ${req?.database ?? req?.params.db ?? "-"} ${res.writableFinished ? res.statusCode : "gone"} ${(performance.now() - started).toFixed(1)}ms`,
       );
@@ -113,7 +113,7 @@ export function createApp(ctx: ServerContext, opts: { maxBodyBytes: number }) {
         });
       }
       api = match.value.api;
-      req = createRequest(raw, url, match.params, opts.maxBodyBytes, gone.signal);
+      req = createRequest(raw, url, match.params, opts.maxBodyBytes, gone);
       if (api === "platform") checkPlatformAccess(ctx, req);
       send(raw, res, await match.value.handle(ctx, req));
     } catch (e) {

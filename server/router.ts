@@ -2,7 +2,8 @@ import { badRequest } from "./http-errors.js";
 
 /**
  * A small router: exact segments and `:name` parameters, nothing more. The server has a few dozen routes,
- * so matching tries each in order; a path that matches under another method is a 405, not a 404.
+ * so matching tries, in order, each with as many segments as the path; a path that matches under another
+ * method is a 405, not a 404.
  */
 
 export type Match<T> =
@@ -17,17 +18,24 @@ interface Entry<T> {
 }
 
 export class Router<T> {
-  readonly #entries: Entry<T>[] = [];
+  /** By segment count: a data-plane request never walks past the Platform API's routes. */
+  readonly #entries = new Map<number, Entry<T>[]>();
 
   add(method: string, pattern: string, value: T): this {
-    this.#entries.push({ method, segments: split(pattern), value });
+    const segments = split(pattern);
+    let same = this.#entries.get(segments.length);
+    if (!same) {
+      same = [];
+      this.#entries.set(segments.length, same);
+    }
+    same.push({ method, segments, value });
     return this;
   }
 
   match(method: string, path: string): Match<T> {
     const segments = split(path).map(decode);
     const allow = new Set<string>();
-    for (const entry of this.#entries) {
+    for (const entry of this.#entries.get(segments.length) ?? []) {
       const params = matchSegments(entry.segments, segments);
       if (!params) continue;
       if (entry.method === method || (method === "HEAD" && entry.method === "GET")) {

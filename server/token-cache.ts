@@ -10,7 +10,9 @@ import { HttpError } from "./http-errors.js";
  * and catalog reads. Whatever could make an answer stale is a commit to the catalog — a revoked token,
  * rotated keys, a database destroyed or reconfigured — by this process or any other sharing the data
  * directory, so the whole cache is dropped whenever SQLite's `PRAGMA data_version` says another
- * connection committed (one cheap read per request). Expiry is checked on every hit.
+ * connection committed. That read is made once per turn of the event loop, not per request: the
+ * requests of one turn arrived together, and a commit after it is seen by the next turn, within a
+ * fraction of a millisecond. Expiry is checked on every hit.
  */
 
 export interface Caller {
@@ -44,6 +46,15 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
     entries.clear();
     return false;
   };
+  let checkedThisTurn = false;
+  const freshThisTurn = () => {
+    if (checkedThisTurn) return;
+    checkedThisTurn = true;
+    setImmediate(() => {
+      checkedThisTurn = false;
+    });
+    fresh();
+  };
 
   return {
     async authenticate(jwt, pathDatabase) {
@@ -54,7 +65,7 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
           "Expected authorization header but none given: send `Authorization: Bearer <database token>` (mint one with `tenantdb db tokens create <db>`)",
         );
       }
-      fresh();
+      freshThisTurn();
       const key = `${pathDatabase ?? ""}\0${jwt}`;
       const hit = entries.get(key);
       if (hit && (hit.expiresAt === null || hit.expiresAt > Date.now() / 1000)) return hit;

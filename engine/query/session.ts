@@ -74,6 +74,13 @@ export interface SessionOptions {
    * query can exhaust its memory. Unlimited when unset.
    */
   maxResultBytes?: number;
+  /**
+   * `turn`: other connections' commits to the catalog (config, fences, a database destroyed) are looked
+   * for once per turn of the event loop rather than before every statement — what a process serving
+   * requests wants, where the statements of one turn were all asked for before it began. Commits through
+   * this engine's own connection are still seen at the very next statement. Default `statement`.
+   */
+  catalogChecks?: "statement" | "turn";
 }
 
 export function openSession(
@@ -89,18 +96,20 @@ export function openSession(
     timeout: opts.busyTimeoutMs ?? 10_000,
   });
   conn.defaultSafeIntegers(true);
+  const readOnly = !mayWrite(principal, row);
   try {
     // Sorts, temp tables and statement journals in memory: SQLite would otherwise put them in /var/tmp,
     // outside the data directory (tenants cannot change it back: see guard.ts).
     conn.pragma("temp_store = MEMORY");
     // A principal that may not write gets a connection SQLite itself keeps from writing, so that a write
     // nested where the guard cannot see it (a virtual table's command, a pragma function) fails inside SQLite.
-    if (!mayWrite(principal, row)) conn.pragma("query_only = 1");
+    if (readOnly) conn.pragma("query_only = 1");
   } catch (e) {
     conn.close();
     throw fromSqliteError(e);
   }
   const checks = sessionChecks(conn);
+  const rowNow = currentRowReader(ctx, row, opts.catalogChecks ?? "statement");
   // Set at the session's first write of its own (see write): reads never need it, and setting it at open
   // would cost every session a lock cycle.
   let persistentJournal = false;
@@ -125,7 +134,7 @@ export function openSession(
       if (!s || rest.length > 0) throw invalidArgument("describe takes exactly one statement");
       const refused = refusal(s);
       if (refused) throw refused;
-      const current = currentRow(ctx, row);
+      const current = rowNow();
       if (current.block_reads) throw blocked(`reads are blocked on "${name}" (block_reads is set)`);
       try {
         const stmt = conn.prepare(s.sql);
@@ -150,7 +159,7 @@ export function openSession(
       if (args !== undefined && statements.length !== 1) {
         throw invalidArgument("arguments can only be bound to a single statement");
       }
-      const current = currentRow(ctx, row);
+      const current = rowNow();
       // Every refusal is decided before anything runs: a batch with one refused statement runs none.
       for (const s of statements) {
         const refused =
@@ -215,6 +224,10 @@ export function openSession(
     // A pragma SQLite calls read-only sets the connection up (foreign_keys, defer_foreign_keys, ...), and
     // some are no-ops inside a transaction: it runs as it is, since its program writes nothing.
     if (s.kind === "pragma" && !writes) return collect(stmt, args);
+    // A read on a connection SQLite keeps from writing anything, in any database attached or temporary,
+    // changes nothing the checks around a statement could catch: it runs as it is. The flag is read back
+    // first (a connection flag: no lock, no I/O), so it is SQLite's word, never our bookkeeping.
+    if (!writes && readOnly && checks.queryOnly()) return collect(stmt, args);
     return guarded(stmt, args, writes, attached);
   }
 
@@ -395,7 +408,7 @@ export function openSession(
         `too many attached databases: at most ${MAX_ATTACHED} per connection; DETACH one first`,
       );
     }
-    const current = currentRow(ctx, row);
+    const current = rowNow();
     const targetRow = checkAttachTarget(ctx, principal, current, s);
     if (targetRow.id === row.id) {
       // A second handle on the session's own file would hold locks its writes must wait for.
@@ -475,6 +488,10 @@ function sessionChecks(conn: Database.Database) {
     get release() {
       return stmt("RELEASE tenantdb_guard");
     },
+    /** Whether SQLite keeps this connection from writing (`query_only`). */
+    queryOnly(): boolean {
+      return Number(stmt("PRAGMA query_only").pluck().get()) === 1;
+    },
     get rollbackToSavepoint() {
       return stmt("ROLLBACK TO tenantdb_guard");
     },
@@ -491,6 +508,58 @@ function readThatWrote(): TenantDbError {
   return permissionDenied(
     "this statement reads, yet it changed the database (through a function, a pragma or a virtual table); it was rolled back",
   );
+}
+
+/**
+ * The database's row as it is now (config and fences may change while a session is open), read again
+ * only when the catalog may have changed since the last read: a commit by any other connection (its
+ * `data_version`) or a row changed through the engine's own (its `total_changes()`). One pragma per
+ * statement instead of the joined row: what a server running thousands of small reads needs.
+ */
+function currentRowReader(
+  ctx: EngineContext,
+  opened: DatabaseRow,
+  checks: "statement" | "turn",
+): () => DatabaseRow {
+  let ownChanges: Database.Statement | undefined;
+  let seen = "";
+  let cached: DatabaseRow | undefined;
+  return () => {
+    // total_changes() reads no table, so it takes no lock; data_version takes the catalog's read lock.
+    ownChanges ??= ctx.catalog.prepare("SELECT total_changes()").pluck();
+    const key = `${catalogDataVersion(ctx.catalog, checks)}:${ownChanges.get()}`;
+    if (cached && key === seen) return cached;
+    cached = currentRow(ctx, opened);
+    seen = key;
+    return cached;
+  };
+}
+
+interface DataVersion {
+  read: Database.Statement;
+  value: string;
+  /** Read during this turn of the event loop. */
+  fresh: boolean;
+}
+const dataVersions = new WeakMap<Database.Database, DataVersion>();
+
+/** The catalog's `data_version`, read now, or at most once per turn of the event loop. */
+function catalogDataVersion(catalog: Database.Database, checks: "statement" | "turn"): string {
+  let v = dataVersions.get(catalog);
+  if (!v) {
+    v = { read: catalog.prepare("PRAGMA data_version").pluck(), value: "", fresh: false };
+    dataVersions.set(catalog, v);
+  }
+  if (checks === "turn" && v.fresh) return v.value;
+  v.value = String(v.read.get());
+  if (checks === "turn") {
+    v.fresh = true;
+    const read = v;
+    setImmediate(() => {
+      read.fresh = false;
+    });
+  }
+  return v.value;
 }
 
 /** The database's row as it is now: config and fences may change while a session is open. */

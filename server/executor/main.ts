@@ -9,6 +9,7 @@ import { signallingJobs } from "./job-signal.js";
 import type { ExecutorSettings, FromExecutor, StreamSpec, ToExecutor } from "./protocol.js";
 import { mayLeaveState, SessionCache } from "./sessions.js";
 import { reusePreparedStatements } from "./statement-cache.js";
+import { runTask } from "./tasks.js";
 
 /**
  * An executor process: runs Hrana pipelines on engine sessions, one pipeline at a time, for the server
@@ -55,6 +56,8 @@ function openStream(id: number, spec: StreamSpec): ExecStream {
     engine.openSession(spec.database, spec.principal, {
       busyTimeoutMs: settings.busyTimeoutMs,
       maxResultBytes: settings.maxResponseBytes,
+      // Each message from the server is a turn: what it asks for was asked before the turn began.
+      catalogChecks: "turn",
     });
   const session = signallingJobs(raw, () => {
     const current = stream.pipeline;
@@ -91,16 +94,48 @@ function openStream(id: number, spec: StreamSpec): ExecStream {
  */
 let queue: Promise<void> = Promise.resolve();
 
-function enqueue(msg: Extract<ToExecutor, { kind: "pipeline" }>): void {
+function enqueue(msg: Extract<ToExecutor, { kind: "pipeline" | "task" }>): void {
   queue = queue.then(
     () =>
       new Promise<void>((release) => {
-        pipeline(msg, release).then(release, (e) => {
+        (msg.kind === "task" ? task(msg, release) : pipeline(msg, release)).then(release, (e) => {
           unexpected(e);
           release();
         });
       }),
   );
+}
+
+/**
+ * Platform work: what it does at once (reading schemas, counting rows) runs on the clock like a
+ * statement; what it then waits for (a dry run or a job on the engine's threads) lets the next pipeline start.
+ */
+async function task(msg: Extract<ToExecutor, { kind: "task" }>, release: () => void): Promise<void> {
+  await ready;
+  if (outbox.length > 0) flush();
+  const running = runTask(engine, msg.task);
+  send({ kind: "background", id: msg.id });
+  release();
+  try {
+    const body = await running;
+    send({
+      kind: "done",
+      id: msg.id,
+      results: JSON.stringify(body),
+      closed: true,
+      inTransaction: false,
+      retryable: false,
+    });
+  } catch (e) {
+    if (!isExpected(e)) unexpected(e);
+    const reply = errorReply(e);
+    send({
+      kind: "failed",
+      id: msg.id,
+      error: { status: reply.status, code: reply.body.code, message: reply.body.message },
+      closed: true,
+    });
+  }
 }
 
 async function pipeline(msg: Extract<ToExecutor, { kind: "pipeline" }>, release: () => void): Promise<void> {
@@ -237,6 +272,7 @@ function receive(msg: ToExecutor): void {
       });
       return;
     case "pipeline":
+    case "task":
       enqueue(msg);
       return;
     case "close": {

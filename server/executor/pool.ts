@@ -1,8 +1,9 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { ClientGone } from "../http.js";
 import { HttpError } from "../http-errors.js";
-import type { ExecutorSettings, FromExecutor, StreamSpec, ToExecutor } from "./protocol.js";
+import type { ExecutorSettings, ExecutorTask, FromExecutor, StreamSpec, ToExecutor } from "./protocol.js";
 
 /**
  * The executors: child processes that run every statement the data plane sends, so the server's own
@@ -19,8 +20,8 @@ import type { ExecutorSettings, FromExecutor, StreamSpec, ToExecutor } from "./p
  * elsewhere. An executor whose head has run long gets no new work, so a runaway delays almost nobody.
  *
  * A stream keeps the executor it first ran on (its session lives there); autocommit work goes to the
- * executor its database prefers (its cached sessions and its write lock are there), else to the least
- * loaded healthy one, else waits in line here.
+ * executor already running its database's work, or to the one its database prefers (its cached sessions
+ * and its write lock are there), else to the least loaded healthy one, else waits in line here.
  */
 
 export interface PoolOptions {
@@ -46,7 +47,9 @@ export interface PipelineJob {
   /** Who asks (a hash of the token): one owner's long-running work may not hold every executor. */
   owner: string;
   /** Aborted when the client goes away: work not yet started is dropped. */
-  signal?: AbortSignal;
+  signal?: ClientGone;
+  /** Platform work instead of a pipeline (stream and requests unused): see tasks.ts. */
+  task?: ExecutorTask;
 }
 
 export type PipelineOutcome = Extract<FromExecutor, { kind: "done" | "failed" }> & { executor: number };
@@ -79,6 +82,8 @@ interface Slot {
 
 export interface ExecutorPool {
   run(job: PipelineJob): Promise<PipelineOutcome>;
+  /** Runs Platform work on any executor; resolves to its reply's JSON, or throws its failure. */
+  runTask(task: ExecutorTask, owner: string, signal?: ClientGone): Promise<string>;
   /** Closes a stream's session (rolling back its transaction), between pipelines. */
   closeStream(executor: number, stream: number): void;
   close(): Promise<void>;
@@ -88,6 +93,8 @@ export interface ExecutorPool {
 const PING_GRACE_MS = 1500;
 /** Pipelines sent to one executor ahead of its answers. */
 const MAX_IN_FLIGHT = 4;
+/** The same, when they are all one caller's on one database (see pick). */
+const MAX_IN_FLIGHT_ONE_DATABASE = 16;
 /** An executor whose current pipeline has run this long gets no new work until it answers. */
 const SUSPECT_AFTER_MS = 250;
 
@@ -209,14 +216,16 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
   function send(slot: Slot, p: Pending): void {
     const { job } = p;
     slot.inFlight.push(p);
-    post(slot, {
-      kind: "pipeline",
-      id: p.id,
-      stream: job.stream,
-      open: job.open,
-      requests: job.requests,
-      version: job.version,
-    });
+    if (job.task) post(slot, { kind: "task", id: p.id, task: job.task });
+    else
+      post(slot, {
+        kind: "pipeline",
+        id: p.id,
+        stream: job.stream,
+        open: job.open,
+        requests: job.requests,
+        version: job.version,
+      });
     if (slot.inFlight.length === 1) startClock(slot);
   }
 
@@ -277,6 +286,19 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
   }
 
   function pick(job: PipelineJob, now: number): Slot | undefined {
+    // One caller's concurrent work on one database stays together while its executor has room: its writes
+    // then never fight over SQLite's lock from two processes (each waiting out the other's commits), and
+    // its bursts travel in one message. Only that caller's own work can wait behind one of its statements
+    // that runs away (until it is suspect); anyone else's is placed as it always was.
+    for (const slot of slots) {
+      if (
+        slot.inFlight.length < MAX_IN_FLIGHT_ONE_DATABASE &&
+        healthy(slot, now) &&
+        slot.inFlight.length > 0 &&
+        slot.inFlight.every((p) => p.job.affinity === job.affinity && p.job.owner === job.owner)
+      )
+        return slot;
+    }
     const preferred = slots[job.affinity % slots.length] as Slot;
     if (hasRoom(preferred, now) && preferred.inFlight.length === 0) return preferred;
     let best: Slot | undefined;
@@ -341,6 +363,23 @@ export function createExecutorPool(opts: PoolOptions): ExecutorPool {
         else shared.push(p);
         pump();
       });
+    },
+    async runTask(task, owner, signal) {
+      // Stream 0 is never a Hrana stream's: the executor answers a task as closed, so nothing is kept.
+      const outcome = await this.run({
+        stream: 0,
+        requests: [],
+        version: 2,
+        executor: null,
+        affinity: nextId,
+        owner,
+        signal,
+        task,
+      });
+      if (outcome.kind === "failed") {
+        throw new HttpError(outcome.error.status, outcome.error.code, outcome.error.message);
+      }
+      return outcome.results;
     },
     closeStream(executor, stream) {
       const slot = slots[executor];

@@ -25,8 +25,27 @@ export interface StreamSpec {
   cacheKey: string;
 }
 
+/** Platform API work that reads tenants' files (see tasks.ts); answered like a pipeline, with a JSON body. */
+export type ExecutorTask =
+  | {
+      kind: "planSchema";
+      database: string;
+      schema: string;
+      renames?: Record<string, string>;
+      dryRun?: boolean;
+    }
+  | {
+      kind: "applySchema";
+      database: string;
+      schema: string;
+      renames?: Record<string, string>;
+      allowDestructive?: boolean;
+      expectChecksum?: string;
+    };
+
 export type ToExecutor =
   | { kind: "init"; settings: ExecutorSettings }
+  | { kind: "task"; id: number; task: ExecutorTask }
   | {
       kind: "pipeline";
       id: number;

@@ -51,8 +51,8 @@ export async function runOnStream(
 ): Promise<{ baton: string | null; results: string }> {
   const stream =
     baton !== null
-      ? ctx.streams.take(baton, caller.database, caller.jwt)
-      : ctx.streams.open(caller.database, caller.isSchema, caller.jwt);
+      ? ctx.streams.take(baton, caller.database, caller.credential)
+      : ctx.streams.open(caller.database, caller.isSchema, caller.credential);
   let outcome: PipelineOutcome;
   try {
     outcome = await runPatiently(ctx, req, caller, stream, requests, version);

@@ -90,8 +90,8 @@ export class Streams {
     return this.#open.size;
   }
 
-  open(database: string, isSchema: boolean, jwt: string): Stream {
-    const credential = credentialOf(jwt);
+  /** `credential`: the token's hash (credentialOf), which the caller already has. */
+  open(database: string, isSchema: boolean, credential: string): Stream {
     if (this.#open.size >= this.limits.maxStreams) {
       throw tooMany(
         503,
@@ -133,7 +133,7 @@ export class Streams {
    * Takes the stream a baton names, consuming the baton. Refusals are 400s, as in sqld, with a code that
    * says which: a baton that is not ours, one already used, or one whose stream closed or expired.
    */
-  take(baton: string, database: string, jwt: string): Stream {
+  take(baton: string, database: string, credential: string): Stream {
     const { id, seq } = this.#verify(baton);
     const stream = this.#open.get(id);
     if (!stream) {
@@ -144,7 +144,7 @@ export class Streams {
     if (stream.seq !== seq || stream.busy) {
       throw new HttpError(400, "BATON_REUSED", "Received a baton that has already been used");
     }
-    if (stream.database !== database || stream.credential !== credentialOf(jwt)) {
+    if (stream.database !== database || stream.credential !== credential) {
       throw new HttpError(
         400,
         "BATON_INVALID",

@@ -1,4 +1,3 @@
-import type { SchemaPlan } from "../../engine/index.js";
 import type { Handler } from "../context.js";
 import { jsonObject, type Request } from "../http.js";
 import { badRequest } from "../http-errors.js";
@@ -8,17 +7,21 @@ import { badRequest } from "../http-errors.js";
  * `POST …/databases/:db/schema/plan` plans the migration to a desired schema (DDL), lints it and dry-runs
  * it on every database, changing nothing; `POST …/databases/:db/schema` applies it as one job, all or none
  * (destructive changes only with `allow_destructive`; with `expect_checksum`, only the plan that was shown).
+ * Both read every tenant's files, so an executor runs them (executor/tasks.ts), never the HTTP thread.
  */
 
 export const planSchema: Handler = async (ctx, req) => {
   const body = await schemaBody(req);
   const dryRun = body.raw.dry_run;
   if (dryRun !== undefined && typeof dryRun !== "boolean") throw badRequest('"dry_run" must be a boolean');
-  const plan = await ctx.engine.planSchema(req.params.db as string, body.schema, {
+  const task = {
+    kind: "planSchema" as const,
+    database: req.params.db as string,
+    schema: body.schema,
     renames: body.renames,
     dryRun,
-  });
-  return { json: planJson(plan) };
+  };
+  return { rawJson: await ctx.executors.runTask(task, PLATFORM, req.signal) };
 };
 
 export const applySchema: Handler = async (ctx, req) => {
@@ -28,33 +31,19 @@ export const applySchema: Handler = async (ctx, req) => {
     throw badRequest('"allow_destructive" must be a boolean');
   if (expect !== undefined && typeof expect !== "string")
     throw badRequest('"expect_checksum" must be a string');
-  const name = req.params.db as string;
-  const { plan, applied } = await ctx.engine.applySchema(name, body.schema, {
+  const task = {
+    kind: "applySchema" as const,
+    database: req.params.db as string,
+    schema: body.schema,
     renames: body.renames,
     allowDestructive: allow,
     expectChecksum: expect,
-  });
-  return {
-    json: {
-      schema_version: applied?.version ?? ctx.engine.getDatabase(name).schemaVersion,
-      job_id: applied?.jobId ?? null,
-      plan: planJson(plan),
-    },
   };
+  return { rawJson: await ctx.executors.runTask(task, PLATFORM, req.signal) };
 };
 
-function planJson(plan: SchemaPlan) {
-  return {
-    from_version: plan.fromVersion,
-    statements: plan.statements,
-    sql: plan.sql,
-    checksum: plan.checksum,
-    changes: plan.changes,
-    lint: plan.lint,
-    destructive: plan.destructive,
-    dry_run: plan.dryRun ?? null,
-  };
-}
+/** Who asks, for the executors' fairness between owners: the Platform API is one. */
+const PLATFORM = "platform";
 
 async function schemaBody(req: Request) {
   const raw = await jsonObject(req);

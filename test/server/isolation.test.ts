@@ -77,6 +77,25 @@ describe("Hrana over HTTP as a hostile tenant", () => {
     }
   });
 
+  it("makes block_reads reach the executors' reused sessions at their next statement, both ways", async () => {
+    const catalogToken = (await engine.createToken({ database: "catalog" })).jwt;
+    const read = async () =>
+      (
+        await server.pipeline("catalog", catalogToken, ["SELECT count(*) FROM promotions"], null, {
+          close: true,
+        })
+      ).outcomes[0];
+    // Autocommit requests reuse the executors' idle sessions: these warm them.
+    for (let i = 0; i < 4; i++) expect(await read()).toBe("ok");
+    engine.updateDatabaseConfig("catalog", { blockReads: true });
+    try {
+      for (let i = 0; i < 4; i++) expect(await read()).toBe("BLOCKED");
+    } finally {
+      engine.updateDatabaseConfig("catalog", { blockReads: false });
+    }
+    for (let i = 0; i < 4; i++) expect(await read()).toBe("ok");
+  });
+
   it("makes `attach disallow` reach an open stream at its next statement", async () => {
     const first = await server.pipeline("c1", tokens.readWrite, [
       'ATTACH "catalog" AS cat',
