@@ -736,9 +736,13 @@ export function cli(dataDir: string, ...args: string[]): string {
   return execFileSync(CLI, ["--data-dir", dataDir, ...args], { encoding: "utf8", stdio: "pipe" });
 }
 
-/** Opens the engine on the plugin's data directory to look at what really happened. */
+/**
+ * Opens the engine on the plugin's data directory to look at what really happened (or to set a fleet up).
+ * One job worker: the jobs run here are a few databases each, and every worker thread started from the
+ * TypeScript sources costs a fraction of a second of CPU (the default is three per core).
+ */
 export async function withEngine<T>(dataDir: string, fn: (engine: Engine) => Promise<T> | T): Promise<T> {
-  const engine = await openEngine(dataDir, { recover: false });
+  const engine = await openEngine(dataDir, { recover: false, workers: 1 });
   try {
     return await fn(engine);
   } finally {
