@@ -34,6 +34,7 @@ export default defineConfig({
     // Two cores: suites that spawn processes and worker pools fight each other when run wide.
     maxWorkers: 2,
     setupFiles: ["test/setup.ts"],
+    globalSetup: ["test/global-setup.ts"],
     sequence: { sequencer: LongestFirst },
     projects: [
       {
