@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { openEngine } from "../../engine/index.js";
 import { runCli, tempDir } from "../helpers.js";
+import { setUpDataDir } from "./data-dir.js";
 
 /** `tenantdb db migrate`: migration files applied as jobs over a fleet, once each. */
 
@@ -12,16 +12,12 @@ async function fleet() {
   const root = tempDir();
   const dir = path.join(root, "data");
   const t = (...args: string[]) => runCli(["--data-dir", dir, ...args]);
-  const engine = await openEngine(dir, { workers: 1 });
-  const files = new Map<string, string>();
-  try {
+  const files = await setUpDataDir(dir, async (engine) => {
     engine.createGroup("default");
     await engine.createDatabase("app", { group: "default", type: "schema" });
     await engine.createChildren("app", ["t-1", "t-2"]);
-    for (const name of ["app", "t-1", "t-2"]) files.set(name, engine.getDatabase(name).path);
-  } finally {
-    engine.close();
-  }
+    return new Map(["app", "t-1", "t-2"].map((name) => [name, engine.getDatabase(name).path]));
+  });
   /** Read straight from the file, not through the engine. */
   const onDisk = async (name: string, sql: string) => {
     const db = new Database(files.get(name) ?? "", { readonly: true, fileMustExist: true });
