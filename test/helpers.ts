@@ -3,16 +3,16 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach } from "vitest";
 import { type Engine, type OpenOptions, openEngine } from "../engine/index.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const CLI = path.join(ROOT, "bin", "tenantdb");
 
 const cleanups: (() => void)[] = [];
-afterEach(() => {
+/** Runs after every test of every file (test/setup.ts): files share this module when not isolated. */
+export function runCleanups(): void {
   for (const fn of cleanups.splice(0).reverse()) fn();
-});
+}
 
 /** A temporary directory removed after the test. */
 export function tempDir(prefix = "tenantdb-test-"): string {

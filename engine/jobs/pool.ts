@@ -17,8 +17,15 @@ export function createPool(size = defaultPoolSize()): Pool {
   const url = new URL(fromSource ? "./worker.ts" : "./worker.js", import.meta.url);
   // Node 20 ignores --import in a worker's execArgv, so source mode registers tsx from a bootstrap.
   const bootstrap = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
+  // A test run may bundle the worker's sources once (test/global-setup.ts): a thread then starts in a
+  // fraction of the CPU that registering tsx in it costs, which every engine that runs a job pays.
+  const bundled = fromSource ? process.env.TENANTDB_TEST_JOB_WORKER : undefined;
   const workers = Array.from({ length: size }, () => {
-    const worker = fromSource ? new Worker(bootstrap, { eval: true }) : new Worker(url);
+    const worker = bundled
+      ? new Worker(bundled)
+      : fromSource
+        ? new Worker(bootstrap, { eval: true })
+        : new Worker(url);
     // An idle pool must not keep a finished process alive; work in flight keeps it alive by its promise.
     worker.unref();
     return worker;

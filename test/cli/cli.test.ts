@@ -3,6 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../cli/errors.js";
 import { runCli, tempDir } from "../helpers.js";
+import { setUpDataDir } from "./data-dir.js";
 
 function cli(dataDir: string) {
   return (...args: string[]) => runCli(["--data-dir", dataDir, ...args]);
@@ -97,9 +98,12 @@ describe("tenantdb CLI", () => {
   it("runs SQL in db shell, prints --json per statement, reads a pipe, and refuses DDL on a child", async () => {
     const dir = path.join(tempDir(), "data");
     const t = cli(dir);
-    await t("db", "create", "parent", "--type", "schema");
-    await t("db", "shell", "parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
-    await t("db", "create", "child", "--schema", "parent");
+    await setUpDataDir(dir, async (engine) => {
+      engine.createGroup("default");
+      await engine.createDatabase("parent", { group: "default", type: "schema" });
+      await engine.migrate("parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+      await engine.createChildren("parent", ["child"]);
+    });
 
     const r = await t(
       "db",
@@ -156,25 +160,24 @@ describe("tenantdb CLI", () => {
   it("mints tokens, runs the seed's attach query with one, and revokes it", async () => {
     const dir = path.join(tempDir(), "data");
     const t = cli(dir);
-    await t("db", "create", "catalog");
-    await t(
-      "db",
-      "shell",
-      "catalog",
-      "CREATE TABLE promotions (category TEXT, discount REAL); INSERT INTO promotions VALUES ('books', 0.1), ('toys', 0.2)",
-    );
+    await setUpDataDir(dir, async (engine) => {
+      engine.createGroup("default");
+      await engine.createDatabase("catalog", { group: "default" });
+      await engine.execute(
+        "catalog",
+        "CREATE TABLE promotions (category TEXT, discount REAL); INSERT INTO promotions VALUES ('books', 0.1), ('toys', 0.2)",
+      );
+      await engine.createDatabase("tenant", { group: "default" });
+      await engine.execute(
+        "tenant",
+        "CREATE TABLE user_preferences (user_id INTEGER, interested_category TEXT); INSERT INTO user_preferences VALUES (7, 'books')",
+      );
+    });
     expect((await t("db", "config", "attach", "allow", "catalog")).stdout).toMatch(/allowed/);
     expect(JSON.parse((await t("db", "config", "attach", "show", "catalog", "--json")).stdout)).toEqual({
       database: "catalog",
       allowAttach: true,
     });
-    await t("db", "create", "tenant");
-    await t(
-      "db",
-      "shell",
-      "tenant",
-      "CREATE TABLE user_preferences (user_id INTEGER, interested_category TEXT); INSERT INTO user_preferences VALUES (7, 'books')",
-    );
 
     const created = await t("db", "tokens", "create", "tenant", "--attach", "catalog", "--expiration", "1d");
     expect(created.code).toBe(0);

@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../cli/errors.js";
 import { listFiles, runCli, tempDir } from "../helpers.js";
+import { setUpDataDir } from "./data-dir.js";
 
 /** Everything below a directory with a hash of its bytes, to prove that nothing in it changed. */
 function snapshot(dir: string): Record<string, string> {
@@ -84,8 +85,11 @@ describe("the CLI never loses or conjures a data directory", () => {
   it("demo --fresh in a directory holding a user's databases leaves them intact", async () => {
     const dir = path.join(tempDir(), "data");
     const t = (...args: string[]) => runCli(["--data-dir", dir, ...args]);
-    await t("db", "create", "mine");
-    await t("db", "shell", "mine", "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)");
+    await setUpDataDir(dir, async (engine) => {
+      engine.createGroup("default");
+      await engine.createDatabase("mine", { group: "default" });
+      await engine.execute("mine", "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)");
+    });
     const before = snapshot(dir);
     for (const args of [["demo"], ["demo", "--fresh"]]) {
       const r = await t(...args);

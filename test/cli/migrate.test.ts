@@ -3,20 +3,24 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers.js";
+import { setUpDataDir } from "./data-dir.js";
 
 /** `tenantdb db migrate`: migration files applied as jobs over a fleet, once each. */
 
+/** A schema database and two tenants, made in-process: only the commands under test are spawned. */
 async function fleet() {
   const root = tempDir();
   const dir = path.join(root, "data");
   const t = (...args: string[]) => runCli(["--data-dir", dir, ...args]);
-  expect((await t("db", "create", "app", "--type", "schema")).code).toBe(0);
-  expect((await t("db", "create", "t-1", "t-2", "--schema", "app")).code).toBe(0);
-  const file = async (name: string) =>
-    JSON.parse((await t("db", "show", name, "--json")).stdout).path as string;
+  const files = await setUpDataDir(dir, async (engine) => {
+    engine.createGroup("default");
+    await engine.createDatabase("app", { group: "default", type: "schema" });
+    await engine.createChildren("app", ["t-1", "t-2"]);
+    return new Map(["app", "t-1", "t-2"].map((name) => [name, engine.getDatabase(name).path]));
+  });
   /** Read straight from the file, not through the engine. */
   const onDisk = async (name: string, sql: string) => {
-    const db = new Database(await file(name), { readonly: true });
+    const db = new Database(files.get(name) ?? "", { readonly: true, fileMustExist: true });
     try {
       return db.prepare(sql).raw(true).all();
     } finally {

@@ -3,6 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers.js";
+import { setUpDataDir } from "./data-dir.js";
 
 describe("tenantdb db schema", () => {
   it("plans, refuses destructive changes, applies, shows, and reports drift", async () => {
@@ -14,13 +15,13 @@ describe("tenantdb db schema", () => {
       fs.writeFileSync(f, sql);
       return f;
     };
-    expect((await t("db", "create", "app", "--type", "schema")).code).toBe(0);
-    expect(
-      (await t("db", "shell", "app", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, old TEXT)"))
-        .code,
-    ).toBe(0);
-    expect((await t("db", "create", "t-1", "t-2", "--schema", "app")).code).toBe(0);
-    expect((await t("db", "shell", "t-1", "INSERT INTO users (name, old) VALUES ('ann', 'x')")).code).toBe(0);
+    await setUpDataDir(dir, async (engine) => {
+      engine.createGroup("default");
+      await engine.createDatabase("app", { group: "default", type: "schema" });
+      await engine.migrate("app", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, old TEXT)");
+      await engine.createChildren("app", ["t-1", "t-2"]);
+      await engine.execute("t-1", "INSERT INTO users (name, old) VALUES ('ann', 'x')");
+    });
 
     const v2 = file(
       "v2.sql",

@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../cli/errors.js";
 import { runCli, tempDir } from "../helpers.js";
+import { setUpDataDir } from "./data-dir.js";
 
 function rowsOf(file: string, sql: string): unknown[][] {
   const db = new Database(file, { readonly: true });
@@ -18,11 +19,14 @@ describe("turso habits", () => {
   it("destroys several databases, or a fleet's children, only with --yes off a terminal and only what was named", async () => {
     const dir = path.join(tempDir(), "data");
     const t = (...args: string[]) => runCli(["--data-dir", dir, ...args]);
-    await t("db", "create", "app", "--type", "schema");
-    await t("db", "shell", "app", "CREATE TABLE t (x)");
-    await t("db", "create", "c1", "c2", "c3", "--schema", "app");
-    await t("db", "create", "a");
-    await t("db", "create", "b");
+    await setUpDataDir(dir, async (engine) => {
+      engine.createGroup("default");
+      await engine.createDatabase("app", { group: "default", type: "schema" });
+      await engine.migrate("app", "CREATE TABLE t (x)");
+      await engine.createChildren("app", ["c1", "c2", "c3"]);
+      await engine.createDatabase("a", { group: "default" });
+      await engine.createDatabase("b", { group: "default" });
+    });
     const names = async () =>
       JSON.parse((await t("db", "list", "--json")).stdout).map((d: { name: string }) => d.name);
 

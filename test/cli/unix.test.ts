@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { EXIT_BROKEN_PIPE, EXIT_CODES } from "../../cli/errors.js";
 import { CLI, ROOT, runCli, tempDir } from "../helpers.js";
 import { allCommands, helpOf } from "./commands.js";
+import { setUpDataDir } from "./data-dir.js";
 
 /** Runs the CLI with its stdout closed before it writes, as `| head -1` does once it has its line. */
 function runWithClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
@@ -20,7 +21,10 @@ function runWithClosedStdout(args: string[]): Promise<{ code: number | null; std
 describe("the CLI behaves like a Unix tool", () => {
   it("ends quietly when its reader goes away (EPIPE), for help and for data", async () => {
     const dir = path.join(tempDir(), "data");
-    await runCli(["--data-dir", dir, "db", "create", "app", "--type", "schema"]);
+    await setUpDataDir(dir, async (engine) => {
+      engine.createGroup("default");
+      await engine.createDatabase("app", { group: "default", type: "schema" });
+    });
     for (const args of [["--help"], ["--data-dir", dir, "db", "list"]]) {
       const r = await runWithClosedStdout(args);
       expect(r.stderr).toBe("");
@@ -48,7 +52,10 @@ describe("the CLI behaves like a Unix tool", () => {
 
   it("loads only what a command needs: --help and --version never the engine, db show never jose", async () => {
     const dir = path.join(tempDir(), "data");
-    await runCli(["--data-dir", dir, "db", "create", "x"]);
+    await setUpDataDir(dir, async (engine) => {
+      engine.createGroup("default");
+      await engine.createDatabase("x", { group: "default" });
+    });
     const loads = (...args: string[]) =>
       new Promise<string[]>((resolve) => {
         const trace = path.join(ROOT, "test", "cli", "fixtures", "trace-loads.mjs");
@@ -133,7 +140,10 @@ describe("the CLI behaves like a Unix tool", () => {
   it("reports errors as `Error:` text, as JSON on stderr with --json, with an exit code per class", async () => {
     const dir = path.join(tempDir(), "data");
     const t = (...args: string[]) => runCli(["--data-dir", dir, ...args]);
-    await t("db", "create", "one");
+    await setUpDataDir(dir, async (engine) => {
+      engine.createGroup("default");
+      await engine.createDatabase("one", { group: "default" });
+    });
     const cases: [string[], keyof typeof EXIT_CODES][] = [
       [["db", "show", "missing"], "NOT_FOUND"],
       [["db", "create", "one"], "ALREADY_EXISTS"],

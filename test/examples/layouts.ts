@@ -14,9 +14,13 @@ import { promisify } from "node:util";
  * - submodule: tenantdb checked out at tenantdb/ (a link to this checkout) beside infra/;
  * - package: infra/ installs tarballs made by `npm pack` (the root package and the SDK), no tenantdb sources.
  *
- * npm installs are slow on this machine, so two are run, concurrently: the submodule's and the package's.
- * The in-repo infra/ links the submodule's node_modules: its package.json differs only in the SDK's path,
- * and both paths name this checkout's sdk/. Installs skip install scripts (better-sqlite3's compiles for
+ * npm installs are slow on this machine, so one is run in full: the submodule's. The in-repo infra/ links
+ * the submodule's node_modules: its package.json differs only in the SDK's path, and both paths name this
+ * checkout's sdk/. The package's infra/ starts from a hard-linked copy of that tree (without npm's record
+ * of it) and `npm install` makes it the package layout's own: it adds the tarballs and what tenantdb
+ * needs and prunes what this package.json does not ask for, so the packages it ends with are those a fresh
+ * install there resolves (the same cache, the same registry state) at a fraction of the unpacking. Installs
+ * skip install scripts (better-sqlite3's compiles for
  * minutes here); the package layout then gets the better-sqlite3 addon this checkout's own install built,
  * after checking it is the same better-sqlite3 version, for the same Node.
  */
@@ -63,9 +67,13 @@ export async function setUpLayouts(): Promise<{ base: string; layouts: Record<La
   await Promise.all([
     run("npm", ["pack", "--ignore-scripts", "--pack-destination", vendor], { cwd: ROOT }),
     run("npm", ["pack", "--ignore-scripts", "--pack-destination", vendor], { cwd: path.join(ROOT, "sdk") }),
+    npmInstall(layouts.submodule.infra),
   ]);
-
-  await Promise.all([npmInstall(layouts.submodule.infra), npmInstall(layouts.package.infra)]);
+  const seeded = path.join(layouts.package.infra, "node_modules");
+  await run("cp", ["-al", path.join(layouts.submodule.infra, "node_modules"), seeded]);
+  // npm rewrites its record of the tree in place: the copy must not share the submodule's.
+  fs.rmSync(path.join(seeded, ".package-lock.json"));
+  await npmInstall(layouts.package.infra);
   fs.symlinkSync(
     path.join(layouts.submodule.infra, "node_modules"),
     path.join(layouts["in-repo"].infra, "node_modules"),

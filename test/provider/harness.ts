@@ -10,6 +10,7 @@ import type { LogRequest } from "@pulumi/pulumi/proto/engine_pb.js";
 import type { PluginInfo } from "@pulumi/pulumi/proto/plugin_pb.js";
 import grpcPb from "@pulumi/pulumi/proto/provider_grpc_pb.js";
 import providerPb from "@pulumi/pulumi/proto/provider_pb.js";
+import Database from "better-sqlite3";
 import emptyPb from "google-protobuf/google/protobuf/empty_pb.js";
 import structPb from "google-protobuf/google/protobuf/struct_pb.js";
 import { expect } from "vitest";
@@ -735,9 +736,13 @@ export function cli(dataDir: string, ...args: string[]): string {
   return execFileSync(CLI, ["--data-dir", dataDir, ...args], { encoding: "utf8", stdio: "pipe" });
 }
 
-/** Opens the engine on the plugin's data directory to look at what really happened. */
+/**
+ * Opens the engine on the plugin's data directory to look at what really happened (or to set a fleet up).
+ * One job worker: the jobs run here are a few databases each, and every worker thread started from the
+ * TypeScript sources costs a fraction of a second of CPU (the default is three per core).
+ */
 export async function withEngine<T>(dataDir: string, fn: (engine: Engine) => Promise<T> | T): Promise<T> {
-  const engine = await openEngine(dataDir, { recover: false });
+  const engine = await openEngine(dataDir, { recover: false, workers: 1 });
   try {
     return await fn(engine);
   } finally {
@@ -926,9 +931,29 @@ export function migrateOutside(dataDir: string, parent: string, sql: string, fau
   return { started, finished };
 }
 
-/** A statement slow enough (seconds per database) for a test to act while its job runs. */
-export const SLOW_MIGRATION =
-  "CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000) SELECT x, randomblob(16) AS b FROM c";
+/**
+ * Holds SQLite's lock on a database's file from this process, as any other connection may: a writer's
+ * (`write`, RESERVED) stalls a job's dry run at that database; a reader's (`read`, SHARED) lets the dry run
+ * by and stalls the run phase's COMMIT there. Jobs wait out a busy database, so a test can act while a job
+ * is provably still running, before or past its commit point, and then let it go on. Returns the release.
+ */
+export async function holdLock(
+  dataDir: string,
+  database: string,
+  kind: "read" | "write",
+): Promise<() => void> {
+  const file = await withEngine(dataDir, (e) => e.getDatabase(database).path);
+  const db = new Database(file, { fileMustExist: true });
+  if (kind === "write") db.exec("BEGIN IMMEDIATE");
+  else {
+    db.exec("BEGIN");
+    db.prepare("SELECT count(*) FROM sqlite_schema").get();
+  }
+  return () => {
+    db.exec("ROLLBACK");
+    db.close();
+  };
+}
 
 /** Waits until `predicate` holds, polling (for events another process or the plugin reports). */
 export async function until(predicate: () => boolean | Promise<boolean>, what: string, ms = 120_000) {

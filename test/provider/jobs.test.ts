@@ -4,10 +4,11 @@ import {
   ensureBuilt,
   fingerprint,
   grpcError,
+  holdLock,
   migrateOutside,
   Plugin,
   type Props,
-  SLOW_MIGRATION,
+  type Resource,
   Stack,
   UNKNOWN,
   until,
@@ -26,6 +27,9 @@ import {
 
 const TENANTS = ["t-1", "t-2", "t-3", "t-4"];
 const FIRST = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)";
+/** A migration that makes rows: a tenant created after it must carry all of them. */
+const BIG_TABLE =
+  "CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000) SELECT x, randomblob(16) AS b FROM c";
 
 let plugins: Plugin[] = [];
 afterEach(async () => {
@@ -115,19 +119,29 @@ describe("previews, Check, Diff and Read write nothing", () => {
 describe("creates meet running jobs", () => {
   it("waits for the parent's migration (telling the engine), or gives up at its customTimeout", async () => {
     const { plugin, dataDir } = await fleet();
-    const job = migrateOutside(dataDir, "app", SLOW_MIGRATION);
-    await job.started;
+    // t-1 is busy: the job's dry run waits there, so the job runs until the test lets it go on.
+    const release = await holdLock(dataDir, "t-1", "write");
+    const job = migrateOutside(dataDir, "app", BIG_TABLE);
     const urn = urnOf("Database", "t-6");
-    const { inputs } = await plugin.check(urn, {}, { name: "t-6", group: "g", schemaParent: "app" });
+    let creating: Promise<Resource>;
+    try {
+      await job.started;
+      const { inputs } = await plugin.check(urn, {}, { name: "t-6", group: "g", schemaParent: "app" });
 
-    // customTimeouts.create of 1 s: the step fails, saying what it waited for.
-    const impatient = await grpcError(plugin.create(urn, inputs, false, 1), "ABORTED");
-    expect(impatient).toMatch(
-      /migration in progress.*waited for it to finish before creating t-6; gave up after/,
-    );
+      // customTimeouts.create of 1 s: the step fails, saying what it waited for.
+      const impatient = await grpcError(plugin.create(urn, inputs, false, 1), "ABORTED");
+      expect(impatient).toMatch(
+        /migration in progress.*waited for it to finish before creating t-6; gave up after/,
+      );
 
-    // Without one, Create waits (bounded by the default) and the tenant gets the new version.
-    const created = await plugin.create(urn, inputs);
+      // Without one, Create waits (bounded by the default) and the tenant gets the new version.
+      creating = plugin.create(urn, inputs);
+      const waits = () => plugin.messages.filter((m) => m.urn === urn && /^waiting for/.test(m.message));
+      await until(() => waits().length === 2, "the second create to say it waits");
+    } finally {
+      release();
+    }
+    const created = await creating;
     expect(created.outputs.schemaVersion).toBe(2);
     expect((await job.finished).version).toBe(2);
     expect(plugin.messages).toContainEqual(
@@ -139,13 +153,13 @@ describe("creates meet running jobs", () => {
     );
     await withEngine(dataDir, async (e) => {
       const [count] = await e.execute("t-6", "SELECT count(*) FROM big");
-      expect(Number(count?.rows[0]?.[0])).toBe(150000);
+      expect(Number(count?.rows[0]?.[0])).toBe(5000);
     });
   });
 });
 
 describe("long migrations through the provider", () => {
-  const update = (plugin: Plugin, preview = false, timeout = 0, migration = SLOW_MIGRATION) =>
+  const update = (plugin: Plugin, preview = false, timeout = 0, migration = "CREATE TABLE more (x)") =>
     plugin.update(
       appUrn,
       "app",
@@ -158,11 +172,19 @@ describe("long migrations through the provider", () => {
 
   it("reports progress to the engine and, cancelled before its commit point, changes nothing", async () => {
     const { plugin, dataDir } = await fleet();
-    // Bytes, not times: a dry run too large for memory journals on disk, writing pages it then restores.
     const before = fingerprint(path.join(dataDir, "dbs"), { mtimes: false });
+    // t-4 is busy: the dry run waits there until the Cancel has been delivered.
+    const release = await holdLock(dataDir, "t-4", "write");
     const running = update(plugin);
-    await until(() => plugin.messages.some((m) => /dry run/.test(m.message)), "the dry run's first progress");
-    await plugin.cancel();
+    try {
+      await until(
+        () => plugin.messages.some((m) => /dry run/.test(m.message)),
+        "the dry run's first progress",
+      );
+      await plugin.cancel();
+    } finally {
+      release();
+    }
     const message = await grpcError(running, "FAILED_PRECONDITION");
     expect(message).toMatch(
       /stopped before its commit point \(the deployment was cancelled\), so nothing was changed/,
@@ -184,12 +206,18 @@ describe("long migrations through the provider", () => {
 
   it("cancelled after its commit point, finishes on every database and says so", async () => {
     const { plugin, dataDir } = await fleet();
+    // A reader on t-4: the dry run passes it, the run's COMMIT there waits until the Cancel has been delivered.
+    const release = await holdLock(dataDir, "t-4", "read");
     const running = update(plugin);
-    await until(
-      () => plugin.messages.some((m) => /passed its commit point/.test(m.message)),
-      "the commit point",
-    );
-    await plugin.cancel();
+    try {
+      await until(
+        () => plugin.messages.some((m) => /passed its commit point/.test(m.message)),
+        "the commit point",
+      );
+      await plugin.cancel();
+    } finally {
+      release();
+    }
     const outputs = await running;
     expect(outputs.schemaVersion).toBe(2);
     await until(() => plugin.messages.some((m) => m.severity === "warning"), "the warning");
