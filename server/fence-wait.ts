@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PipelineOutcome } from "./executor/pool.js";
 import type { StreamRequest, StreamResult } from "./hrana/protocol.js";
+import type { ClientGone } from "./http.js";
 
 /**
  * Writes that meet a migration's fence (engine/query/fence.ts) wait for it here, in the server, never in
@@ -43,7 +44,7 @@ export async function retryAfterFence(
   outcome: PipelineOutcome,
   startedAt: number,
   fenceWaitMs: number,
-  signal: AbortSignal,
+  signal: ClientGone,
 ): Promise<"again" | PipelineOutcome | null> {
   if (outcome.kind !== "done" || !outcome.retryable || !FENCE.test(outcome.results)) return null;
   const waited = Date.now() - startedAt;
