@@ -29,6 +29,17 @@ export async function tempEngine(opts: OpenOptions = {}): Promise<Engine & { dir
   return Object.assign(engine, { dir });
 }
 
+/** A temp engine with schema database `parent` (a `users` table) and `children` children, tenant-0… */
+export async function schemaFleet(children: number, opts: OpenOptions = {}) {
+  const engine = await tempEngine(opts);
+  engine.createGroup("default");
+  await engine.createDatabase("parent", { type: "schema" });
+  await engine.migrate("parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+  const names = Array.from({ length: children }, (_, i) => `tenant-${i}`);
+  await engine.createChildren("parent", names);
+  return { engine, names };
+}
+
 /** An engine shared by a suite (set up in beforeAll): the caller disposes of it in afterAll. */
 export async function suiteEngine(
   opts: OpenOptions = {},

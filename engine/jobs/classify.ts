@@ -1,5 +1,11 @@
 import Database from "better-sqlite3";
-import { indexAtTopLevel, type Statement, splitStatements } from "../sql/statements.js";
+import {
+  closingParen,
+  indexAtTopLevel,
+  type Statement,
+  splitStatements,
+  splitTopLevel,
+} from "../sql/statements.js";
 import { isKeyword, isOperator, keywordOf, nameOf, sameName, type Token } from "../sql/tokenize.js";
 
 /**
@@ -97,10 +103,10 @@ function createIndex(tokens: readonly Token[]): StatementClass {
   if (tokens.slice(0, 3).some((t) => isKeyword(t, "UNIQUE")))
     return data("a UNIQUE index fails on duplicates");
   const open = tokens.findIndex((t) => isOperator(t, "("));
-  const close = open < 0 ? tokens.length : closing(tokens, open);
-  if (close >= tokens.length) return data("an index without a column list");
+  const close = open < 0 ? -1 : closingParen(tokens, open);
+  if (close < 0) return data("an index without a column list");
   if (close !== tokens.length - 1) return data("a partial index evaluates its WHERE on every row");
-  for (const column of splitAtCommas(tokens.slice(open + 1, close))) {
+  for (const column of splitTopLevel(tokens.slice(open + 1, close))) {
     if (!plainIndexedColumn(column)) return data("an index on an expression evaluates it on every row");
   }
   return additive;
@@ -143,7 +149,9 @@ function addedColumn(tokens: readonly Token[]): StatementClass {
   for (let i = 1; i < tokens.length; i++) {
     const t = tokens[i];
     if (isOperator(t, "(")) {
-      i = closing(tokens, i);
+      // Unclosed, the rest is inside it.
+      i = closingParen(tokens, i);
+      if (i < 0) break;
       continue;
     }
     switch (keywordOf(t)) {
@@ -207,27 +215,6 @@ function renamedTo(s: Statement): string | undefined {
   const at = isOperator(s.tokens[3], ".") ? 5 : 3;
   if (!isKeyword(s.tokens[at], "RENAME") || !isKeyword(s.tokens[at + 1], "TO")) return undefined;
   return nameOf(s.tokens[at + 2]);
-}
-
-function closing(tokens: readonly Token[], open: number): number {
-  let depth = 0;
-  for (let i = open; i < tokens.length; i++) {
-    if (isOperator(tokens[i], "(")) depth++;
-    else if (isOperator(tokens[i], ")") && --depth === 0) return i;
-  }
-  return tokens.length;
-}
-
-function splitAtCommas(tokens: readonly Token[]): Token[][] {
-  const parts: Token[][] = [[]];
-  let depth = 0;
-  for (const t of tokens) {
-    if (isOperator(t, "(")) depth++;
-    else if (isOperator(t, ")")) depth--;
-    if (depth === 0 && isOperator(t, ",")) parts.push([]);
-    else parts.at(-1)?.push(t);
-  }
-  return parts;
 }
 
 /** A job's class judged against the schema database's file (every child has the same schema). */

@@ -5,7 +5,7 @@
  * quoting are never a change.
  */
 
-import { indexAtTopLevel } from "../sql/statements.js";
+import { closingParen, indexAtTopLevel, splitTopLevel } from "../sql/statements.js";
 import { isOperator, isTrivia, keywordOf, nameOf, type Token, tokenize } from "../sql/tokenize.js";
 
 /** The tokens of `sql` without whitespace and comments. */
@@ -64,29 +64,6 @@ export function canonicalSql(sql: string): string {
 
 export function quoteName(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** The index of the `)` closing the `(` at `open`, or -1. */
-export function closingParen(tokens: readonly Token[], open: number): number {
-  let depth = 0;
-  for (let i = open; i < tokens.length; i++) {
-    if (isOperator(tokens[i], "(")) depth++;
-    else if (isOperator(tokens[i], ")") && --depth === 0) return i;
-  }
-  return -1;
-}
-
-/** Splits tokens at commas outside parentheses. */
-export function splitTopLevel(tokens: readonly Token[]): Token[][] {
-  const parts: Token[][] = [[]];
-  let depth = 0;
-  for (const t of tokens) {
-    if (isOperator(t, "(")) depth++;
-    else if (isOperator(t, ")")) depth--;
-    if (depth === 0 && isOperator(t, ",")) parts.push([]);
-    else parts[parts.length - 1]?.push(t);
-  }
-  return parts.filter((p) => p.length > 0);
 }
 
 /** What one column definition of a CREATE TABLE says beyond `PRAGMA table_xinfo`. */

@@ -447,3 +447,26 @@ export function callsFunction(statement: Statement, name: string): boolean {
       isOperator(statement.tokens[i + 1], "("),
   );
 }
+
+/** The index of the `)` closing the `(` at `open`, or -1. */
+export function closingParen(tokens: readonly Token[], open: number): number {
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    if (isOperator(tokens[i], "(")) depth++;
+    else if (isOperator(tokens[i], ")") && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** Splits tokens at commas outside parentheses. */
+export function splitTopLevel(tokens: readonly Token[]): Token[][] {
+  const parts: Token[][] = [[]];
+  let depth = 0;
+  for (const t of tokens) {
+    if (isOperator(t, "(")) depth++;
+    else if (isOperator(t, ")")) depth--;
+    if (depth === 0 && isOperator(t, ",")) parts.push([]);
+    else parts[parts.length - 1]?.push(t);
+  }
+  return parts.filter((p) => p.length > 0);
+}

@@ -2,7 +2,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { type JobProgress, openEngine } from "../../engine/index.js";
-import { tempEngine } from "../helpers.js";
+import { schemaFleet } from "../helpers.js";
 
 /** Rows of job_tasks per job, read from the catalog file itself. */
 function taskRows(dir: string): Record<number, string[]> {
@@ -22,19 +22,9 @@ function taskRows(dir: string): Record<number, string[]> {
   }
 }
 
-async function fleet(children: number) {
-  const engine = await tempEngine();
-  engine.createGroup("default");
-  await engine.createDatabase("parent", { type: "schema" });
-  await engine.migrate("parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
-  const names = Array.from({ length: children }, (_, i) => `tenant-${i}`);
-  await engine.createChildren("parent", names);
-  return { engine, names };
-}
-
 describe("job history", () => {
   it("keeps a finished job's counts and failures, not a row per database", async () => {
-    const { engine } = await fleet(30);
+    const { engine } = await schemaFleet(30);
     const ok = await engine.migrate("parent", "ALTER TABLE users ADD COLUMN email TEXT");
     for (const name of ["tenant-3", "tenant-17", "tenant-25"]) {
       await engine.execute(name, "INSERT INTO users (email) VALUES ('same'), ('same')");
@@ -65,7 +55,7 @@ describe("job history", () => {
   }, 120_000);
 
   it("compacts the history of a catalog from before job summaries once, when it is first opened", async () => {
-    const { engine } = await fleet(3);
+    const { engine } = await schemaFleet(3);
     const dir = engine.dir;
     engine.close();
     // What an older catalog holds: no summary column, a row per database of every finished job, no version.
@@ -93,7 +83,7 @@ describe("job history", () => {
   }, 120_000);
 
   it("opened lazily, leaves an abandoned job to the next migration of its parent, which finishes it with progress", async () => {
-    const { engine: first, names } = await fleet(20);
+    const { engine: first, names } = await schemaFleet(20);
     const dir = first.dir;
     first.close();
     // A run phase that fails on one child leaves the job committed, incomplete and fenced.
@@ -132,7 +122,7 @@ describe("job history", () => {
   }, 120_000);
 
   it("recoverJobs settles every abandoned job, for a server to run in the background", async () => {
-    const { engine: first } = await fleet(10);
+    const { engine: first } = await schemaFleet(10);
     const dir = first.dir;
     first.close();
     const faulty = await openEngine(dir, { workers: 2, faultInjection: { failRunOn: ["tenant-2"] } });

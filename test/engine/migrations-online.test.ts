@@ -2,7 +2,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { FENCE_SQL } from "../../engine/query/fence.js";
-import { tempDir, tempEngine } from "../helpers.js";
+import { schemaFleet, tempDir } from "../helpers.js";
 import { missingWrites, readWriterLog, startWriters } from "./concurrent-writers.js";
 
 /**
@@ -10,16 +10,6 @@ import { missingWrites, readWriterLog, startWriters } from "./concurrent-writers
  * workers are migrating, a data-dependent one lifts each database's fence as soon as it has committed.
  * Tenants write from processes of their own, as they would, and every promise is checked on the files.
  */
-
-async function fleet(children: number, opts: Parameters<typeof tempEngine>[0] = {}) {
-  const engine = await tempEngine(opts);
-  engine.createGroup("default");
-  await engine.createDatabase("parent", { type: "schema" });
-  await engine.migrate("parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
-  const names = Array.from({ length: children }, (_, i) => `tenant-${i}`);
-  await engine.createChildren("parent", names);
-  return { engine, names };
-}
 
 /** Every database's stamp and the columns of `users`, from its file. */
 function fileState(file: string): { version: number; columns: string[] } {
@@ -39,7 +29,7 @@ function fileState(file: string): { version: number; columns: string[] } {
 
 describe("migrations while tenants write", () => {
   it("reads a write's fence through indexes: the parent's running job, then one entry for its task", async () => {
-    const { engine } = await fleet(3);
+    const { engine } = await schemaFleet(3);
     const catalog = new Database(path.join(engine.dir, "catalog.db"), { readonly: true });
     try {
       const plan = (catalog.prepare(`EXPLAIN QUERY PLAN ${FENCE_SQL}`).all(1) as { detail: string }[]).map(
@@ -53,7 +43,7 @@ describe("migrations while tenants write", () => {
   });
 
   it("runs an additive job over 2,000 children while writers in other processes never see a refusal (of a write or a read) or lose a write", async () => {
-    const { engine, names } = await fleet(2000, { workers: 4 });
+    const { engine, names } = await schemaFleet(2000, { workers: 4 });
     // Writers spread over the fleet: the first children (migrated early), the middle and the last ones.
     const assignments = [
       ["tenant-0", "tenant-1", "tenant-2"],
@@ -91,7 +81,7 @@ describe("migrations while tenants write", () => {
   }, 300_000);
 
   it("lifts a data-dependent job's fence database by database: a migrated tenant writes before the job ends, one not yet migrated waits and then succeeds", async () => {
-    const { engine } = await fleet(300, { fenceWaitMs: 120_000 });
+    const { engine } = await schemaFleet(300, { fenceWaitMs: 120_000 });
     const taskState = (jobId: number, database: string) =>
       engine.getJob("parent", jobId, { limit: 1000 }).tasks.find((t) => t.database === database)?.state;
 
