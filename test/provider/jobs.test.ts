@@ -236,9 +236,20 @@ describe("long migrations through the provider", () => {
 
   it("a customTimeouts.update that runs out before the commit point stops it there", async () => {
     const { plugin, dataDir } = await fleet();
-    // A millisecond runs out while the dry run is still waiting on its workers, on any machine:
-    // the deadline is checked when the dry run ends, so how fast it ends does not matter.
-    const message = await grpcError(update(plugin, false, 0.001), "FAILED_PRECONDITION");
+    // t-4 is busy, so the dry run cannot end before the 0.2 s deadline (counted from the Update's
+    // dispatch, before the dry run's first progress) has passed, however fast the machine.
+    const release = await holdLock(dataDir, "t-4", "write");
+    const running = update(plugin, false, 0.2);
+    try {
+      await until(
+        () => plugin.messages.some((m) => /dry run/.test(m.message)),
+        "the dry run's first progress",
+      );
+      await new Promise((r) => setTimeout(r, 400));
+    } finally {
+      release();
+    }
+    const message = await grpcError(running, "FAILED_PRECONDITION");
     expect(message).toMatch(/stopped before its commit point .*so nothing was changed/);
     await withEngine(dataDir, (e) => expect(e.getDatabase("app").schemaVersion).toBe(1));
   });
