@@ -3,13 +3,16 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BACKENDS,
-  type Decl,
+  SEED_PHONE as PHONE,
   type Props,
   ROOT,
   type Step,
   type Suite,
+  seedProgram,
   startSuite,
+  SEED_TENANTS as TENANTS,
   UNKNOWN,
+  SEED_USERS as USERS,
   urnOf,
 } from "./harness.js";
 
@@ -20,29 +23,8 @@ import {
  * The recorded `preview --json` fixtures of the PR-comment renderer hold what this provider returns.
  */
 
-const USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL)";
-const PHONE = "ALTER TABLE users ADD COLUMN phone_number TEXT";
 const NOTES = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)";
-const TENANTS = ["acme", "globex", "initech"];
 const local = BACKENDS.find((b) => b.name === "local");
-
-function program(migrations: string[]): Decl[] {
-  return [
-    { type: "Group", name: "fleet", inputs: { name: "fleet" } },
-    {
-      type: "SchemaDatabase",
-      name: "app",
-      inputs: (o) => ({ name: "app-schema", group: o("fleet").name, migrations }),
-    },
-    ...TENANTS.map(
-      (t): Decl => ({
-        type: "Database",
-        name: t,
-        inputs: (o) => ({ name: t, group: o("fleet").name, schemaParent: o("app").name }),
-      }),
-    ),
-  ];
-}
 
 const step = (steps: Step[], name: string) => steps.find((s) => s.name === name);
 
@@ -52,15 +34,15 @@ describe("element-level detailed diffs over gRPC", () => {
     if (!local) throw new Error("the harness has no local backend");
     suite = await startSuite(local);
     await suite.plugin.configure(suite.fleet.config);
-    await suite.stack.up(program([USERS]));
+    await suite.stack.up(seedProgram([USERS]));
     // The tenants came after their schema database: the next up records the childCount Diff observes, so
     // what follows shows only the migrations' own diffs.
-    await suite.stack.up(program([USERS]));
+    await suite.stack.up(seedProgram([USERS]));
   });
   afterAll(() => suite?.stop());
 
   it("an appended migration is `migrations[i]: ADD`, and its preview says how many tenants it reaches", async () => {
-    const steps = await suite.stack.preview(program([USERS, PHONE]));
+    const steps = await suite.stack.preview(seedProgram([USERS, PHONE]));
     const app = step(steps, "app");
     expect(app?.diff).toMatchObject({
       changes: "SOME",
@@ -73,7 +55,7 @@ describe("element-level detailed diffs over gRPC", () => {
     expect(app?.outputs?.migrations).toEqual([USERS, PHONE]);
     expect(app?.outputs).toMatchObject({ schemaVersion: 2, childCount: TENANTS.length });
 
-    const two = step(await suite.stack.preview(program([USERS, PHONE, NOTES])), "app");
+    const two = step(await suite.stack.preview(seedProgram([USERS, PHONE, NOTES])), "app");
     expect(two?.diff?.detailedDiff).toEqual({ "migrations[1]": "ADD", "migrations[2]": "ADD" });
     expect(two?.outputs?.childCount).toBe(TENANTS.length);
   });

@@ -963,3 +963,29 @@ export async function until(predicate: () => boolean | Promise<boolean>, what: s
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * The seed scenario as a stack program: group `fleet`, schema database `app` (named `app-schema`) with
+ * `migrations`, and SEED_TENANTS following it.
+ */
+export const SEED_USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL)";
+export const SEED_PHONE = "ALTER TABLE users ADD COLUMN phone_number TEXT";
+export const SEED_TENANTS = ["acme", "globex", "initech"];
+
+export function seedProgram(migrations: unknown[]): Decl[] {
+  return [
+    { type: "Group", name: "fleet", inputs: { name: "fleet" } },
+    {
+      type: "SchemaDatabase",
+      name: "app",
+      inputs: (o) => ({ name: "app-schema", group: o("fleet").name, migrations }),
+    },
+    ...SEED_TENANTS.map(
+      (t): Decl => ({
+        type: "Database",
+        name: t,
+        inputs: (o) => ({ name: t, group: o("fleet").name, schemaParent: o("app").name }),
+      }),
+    ),
+  ];
+}

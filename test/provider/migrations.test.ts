@@ -7,12 +7,16 @@ import {
   type Fleet,
   failuresOf,
   grpcError,
+  SEED_PHONE as PHONE,
   type Plugin,
   Stack,
   type Step,
   type Suite,
+  seedProgram,
   startSuite,
+  SEED_TENANTS as TENANTS,
   UNKNOWN,
+  SEED_USERS as USERS,
   urnOf,
   withEngine,
 } from "./harness.js";
@@ -24,28 +28,7 @@ import {
  * against each backend: the local engine, and `tenantdb serve` through the Platform API backend.
  */
 
-const USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL)";
-const PHONE = "ALTER TABLE users ADD COLUMN phone_number TEXT";
 const UNIQUE_EMAIL = "CREATE UNIQUE INDEX users_email ON users (email)";
-const TENANTS = ["acme", "globex", "initech"];
-
-function program(migrations: unknown[]): Decl[] {
-  return [
-    { type: "Group", name: "fleet", inputs: { name: "fleet" } },
-    {
-      type: "SchemaDatabase",
-      name: "app",
-      inputs: (o) => ({ name: "app-schema", group: o("fleet").name, migrations }),
-    },
-    ...TENANTS.map(
-      (t): Decl => ({
-        type: "Database",
-        name: t,
-        inputs: (o) => ({ name: t, group: o("fleet").name, schemaParent: o("app").name }),
-      }),
-    ),
-  ];
-}
 
 const step = (steps: Step[], name: string) => steps.find((s) => s.name === name && s.op !== "delete");
 
@@ -63,7 +46,7 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
   afterAll(() => suite?.stop());
 
   it("creates the fleet: every tenant starts as a copy of the schema database", async () => {
-    await stack.up(program([USERS]));
+    await stack.up(seedProgram([USERS]));
     expect(stack.outputs("app")).toMatchObject({ schemaVersion: 1, migrations: [USERS] });
     await withEngine(dataDir, async (e) => {
       for (const t of TENANTS) {
@@ -78,7 +61,7 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
   it("previews an appended migration as an update of `migrations`, dry-running it without applying it", async () => {
     const jobsBefore = await withEngine(dataDir, (e) => e.listJobs("app-schema").length);
     stack.calls = [];
-    const steps = await stack.preview(program([USERS, PHONE]));
+    const steps = await stack.preview(seedProgram([USERS, PHONE]));
     expect(step(steps, "app")).toMatchObject({
       op: "update",
       // childCount was 0 when the schema database was created before its tenants: Diff reads it afresh.
@@ -103,7 +86,7 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
   });
 
   it("applies it on up: the migration reaches every tenant and raises schemaVersion", async () => {
-    const steps = await stack.up(program([USERS, PHONE]));
+    const steps = await stack.up(seedProgram([USERS, PHONE]));
     expect(step(steps, "app")?.op).toBe("update");
     expect(stack.outputs("app")).toMatchObject({
       schemaVersion: 2,
@@ -128,7 +111,7 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
   });
 
   it("treats whitespace around a migration as no change", async () => {
-    const steps = await stack.preview(program([`\n    ${USERS}\n  `, `${PHONE}  `]));
+    const steps = await stack.preview(seedProgram([`\n    ${USERS}\n  `, `${PHONE}  `]));
     expect(step(steps, "app")?.op).toBe("same");
   });
 
@@ -154,7 +137,7 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
   });
 
   it("fails a preview whose new migration would fail on one tenant, naming it, and changes nothing", async () => {
-    const next = program([USERS, PHONE, UNIQUE_EMAIL]);
+    const next = seedProgram([USERS, PHONE, UNIQUE_EMAIL]);
     const message = await grpcError(stack.preview(next), "FAILED_PRECONDITION");
     expect(message).toContain("globex");
     expect(message).toMatch(/UNIQUE constraint failed: users\.email/);
@@ -189,7 +172,7 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
 
   it("refuses edited, removed and reordered migrations as check failures that say to append instead", async () => {
     const edited = await failuresOf(
-      stack.preview(program(["CREATE TABLE users (id INTEGER PRIMARY KEY)", PHONE, UNIQUE_EMAIL])),
+      stack.preview(seedProgram(["CREATE TABLE users (id INTEGER PRIMARY KEY)", PHONE, UNIQUE_EMAIL])),
     );
     expect(edited).toEqual([
       {
@@ -197,20 +180,20 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
         reason: expect.stringMatching(/migration 1 .*cannot be edited.*append a new migration/),
       },
     ]);
-    const removed = await failuresOf(stack.preview(program([USERS, PHONE])));
+    const removed = await failuresOf(stack.preview(seedProgram([USERS, PHONE])));
     expect(removed[0]).toMatchObject({
       property: "migrations",
       reason: expect.stringMatching(/migration 3 .*cannot be removed/),
     });
-    const reordered = await failuresOf(stack.preview(program([PHONE, USERS, UNIQUE_EMAIL])));
+    const reordered = await failuresOf(stack.preview(seedProgram([PHONE, USERS, UNIQUE_EMAIL])));
     expect(reordered[0]).toMatchObject({ property: "migrations", reason: expect.stringMatching(/append/) });
   });
 
   it("checks each migration: strings only, no transaction control, and against what the CLI applied", async () => {
-    const notStrings = await failuresOf(stack.preview(program([USERS, PHONE, UNIQUE_EMAIL, 42])));
+    const notStrings = await failuresOf(stack.preview(seedProgram([USERS, PHONE, UNIQUE_EMAIL, 42])));
     expect(notStrings).toEqual([{ property: "migrations[3]", reason: "must be a string, not number 42" }]);
     const txn = await failuresOf(
-      stack.preview(program([USERS, PHONE, UNIQUE_EMAIL, "BEGIN; DROP TABLE users; COMMIT"])),
+      stack.preview(seedProgram([USERS, PHONE, UNIQUE_EMAIL, "BEGIN; DROP TABLE users; COMMIT"])),
     );
     expect(txn[0]).toMatchObject({
       property: "migrations[3]",
@@ -220,13 +203,13 @@ describe.each(BACKENDS)("schema migrations through the provider ($name backend)"
     // A migration applied behind the stack's back (the CLI) is part of the history too.
     const extra = "CREATE INDEX users_phone ON users (phone_number)";
     cli(dataDir, "db", "shell", "app-schema", extra);
-    const forgotten = await failuresOf(stack.preview(program([USERS, PHONE, UNIQUE_EMAIL])));
+    const forgotten = await failuresOf(stack.preview(seedProgram([USERS, PHONE, UNIQUE_EMAIL])));
     expect(forgotten[0]).toMatchObject({
       property: "migrations",
       reason: expect.stringMatching(/migration 4 .*cannot be removed/),
     });
     // Adopting it is an update that has nothing left to apply.
-    const steps = await stack.up(program([USERS, PHONE, UNIQUE_EMAIL, extra]));
+    const steps = await stack.up(seedProgram([USERS, PHONE, UNIQUE_EMAIL, extra]));
     // The CLI moved schemaVersion too: Diff saw it, the Update records it.
     expect(step(steps, "app")?.diff?.detailedDiff).toEqual({
       "migrations[3]": "ADD",
