@@ -370,3 +370,23 @@ export function getGroupRow(catalog: Catalog, name: string): GroupRow | undefine
 export function ensureDirs(...dirs: string[]): void {
   for (const dir of dirs) fs.mkdirSync(dir, { recursive: true });
 }
+
+const prepared = new WeakMap<Catalog, Map<string, Database.Statement>>();
+
+/**
+ * A statement of the catalog's, prepared once per connection: for queries on a hot path (every write's
+ * fence, every attached file's row), where preparing each time would cost more than running.
+ */
+export function catalogStatement(catalog: Catalog, sql: string): Database.Statement {
+  let statements = prepared.get(catalog);
+  if (!statements) {
+    statements = new Map();
+    prepared.set(catalog, statements);
+  }
+  let stmt = statements.get(sql);
+  if (!stmt) {
+    stmt = catalog.prepare(sql);
+    statements.set(sql, stmt);
+  }
+  return stmt;
+}

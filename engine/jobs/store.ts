@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type Catalog, maintainedCount } from "../catalog.js";
+import { type Catalog, catalogStatement, maintainedCount } from "../catalog.js";
 import { now } from "../context.js";
 import type { JobClass } from "./classify.js";
 import { type JobState, TASK_STATES, type TaskState, UNFINISHED_SQL } from "./states.js";
@@ -118,17 +118,20 @@ export function taskPage(catalog: Catalog, jobId: number, afterSeq: number, limi
     .all(jobId, afterSeq, limit) as TaskRow[];
 }
 
+const SET_TASK_STATE = "UPDATE job_tasks SET state = ?, error = ? WHERE job_id = ? AND seq = ?";
+
 /**
  * Records task progress. These rows are hints — each database's own stamp says whether a job reached it —
  * so they are written without an fsync (WAL with synchronous=NORMAL survives a process crash, which is all
- * a hint needs); job state transitions keep the catalog's full durability.
+ * a hint needs); job state transitions keep the catalog's full durability. A data-dependent dry run's
+ * `applying` marks (fences) go this way too: a dry run never outlives a restart, it is abandoned.
  */
 export function setTaskStates(
   catalog: Catalog,
   jobId: number,
   updates: { seq: number; state: TaskState; error?: string | null }[],
 ): void {
-  const stmt = catalog.prepare("UPDATE job_tasks SET state = ?, error = ? WHERE job_id = ? AND seq = ?");
+  const stmt = catalogStatement(catalog, SET_TASK_STATE);
   catalog.pragma("synchronous = NORMAL");
   try {
     catalog.transaction(() => {
@@ -152,11 +155,11 @@ export function recordRunProgress(
   applying: number[],
   migrated: number,
 ): void {
-  const stmt = catalog.prepare("UPDATE job_tasks SET state = ?, error = ? WHERE job_id = ? AND seq = ?");
+  const stmt = catalogStatement(catalog, SET_TASK_STATE);
   catalog.transaction(() => {
     for (const u of updates) stmt.run(u.state, u.error ?? null, jobId, u.seq);
     for (const seq of applying) stmt.run("applying", null, jobId, seq);
-    catalog.prepare("UPDATE jobs SET migrated = ? WHERE id = ?").run(migrated, jobId);
+    catalogStatement(catalog, "UPDATE jobs SET migrated = ? WHERE id = ?").run(migrated, jobId);
   })();
 }
 

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type Database from "better-sqlite3";
-import type { Catalog } from "../catalog.js";
+import { type Catalog, catalogStatement } from "../catalog.js";
 import { permissionDenied, type TenantDbError } from "../errors.js";
 
 /**
@@ -69,8 +69,6 @@ export interface AttachedRow {
   allow_attach: number;
 }
 
-const byId = new WeakMap<Catalog, Database.Statement>();
-
 /**
  * The catalog row of an attached file, found from the file itself (database files are named `<id>-<name>.db`)
  * and confirmed by its path: a database destroyed since has no row, one created again has another path.
@@ -78,14 +76,11 @@ const byId = new WeakMap<Catalog, Database.Statement>();
 export function catalogRowOfFile(catalog: Catalog, root: string, file: string): AttachedRow | undefined {
   const id = /^(\d+)-/.exec(path.basename(file))?.[1];
   if (id === undefined) return undefined;
-  let stmt = byId.get(catalog);
-  if (!stmt) {
-    stmt = catalog.prepare(
-      `SELECT d.id, d.name, d.uuid, d.path, d.group_id, g.name AS group_name, d.allow_attach
-       FROM databases d JOIN groups g ON g.id = d.group_id WHERE d.id = ?`,
-    );
-    byId.set(catalog, stmt);
-  }
+  const stmt = catalogStatement(
+    catalog,
+    `SELECT d.id, d.name, d.uuid, d.path, d.group_id, g.name AS group_name, d.allow_attach
+     FROM databases d JOIN groups g ON g.id = d.group_id WHERE d.id = ?`,
+  );
   const row = stmt.get(Number(id)) as AttachedRow | undefined;
   return row && path.join(root, row.path) === file ? row : undefined;
 }

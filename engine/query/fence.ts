@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { DatabaseRow } from "../catalog.js";
+import { catalogStatement, type DatabaseRow } from "../catalog.js";
 import type { EngineContext } from "../context.js";
 import { blocked, notFound, TenantDbError } from "../errors.js";
 import { UNFINISHED_SQL } from "../jobs/states.js";
@@ -49,7 +49,7 @@ export function writeFence(
   row: DatabaseRow,
   opts: { waitedMs?: number; inTransaction?: boolean } = {},
 ): TenantDbError | null {
-  const state = ctx.catalog.prepare(FENCE_SQL).get(row.id) as FenceRow | undefined;
+  const state = catalogStatement(ctx.catalog, FENCE_SQL).get(row.id) as FenceRow | undefined;
   if (!state) return notFound(`database "${row.name}" no longer exists`);
   if (state.job !== null && fencedByJob(state)) {
     const done = state.migrated ?? 0;
