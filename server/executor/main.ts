@@ -1,5 +1,4 @@
 import { type Engine, openEngine } from "../../engine/index.js";
-import { metFenceFirst } from "../fence-wait.js";
 import { hranaCode } from "../hrana/errors.js";
 import { runPipeline } from "../hrana/pipeline.js";
 import { readPipelineRequest, type StreamRequest, type StreamResult } from "../hrana/protocol.js";
@@ -7,6 +6,7 @@ import type { SessionStream } from "../hrana/session-stream.js";
 import { errorReply, HttpError, isExpected } from "../http-errors.js";
 import { signallingJobs } from "./job-signal.js";
 import type { ExecutorSettings, FromExecutor, StreamSpec, ToExecutor } from "./protocol.js";
+import { retryReason } from "./retry.js";
 import { mayLeaveState, SessionCache } from "./sessions.js";
 import { reusePreparedStatements } from "./statement-cache.js";
 import { runTask } from "./tasks.js";
@@ -162,8 +162,7 @@ async function pipeline(msg: Extract<ToExecutor, { kind: "pipeline" }>, release:
       results: encodeResults(results, settings.maxResponseBytes),
       closed: stream.closed,
       inTransaction: !stream.closed && stream.session.inTransaction,
-      retryable:
-        opened && stream.closed && (metLockFirst(requests, results) || metFenceFirst(requests, results)),
+      retryable: opened && stream.closed ? retryReason(requests, results) : false,
     });
   } catch (e) {
     if (opened) {
@@ -178,29 +177,6 @@ async function pipeline(msg: Extract<ToExecutor, { kind: "pipeline" }>, release:
       closed: stream?.closed ?? true,
     });
   }
-}
-
-/**
- * Whether the pipeline's first request failed on another connection's lock having changed nothing: one
- * statement that SQLite refused as busy, or a batch framed by BEGIN (which rolled back). Running it again
- * later is then exactly what the client would have had.
- */
-function metLockFirst(requests: StreamRequest[], results: StreamResult[]): boolean {
-  const [first] = requests;
-  const [result] = results;
-  if (!first || !result) return false;
-  if (first.type === "execute") {
-    return (
-      result.type === "error" &&
-      result.error.code === "SQLITE_BUSY" &&
-      !/;\s*\S/.test(first.stmt.sql?.trim() ?? ";x")
-    );
-  }
-  if (first.type === "batch" && result.type === "ok" && result.response.type === "batch") {
-    const opensTransaction = /^\s*BEGIN\b/i.test(first.batch.steps[0]?.stmt.sql ?? "");
-    return opensTransaction && result.response.result.step_errors.some((e) => e?.code === "SQLITE_BUSY");
-  }
-  return false;
 }
 
 /** The results as JSON, each encoded once; past the size limit, a result is replaced by the reason. */

@@ -1,4 +1,5 @@
 import type { Principal } from "../../engine/index.js";
+import type { RetryReason } from "./retry.js";
 
 /**
  * Messages between the server and its executor processes (child processes that run SQLite; see pool.ts
@@ -75,11 +76,8 @@ export type FromExecutor =
       results: string;
       closed: boolean;
       inTransaction: boolean;
-      /**
-       * The pipeline met another connection's lock before changing anything, on a stream it opened and
-       * closed itself: the server may run it again a little later.
-       */
-      retryable: boolean;
+      /** Why the server may run the pipeline again a little later, if it may (see retry.ts). */
+      retryable: RetryReason;
     }
   | { kind: "failed"; id: number; error: WireFailure; closed: boolean }
   | { kind: "pong"; id: number }

@@ -108,7 +108,7 @@ async function runPatiently(
     const fenced = await retryAfterFence(outcome, started, ctx.limits.fenceWaitMs, req.signal);
     if (fenced === "again") continue;
     if (fenced) return fenced;
-    const again = outcome.kind === "done" && outcome.retryable && Date.now() + delay < deadline;
+    const again = outcome.kind === "done" && outcome.retryable === "lock" && Date.now() + delay < deadline;
     if (!again || req.signal.aborted) return outcome;
     await sleep(delay);
   }
