@@ -6,7 +6,7 @@ import { storageFailure } from "../errors.js";
 import { usePersistentJournal } from "../journal.js";
 import { readStamp, stampSql } from "../stamp.js";
 import { countWrite, type ItemResult, type WorkItem, type WorkRequest } from "./protocol.js";
-import { SMALL_FILE, writeUndo } from "./undo.js";
+import { imageReader, SMALL_FILE, writeUndo } from "./undo.js";
 
 /** What a worker is told about the job: the request without its routing fields. */
 export type JobSpec = Omit<WorkRequest, "id" | "op" | "items">;
@@ -78,12 +78,13 @@ function dryRunMemory(job: JobSpec): number {
 export function runBatch(items: WorkItem[], job: JobSpec): ItemResult[] {
   const results = new Map<number, ItemResult>();
   const pending: Applied[] = [];
+  const readImage = imageReader();
   for (const item of items) {
     if (fileSize(item.path) > SMALL_FILE) {
       results.set(item.seq, runThroughJournal(item, job));
       continue;
     }
-    const applied = applyUncommitted(item, "undo", job);
+    const applied = applyUncommitted(item, "undo", job, readImage);
     if ("db" in applied) pending.push(applied);
     else results.set(item.seq, applied);
   }
@@ -139,7 +140,12 @@ function commitThroughUndo(pending: Applied[], job: JobSpec): ItemResult[] {
  * open database mid-transaction, or the item's result when there is nothing more to do (already at the
  * version, or failed — rolled back and closed).
  */
-function applyUncommitted(item: WorkItem, mode: Mode, job: JobSpec): Applied | ItemResult | Outgrown {
+function applyUncommitted(
+  item: WorkItem,
+  mode: Mode,
+  job: JobSpec,
+  readImage?: (file: string) => Buffer,
+): Applied | ItemResult | Outgrown {
   let db: Database.Database | undefined;
   try {
     db = new Database(item.path, { fileMustExist: true, timeout: 30_000 });
@@ -155,7 +161,7 @@ function applyUncommitted(item: WorkItem, mode: Mode, job: JobSpec): Applied | I
     }
     // Taken under the write lock, after SQLite played back any hot journal: the committed state. Cache
     // spill is off, so no statement writes the file before COMMIT, by which time the image is durable.
-    const image = mode === "undo" ? fs.readFileSync(item.path) : undefined;
+    const image = mode === "undo" ? (readImage ?? fs.readFileSync)(item.path) : undefined;
     const violationsBefore = job.foreignKeys ? foreignKeyViolations(db) : 0;
     for (const [i, sql] of job.statements.entries()) {
       try {

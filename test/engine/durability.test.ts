@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { readUndo, SMALL_FILE, writeUndo } from "../../engine/jobs/undo.js";
+import { imageReader, readUndo, SMALL_FILE, writeUndo } from "../../engine/jobs/undo.js";
 import { scalar, tempDir, tempEngine } from "../helpers.js";
 
 /** The first bytes of a database's journal, or null when it has none. */
@@ -33,6 +33,25 @@ describe("the run phase's undo log", () => {
     bytes.writeUInt8(bytes.readUInt8(inSecond) ^ 0xff, inSecond);
     fs.writeFileSync(file, bytes);
     expect(readUndo(file).map((i) => i.seq)).toEqual([1]);
+  });
+});
+
+describe("the run phase's images", () => {
+  it("reads each file whole into a buffer shared by the batch, earlier images intact after it grows", () => {
+    const dir = tempDir();
+    // Larger together than the reader's first buffer, so later images go into a new one.
+    const files = [300_000, 1, 100_000, SMALL_FILE, 0].map((size, i) => {
+      const file = path.join(dir, `db${i}`);
+      fs.writeFileSync(file, Buffer.from(Array.from({ length: size }, (_, j) => (j * 7 + i) % 251)));
+      return file;
+    });
+    for (let batch = 0; batch < 2; batch++) {
+      const read = imageReader();
+      const images = files.map((file) => read(file));
+      images.forEach((image, i) => {
+        expect(image.equals(fs.readFileSync(files[i] as string))).toBe(true);
+      });
+    }
   });
 });
 
