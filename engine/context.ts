@@ -21,13 +21,15 @@ export interface EngineOptions {
    * Test hooks: databases whose run-phase apply fails with an injected I/O error; the n-th write of the
    * run phase (1-based, over every thread and the catalog) failing with one; and one database whose file
    * is torn right after its commit, killing the process (a crash mid-write); and the n-th step of a create
-   * (each file written, each chunk synced, the intent, each move, the commit) killing the process.
+   * (each file written, each chunk synced, the intent, each move, the commit) killing the process; and
+   * one database whose worker thread exits right after its commit (a thread dying mid-batch).
    */
   faultInjection?: {
     failRunOn?: string[];
     failRunAtWrite?: number;
     tearOn?: string;
     dieAtCreateStep?: number;
+    exitWorkerOn?: string;
   };
   /**
    * How long (ms) a write that meets a migration's fence waits for it to lift before failing with BLOCKED

@@ -124,6 +124,7 @@ function commitThroughUndo(pending: Applied[], job: JobSpec): ItemResult[] {
       commitPatiently(db);
       db.close();
       if (job.tearOn === item.name) tearAndDie(item.path);
+      if (job.exitWorkerOn === item.name) process.exit(1); // in a worker, this ends the thread alone
       countWrite(job.writeFault, `the fsync of ${item.name}`);
       fsyncFile(item.path);
       return { seq: item.seq, ok: true };

@@ -20,7 +20,7 @@ export function createPool(size = defaultPoolSize()): Pool {
   // A test run may bundle the worker's sources once (test/global-setup.ts): a thread then starts in a
   // fraction of the CPU that registering tsx in it costs, which every engine that runs a job pays.
   const bundled = fromSource ? process.env.TENANTDB_TEST_JOB_WORKER : undefined;
-  const workers = Array.from({ length: size }, () => {
+  const spawn = () => {
     const worker = bundled
       ? new Worker(bundled)
       : fromSource
@@ -28,21 +28,39 @@ export function createPool(size = defaultPoolSize()): Pool {
         : new Worker(url);
     // An idle pool must not keep a finished process alive; work in flight keeps it alive by its promise.
     worker.unref();
+    // A thread that failed or stopped (an uncaught error, process.exit, its heap limit) is never handed
+    // another batch: the next batch that finds no idle thread starts one in its place.
+    const retire = () => {
+      live.delete(worker);
+      const at = idle.indexOf(worker);
+      if (at >= 0) idle.splice(at, 1);
+    };
+    worker.on("error", retire);
+    worker.on("exit", retire);
+    live.add(worker);
     return worker;
-  });
-  const idle = [...workers];
-  const waiting: ((w: Worker) => void)[] = [];
+  };
+  const live = new Set<Worker>();
+  const idle = Array.from({ length: size }, () => spawn());
+  const waiting: { resolve: (w: Worker) => void; reject: (e: Error) => void }[] = [];
+  let closed = false;
   let nextId = 1;
 
   const take = () =>
-    new Promise<Worker>((resolve) => {
-      const w = idle.pop();
+    new Promise<Worker>((resolve, reject) => {
+      if (closed) return reject(new Error("the job worker pool is closed"));
+      const w = idle.pop() ?? (live.size < size ? spawn() : undefined);
       if (w) resolve(w);
-      else waiting.push(resolve);
+      else waiting.push({ resolve, reject });
     });
   const give = (w: Worker) => {
+    if (!live.has(w)) {
+      // A dead thread's place goes to a fresh one at once if a batch is waiting for a thread.
+      if (waiting.length > 0 && live.size < size) waiting.shift()?.resolve(spawn());
+      return;
+    }
     const next = waiting.shift();
-    if (next) next(w);
+    if (next) next.resolve(w);
     else idle.push(w);
   };
 
@@ -60,14 +78,23 @@ export function createPool(size = defaultPoolSize()): Pool {
           };
           const onError = (e: Error) => {
             cleanup();
-            reject(e);
+            reject(
+              new Error(`a job worker thread failed in the middle of a batch: ${e.message}`, { cause: e }),
+            );
+          };
+          // Without an 'error' event (process.exit in the thread, or terminated) this is the only news.
+          const onExit = (code: number) => {
+            cleanup();
+            reject(new Error(`a job worker thread stopped in the middle of a batch (exit code ${code})`));
           };
           const cleanup = () => {
             worker.off("message", onMessage);
             worker.off("error", onError);
+            worker.off("exit", onExit);
           };
           worker.on("message", onMessage);
           worker.on("error", onError);
+          worker.on("exit", onExit);
           worker.postMessage({ ...req, id });
         });
       } finally {
@@ -75,7 +102,9 @@ export function createPool(size = defaultPoolSize()): Pool {
       }
     },
     async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
+      closed = true;
+      for (const w of waiting.splice(0)) w.reject(new Error("the job worker pool is closed"));
+      await Promise.all([...live].map((w) => w.terminate()));
     },
   };
 }

@@ -35,6 +35,8 @@ export interface WorkRequest {
   writeFault?: WriteFault;
   /** Test hook: tear this database's file right after its commit, and kill the process. */
   tearOn?: string;
+  /** Test hook: the thread running this database's batch exits right after its commit (process.exit). */
+  exitWorkerOn?: string;
 }
 
 export interface WriteFault {

@@ -164,6 +164,7 @@ async function streamTasks(
     failRunOn: ctx.options.faultInjection?.failRunOn,
     writeFault,
     tearOn: ctx.options.faultInjection?.tearOn,
+    exitWorkerOn: ctx.options.faultInjection?.exitWorkerOn,
   };
   // Batches go to the pool only as workers free up, so that a batch is marked `applying` just before its
   // worker takes it, not while it waits in a queue. When a batch fails (its
