@@ -36,43 +36,50 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export type Handler = (req: Request) => Promise<Reply> | Reply;
-
 /** Set when the client went away: a flag, not an AbortSignal, which would cost every request an object graph. */
 export interface ClientGone {
   readonly aborted: boolean;
 }
 
-export function createRequest(
-  raw: IncomingMessage,
-  url: URL,
-  params: Record<string, string>,
-  maxBodyBytes: number,
-  signal: ClientGone,
-): Request {
-  let body: Promise<Buffer> | undefined;
-  const header = (name: string) => {
-    const value = raw.headers[name.toLowerCase()];
-    return Array.isArray(value) ? value[0] : value;
-  };
+/**
+ * A request as it came off the wire, whichever front read it (node:http, or the lean one in http1.ts):
+ * what the app needs to answer it.
+ */
+export interface Incoming {
+  method: string;
+  /** The request target as sent: path and query. */
+  target: string;
+  header(name: string): string | undefined;
+  /** The body, at most the server's limit (413 beyond it). */
+  body(): Promise<Buffer>;
+  gone: ClientGone;
+}
+
+/** What the app answers, ready for the wire. */
+export interface Outgoing {
+  status: number;
+  headers: Record<string, string | number>;
+  body: string;
+  /** The database the request turned out to be about, for the request log. */
+  database: string;
+}
+
+export function createRequest(incoming: Incoming, url: URL, params: Record<string, string>): Request {
   const request: Request = {
-    method: raw.method ?? "GET",
+    method: incoming.method,
     path: url.pathname,
     query: url.searchParams,
     params,
-    signal,
-    header,
+    signal: incoming.gone,
+    header: incoming.header,
     bearer() {
-      const auth = header("authorization");
+      const auth = incoming.header("authorization");
       const match = auth?.match(/^Bearer\s+(\S+)\s*$/i);
       return match?.[1];
     },
-    body() {
-      body ??= readBody(raw, maxBodyBytes);
-      return body;
-    },
+    body: () => incoming.body(),
     async json() {
-      const bytes = await request.body();
+      const bytes = await incoming.body();
       if (bytes.length === 0) return undefined;
       try {
         return JSON.parse(bytes.toString("utf8"));
@@ -82,6 +89,24 @@ export function createRequest(
     },
   };
   return request;
+}
+
+/** A node:http request as the app takes it. */
+export function fromNode(raw: IncomingMessage, maxBodyBytes: number, gone: ClientGone): Incoming {
+  let body: Promise<Buffer> | undefined;
+  return {
+    method: raw.method ?? "GET",
+    target: raw.url ?? "/",
+    header(name) {
+      const value = raw.headers[name.toLowerCase()];
+      return Array.isArray(value) ? value[0] : value;
+    },
+    body() {
+      body ??= readBody(raw, maxBodyBytes);
+      return body;
+    },
+    gone,
+  };
 }
 
 export function tooLarge(maxBodyBytes: number): HttpError {

@@ -24,6 +24,8 @@ export const pipeline =
   async (ctx, req) => {
     const caller = await authenticateCaller(ctx, req);
     const { baton, requests } = readEnvelope(await req.json());
+    const inline = baton === null ? ctx.inline.answer(caller, requests) : undefined;
+    if (inline !== undefined) return { rawJson: `{"baton":null,"base_url":null,"results":${inline}}` };
     const ran = await runOnStream(ctx, req, caller, baton, requests, version);
     return {
       rawJson: `{"baton":${ran.baton === null ? "null" : `"${ran.baton}"`},"base_url":null,"results":${ran.results}}`,

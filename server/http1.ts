@@ -1,0 +1,200 @@
+import type http from "node:http";
+import { STATUS_CODES } from "node:http";
+import net from "node:net";
+import { performance } from "node:perf_hooks";
+import { type Answer, logLine } from "./app.js";
+import type { ClientGone, Incoming, Outgoing } from "./http.js";
+
+/**
+ * The server's front door: a lean reader of HTTP/1.1 for the requests clients send almost always — a
+ * request line, plain headers, a body of declared length — which costs a fraction of node:http's
+ * per-request machinery (its request and response streams are most of what a small query costs). The
+ * first request on a connection that steps outside that subset (chunked bodies, `Expect`, `Upgrade`, HEAD,
+ * obsolete or duplicate headers, oversized heads or bodies, anything malformed) hands the connection, its
+ * unread bytes included, to node:http, which answers it and every later request on it in full — errors
+ * included. So this never has to answer anything unusual, and never answers differently.
+ *
+ * One request at a time per connection: the next is read once the previous answer is written, which
+ * keeps pipelined answers in order.
+ */
+
+export interface FrontOptions {
+  answer: Answer;
+  /** node:http, never listening itself: connections handed over are emitted to it. */
+  fallback: http.Server;
+  maxBodyBytes: number;
+  /** An idle connection (or one slow to send its request) is closed after this long. */
+  idleMs: number;
+  logRequest(line: string): void;
+  /** Called after each answer: the server's shutdown waits for the last one. */
+  onAnswered(): void;
+}
+
+export interface Front {
+  server: net.Server;
+  /** Connections answering a request now. */
+  busy(): number;
+  /** Closes idle connections, and each busy one once it has answered. */
+  closeIdle(): void;
+  closeAll(): void;
+}
+
+/** A request head larger than this goes to node:http, which refuses it (431). */
+const MAX_HEAD_BYTES = 16 * 1024;
+const HEADER = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\x20-\x7e\t]*?)[ \t]*$/;
+const REQUEST_LINE = /^(GET|POST|PUT|PATCH|DELETE|OPTIONS) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
+
+interface Head {
+  method: string;
+  target: string;
+  headers: Map<string, string>;
+  length: number;
+  close: boolean;
+}
+
+export function createFront(opts: FrontOptions): Front {
+  const connections = new Map<net.Socket, { busy: boolean }>();
+  let closing = false;
+
+  const server = net.createServer((socket) => {
+    const state = { busy: false };
+    connections.set(socket, state);
+    socket.setNoDelay(true);
+    // Idle, or slow to send its request; a request being answered is bounded by the statement limit.
+    socket.setTimeout(opts.idleMs, () => {
+      if (!state.busy) socket.destroy();
+    });
+    let buffered: Buffer | undefined;
+    let gone: { aborted: boolean } | undefined;
+    let handedOver = false;
+
+    const onData = (chunk: Buffer) => {
+      buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
+      if (!state.busy) next();
+    };
+    const onClose = () => {
+      connections.delete(socket);
+      if (gone) gone.aborted = true;
+    };
+
+    /** Reads the next whole request in the buffer, if there is one, and answers it. */
+    function next(): void {
+      if (!buffered || buffered.length === 0) return;
+      const end = buffered.indexOf("\r\n\r\n");
+      if (end < 0) {
+        if (buffered.length > MAX_HEAD_BYTES) handOver();
+        return;
+      }
+      const head = end <= MAX_HEAD_BYTES ? readHead(buffered.toString("latin1", 0, end)) : undefined;
+      if (!head || head.length > opts.maxBodyBytes) {
+        handOver();
+        return;
+      }
+      const total = end + 4 + head.length;
+      if (buffered.length < total) return;
+      const body = buffered.subarray(end + 4, total);
+      buffered = buffered.length > total ? buffered.subarray(total) : undefined;
+      state.busy = true;
+      gone = { aborted: false };
+      respond(head, body, gone).catch(() => socket.destroy());
+    }
+
+    async function respond(head: Head, body: Buffer, clientGone: ClientGone): Promise<void> {
+      const started = performance.now();
+      const incoming: Incoming = {
+        method: head.method,
+        target: head.target,
+        header: (name) => head.headers.get(name.toLowerCase()),
+        body: () => Promise.resolve(body),
+        gone: clientGone,
+      };
+      const out = await opts.answer(incoming);
+      state.busy = false;
+      gone = undefined;
+      if (socket.destroyed) {
+        opts.logRequest(logLine(incoming, undefined, started));
+        opts.onAnswered();
+        return;
+      }
+      const close = closing || head.close || String(out.headers.connection ?? "").toLowerCase() === "close";
+      socket.write(serialize(out, close));
+      opts.logRequest(logLine(incoming, out, started));
+      opts.onAnswered();
+      if (close) {
+        socket.end();
+        return;
+      }
+      if (handedOver) return;
+      next();
+    }
+
+    /**
+     * node:http takes the connection from here: whatever is buffered is put back in front of the socket's
+     * stream, and it reads from there as if the connection had just come in.
+     */
+    function handOver(): void {
+      handedOver = true;
+      connections.delete(socket);
+      socket.removeListener("data", onData);
+      socket.removeListener("close", onClose);
+      socket.setTimeout(0);
+      socket.pause();
+      if (buffered) socket.unshift(buffered);
+      buffered = undefined;
+      opts.fallback.emit("connection", socket);
+      socket.resume();
+    }
+
+    socket.on("data", onData);
+    socket.on("close", onClose);
+    socket.on("error", () => socket.destroy());
+  });
+
+  return {
+    server,
+    busy: () => [...connections.values()].filter((c) => c.busy).length,
+    closeIdle() {
+      closing = true;
+      for (const [socket, state] of connections) if (!state.busy) socket.destroy();
+    },
+    closeAll() {
+      for (const socket of connections.keys()) socket.destroy();
+    },
+  };
+}
+
+/** The head of a request in the lean subset, or undefined for anything node:http should read. */
+function readHead(text: string): Head | undefined {
+  const lines = text.split("\r\n");
+  const line = REQUEST_LINE.exec(lines[0] as string);
+  if (!line) return undefined;
+  const headers = new Map<string, string>();
+  for (let i = 1; i < lines.length; i++) {
+    const header = HEADER.exec(lines[i] as string);
+    if (!header) return undefined;
+    const name = (header[1] as string).toLowerCase();
+    if (headers.has(name)) return undefined;
+    headers.set(name, header[2] as string);
+  }
+  if (!headers.has("host") || headers.has("transfer-encoding") || headers.has("expect")) return undefined;
+  if (headers.has("upgrade")) return undefined;
+  const connection = headers.get("connection")?.toLowerCase();
+  if (connection !== undefined && connection !== "keep-alive" && connection !== "close") return undefined;
+  const declared = headers.get("content-length");
+  if (declared !== undefined && !/^\d{1,10}$/.test(declared)) return undefined;
+  return {
+    method: line[1] as string,
+    target: line[2] as string,
+    headers,
+    length: declared === undefined ? 0 : Number(declared),
+    close: connection === "close",
+  };
+}
+
+function serialize(out: Outgoing, close: boolean): string {
+  let head = `HTTP/1.1 ${out.status} ${STATUS_CODES[out.status] ?? ""}\r\n`;
+  for (const [name, value] of Object.entries(out.headers)) {
+    if (name.toLowerCase() !== "connection") head += `${name}: ${value}\r\n`;
+  }
+  return `${head}connection: ${close ? "close" : "keep-alive"}\r\n\r\n${out.body}`;
+}
