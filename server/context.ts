@@ -13,7 +13,7 @@ export interface ServerContext {
   /** `host:port` as clients reach this server, for the `Hostname` of databases. */
   address(): string;
   streams: Streams;
-  /** The processes that run every statement (the server's own thread never runs SQLite for a client). */
+  /** The processes that run every statement but the bounded reads of inline-reads.ts. */
   executors: ExecutorPool;
   /** Bounded reads answered on the server's own thread (inline-reads.ts). */
   inline: InlineReads;

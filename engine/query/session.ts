@@ -203,7 +203,7 @@ export function openSession(
         const current = rowNow();
         if (current.block_reads || current.type === "schema") return undefined;
         if (!provenBounded(read, beginRead(), args)) return undefined;
-        return collect(read.stmt, args);
+        return runBoundedRead(read, args);
       } catch {
         endRead();
         return undefined; // a lock held elsewhere, an error: execute() answers it, with its waits and words
@@ -234,7 +234,9 @@ export function openSession(
       } catch {
         return null; // not kept: the table may exist next time
       }
-      if (stmt.reader && stmt.readonly) read = { sql: s.sql, stmt, version: -1, ok: false };
+      if (stmt.reader && stmt.readonly) {
+        read = { sql: s.sql, stmt, version: -1, ok: false, columns: [], columnTypes: [] };
+      }
     }
     if (reads.size >= MAX_VERDICTS) reads.clear();
     reads.set(sql, read);
@@ -278,9 +280,28 @@ export function openSession(
       checks.loadSchema();
       ok = isBoundedRead(conn, read.sql, bound, version);
     }
+    const columns = read.stmt.columns();
+    read.columns = columns.map((c) => c.name);
+    read.columnTypes = columns.map((c) => c.type);
     read.version = version;
     read.ok = ok;
     return ok;
+  }
+
+  /**
+   * A proven read runs its body once, so it returns at most a row per ResultRow instruction: fetched
+   * whole, and measured after (a huge value is for execute() to refuse, in its words).
+   */
+  function runBoundedRead(read: BoundedRead, args: SqlArgs | undefined): QueryResult | undefined {
+    const bound = toBindable(args);
+    const stmt = read.stmt.raw(true);
+    const rows = (bound === undefined ? stmt.all() : stmt.all(bound)) as QueryResult["rows"];
+    if (opts.maxResultBytes !== undefined) {
+      let bytes = 0;
+      for (const row of rows) for (const v of row) bytes += valueBytes(v);
+      if (bytes > opts.maxResultBytes) return undefined;
+    }
+    return { columns: read.columns, columnTypes: read.columnTypes, rows, rowsAffected: 0, lastInsertRowid: null };
   }
 
   /**
@@ -548,6 +569,9 @@ interface BoundedRead {
   stmt: Database.Statement;
   version: number;
   ok: boolean;
+  /** The result's columns under that schema version (`SELECT *` follows the schema). */
+  columns: string[];
+  columnTypes: (string | null)[];
 }
 
 /** How many bytecode verdicts a session keeps per attach set: enough for an app's statements. */
