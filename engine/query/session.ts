@@ -301,7 +301,13 @@ export function openSession(
       for (const row of rows) for (const v of row) bytes += valueBytes(v);
       if (bytes > opts.maxResultBytes) return undefined;
     }
-    return { columns: read.columns, columnTypes: read.columnTypes, rows, rowsAffected: 0, lastInsertRowid: null };
+    return {
+      columns: read.columns,
+      columnTypes: read.columnTypes,
+      rows,
+      rowsAffected: 0,
+      lastInsertRowid: null,
+    };
   }
 
   /**
