@@ -1,9 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { Engine, Session } from "../engine/index.js";
-import { SessionCache } from "./executor/sessions.js";
-import { argsOf } from "./hrana/execute.js";
-import { readPipelineRequest, type StreamRequest } from "./hrana/protocol.js";
-import { encodeResult } from "./hrana/values.js";
+import { readPlainExecute } from "./hrana/protocol.js";
+import { encodeResultJson } from "./hrana/values.js";
 import type { Caller } from "./token-cache.js";
 
 /**
@@ -37,7 +35,9 @@ export function createInlineReads(
   engine: Engine,
   opts: { maxResponseBytes: number; sessions: number },
 ): InlineReads {
-  const sessions = new SessionCache(opts.sessions);
+  // By database and token. Reads here are synchronous, so a session is never in use twice at once: it
+  // stays in the map while used (oldest opened, first closed).
+  const sessions = new Map<string, Session>();
   const demoted = new Map<string, number>();
 
   function open(caller: Caller): Session | undefined {
@@ -70,41 +70,38 @@ export function createInlineReads(
 
   return {
     answer(caller, requests) {
-      if (caller.isSchema || !isExecuteThenClose(requests)) return undefined;
-      let stmt: Extract<StreamRequest, { type: "execute" }>["stmt"];
-      let args: ReturnType<typeof argsOf>;
-      try {
-        const first = readPipelineRequest({ requests }).requests[0] as Extract<
-          StreamRequest,
-          { type: "execute" }
-        >;
-        stmt = first.stmt;
-        args = argsOf(stmt);
-      } catch {
-        return undefined;
-      }
-      if (stmt.sql === undefined) return undefined;
+      if (caller.isSchema || !isClose(requests[1]) || requests.length !== 2) return undefined;
+      const stmt = readPlainExecute(requests[0]);
+      if (!stmt) return undefined;
+      const args = stmt.args.length > 0 ? stmt.args : undefined;
       if (isDemoted(caller.database, Date.now())) return undefined;
       const key = `${caller.database}\0${caller.credential}`;
-      const session = sessions.take(key) ?? open(caller);
-      if (!session) return undefined;
+      let session = sessions.get(key);
+      if (!session) {
+        session = open(caller);
+        if (!session) return undefined;
+        if (sessions.size >= opts.sessions) {
+          const [oldest, old] = sessions.entries().next().value as [string, Session];
+          sessions.delete(oldest);
+          old.close();
+        }
+        sessions.set(key, session);
+      }
       const started = performance.now();
       const result = session.readBounded(stmt.sql, args);
       const ms = performance.now() - started;
-      sessions.give(key, session);
       if (ms > SLOW_MS) demote(caller.database, Date.now());
       if (!result) return undefined;
-      const json = `[{"type":"ok","response":{"type":"execute","result":${JSON.stringify(encodeResult(result, stmt.wantRows, ms))}}},{"type":"ok","response":{"type":"close"}}]`;
+      const json = `[{"type":"ok","response":{"type":"execute","result":${encodeResultJson(result, stmt.wantRows, ms)}}},{"type":"ok","response":{"type":"close"}}]`;
       return json.length > opts.maxResponseBytes ? undefined : json;
     },
-    close: () => sessions.closeAll(),
+    close() {
+      for (const session of sessions.values()) session.close();
+      sessions.clear();
+    },
   };
 }
 
-function isExecuteThenClose(requests: unknown[]): boolean {
-  return (
-    requests.length === 2 &&
-    (requests[0] as { type?: unknown } | null)?.type === "execute" &&
-    (requests[1] as { type?: unknown } | null)?.type === "close"
-  );
+function isClose(request: unknown): boolean {
+  return typeof request === "object" && request !== null && (request as { type?: unknown }).type === "close";
 }

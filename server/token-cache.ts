@@ -37,13 +37,17 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
   const watcher = new Database(catalogFile, { fileMustExist: true });
   const dataVersion = watcher.prepare("PRAGMA data_version").pluck();
   let seen = dataVersion.get();
-  const entries = new Map<string, Caller>();
+  // By the path's database ("" for none), then by token: a key of their concatenation would be a new
+  // string to hash on every request.
+  const entries = new Map<string, Map<string, Caller>>();
+  let size = 0;
 
   const fresh = () => {
     const now = dataVersion.get();
     if (now === seen) return true;
     seen = now;
     entries.clear();
+    size = 0;
     return false;
   };
   let checkedThisTurn = false;
@@ -66,8 +70,7 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
         );
       }
       freshThisTurn();
-      const key = `${pathDatabase ?? ""}\0${jwt}`;
-      const hit = entries.get(key);
+      const hit = entries.get(pathDatabase ?? "")?.get(jwt);
       if (hit && (hit.expiresAt === null || hit.expiresAt > Date.now() / 1000)) return hit;
       const database = pathDatabase ?? databaseNamedBy(jwt);
       const principal = await engine.authenticate(jwt, database);
@@ -82,8 +85,17 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
       };
       // Something committed while we verified: this answer may already be stale, so it is not kept.
       if (fresh()) {
-        if (entries.size >= MAX_ENTRIES) entries.clear();
-        entries.set(key, caller);
+        if (size >= MAX_ENTRIES) {
+          entries.clear();
+          size = 0;
+        }
+        let byToken = entries.get(pathDatabase ?? "");
+        if (!byToken) {
+          byToken = new Map();
+          entries.set(pathDatabase ?? "", byToken);
+        }
+        if (!byToken.has(jwt)) size++;
+        byToken.set(jwt, caller);
       }
       return caller;
     },
