@@ -44,6 +44,15 @@ const MAX_HEAD_BYTES = 16 * 1024;
 const HEADER = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\x20-\x7e\t]*?)[ \t]*$/;
 const REQUEST_LINE = /^(GET|POST|PUT|PATCH|DELETE|OPTIONS) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
 
+interface Connection {
+  socket: net.Socket;
+  /** Answering a request now. */
+  busy: boolean;
+  /** Answers given but not yet written (see flush). */
+  queued: number;
+  onFlushed(): void;
+}
+
 interface Head {
   method: string;
   target: string;
@@ -53,7 +62,7 @@ interface Head {
 }
 
 export function createFront(opts: FrontOptions): Front {
-  const connections = new Map<net.Socket, { busy: boolean }>();
+  const connections = new Map<net.Socket, Connection>();
   let closing = false;
 
   /**
@@ -61,36 +70,45 @@ export function createFront(opts: FrontOptions): Front {
    * they are ready, each would wake the client's process apart; in a burst, the first wakes it and the
    * rest find it running — on a VM, a wake-up costs the writer more than the rest of a small request.
    */
-  let outbox: { socket: net.Socket; bytes: string; close: boolean }[] = [];
+  let outbox: { connection: Connection; bytes: string; close: boolean }[] = [];
   const flush = () => {
     const leaving = outbox;
     outbox = [];
-    for (const { socket, bytes, close } of leaving) {
+    for (const { connection, bytes, close } of leaving) {
+      connection.queued--;
+      const { socket } = connection;
       if (socket.destroyed) continue;
       socket.write(bytes);
-      if (close) socket.end();
+      if (close || (closing && !connection.busy && connection.queued === 0)) socket.end();
+      else if (connection.queued === 0) connection.onFlushed();
     }
+    opts.onAnswered();
   };
-  const send = (socket: net.Socket, bytes: string, close: boolean) => {
+  const send = (connection: Connection, bytes: string, close: boolean) => {
     if (outbox.length === 0) setImmediate(flush);
-    outbox.push({ socket, bytes, close });
+    connection.queued++;
+    outbox.push({ connection, bytes, close });
   };
 
   const server = net.createServer((socket) => {
-    const state = { busy: false };
+    const state: Connection = { socket, busy: false, queued: 0, onFlushed: () => {} };
     connections.set(socket, state);
     socket.setNoDelay(true);
     // Idle, or slow to send its request; a request being answered is bounded by the statement limit.
     socket.setTimeout(opts.idleMs, () => {
-      if (!state.busy) socket.destroy();
+      if (!state.busy && state.queued === 0) socket.destroy();
     });
     let buffered: Buffer | undefined;
     let gone: { aborted: boolean } | undefined;
-    let handedOver = false;
+    // Once leaving for node:http, it reads nothing more here; it leaves when its answers are out.
+    let leaving = false;
+    state.onFlushed = () => {
+      if (leaving) handOver();
+    };
 
     const onData = (chunk: Buffer) => {
       buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
-      if (!state.busy) next();
+      if (!state.busy && !leaving) next();
     };
     const onClose = () => {
       connections.delete(socket);
@@ -137,20 +155,21 @@ export function createFront(opts: FrontOptions): Front {
         return;
       }
       const close = closing || head.close || String(out.headers.connection ?? "").toLowerCase() === "close";
-      send(socket, serialize(out, close), close);
+      send(state, serialize(out, close), close);
       opts.logRequest(logLine(incoming, out, started));
       opts.onAnswered();
-      if (close) return;
-      if (handedOver) return;
+      if (close || leaving) return;
       next();
     }
 
     /**
-     * node:http takes the connection from here: whatever is buffered is put back in front of the socket's
-     * stream, and it reads from there as if the connection had just come in.
+     * node:http takes the connection from here, once the answers already given are written: whatever is
+     * buffered is put back in front of the socket's stream, and it reads from there as if the connection
+     * had just come in.
      */
     function handOver(): void {
-      handedOver = true;
+      leaving = true;
+      if (state.queued > 0) return; // flush() calls again
       connections.delete(socket);
       socket.removeListener("data", onData);
       socket.removeListener("close", onClose);
@@ -169,10 +188,10 @@ export function createFront(opts: FrontOptions): Front {
 
   return {
     server,
-    busy: () => [...connections.values()].filter((c) => c.busy).length,
+    busy: () => [...connections.values()].filter((c) => c.busy || c.queued > 0).length,
     closeIdle() {
       closing = true;
-      for (const [socket, state] of connections) if (!state.busy) socket.destroy();
+      for (const [socket, state] of connections) if (!state.busy && state.queued === 0) socket.destroy();
     },
     closeAll() {
       for (const socket of connections.keys()) socket.destroy();
