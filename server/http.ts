@@ -21,6 +21,8 @@ export interface Request {
   json(): Promise<unknown>;
   /** Aborted when the client goes away before its answer is sent. */
   signal: ClientGone;
+  /** The connection it came on: what per-connection memos key on. */
+  connection: object | undefined;
   /** The database the request turned out to be about, for the request log. */
   database?: string;
 }
@@ -52,7 +54,11 @@ export interface Incoming {
   header(name: string): string | undefined;
   /** The body, at most the server's limit (413 beyond it). */
   body(): Promise<Buffer>;
+  /** The body at once, when it has all arrived already (the lean front reads whole requests). */
+  read?(): Buffer;
   gone: ClientGone;
+  /** The connection it came on (any object standing for it), if the front knows it. */
+  connection?: object;
 }
 
 /** What the app answers, ready for the wire. */
@@ -71,6 +77,7 @@ export function createRequest(incoming: Incoming, url: URL, params: Record<strin
     query: url.searchParams,
     params,
     signal: incoming.gone,
+    connection: incoming.connection,
     header: incoming.header,
     bearer() {
       const auth = incoming.header("authorization");
@@ -79,16 +86,19 @@ export function createRequest(incoming: Incoming, url: URL, params: Record<strin
     },
     body: () => incoming.body(),
     async json() {
-      const bytes = await incoming.body();
-      if (bytes.length === 0) return undefined;
-      try {
-        return JSON.parse(bytes.toString("utf8"));
-      } catch {
-        throw badRequest("the request body is not valid JSON", "INVALID_JSON");
-      }
+      return parseJson(incoming.read?.() ?? (await incoming.body()));
     },
   };
   return request;
+}
+
+function parseJson(bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined;
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw badRequest("the request body is not valid JSON", "INVALID_JSON");
+  }
 }
 
 /** A node:http request as the app takes it. */
@@ -106,6 +116,7 @@ export function fromNode(raw: IncomingMessage, maxBodyBytes: number, gone: Clien
       return body;
     },
     gone,
+    connection: raw.socket,
   };
 }
 

@@ -41,7 +41,8 @@ export interface Front {
 
 /** A request head larger than this goes to node:http, which refuses it (431). */
 const MAX_HEAD_BYTES = 16 * 1024;
-const HEADER = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\x20-\x7e\t]*?)[ \t]*$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const OUTSIDE_ASCII = /[^\t\r\n\x20-\x7e]/;
 const REQUEST_LINE = /^(GET|POST|PUT|PATCH|DELETE|OPTIONS) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
 
 interface Connection {
@@ -144,6 +145,8 @@ export function createFront(opts: FrontOptions): Front {
         target: head.target,
         header: (name) => head.headers.get(name.toLowerCase()),
         body: () => Promise.resolve(body),
+        read: () => body,
+        connection: state,
         gone: clientGone,
       };
       const out = await opts.answer(incoming);
@@ -201,16 +204,22 @@ export function createFront(opts: FrontOptions): Front {
 
 /** The head of a request in the lean subset, or undefined for anything node:http should read. */
 function readHead(text: string): Head | undefined {
+  // Control characters other than tab (a lone CR or LF among them) and anything past ASCII: node:http's.
+  if (OUTSIDE_ASCII.test(text)) return undefined;
   const lines = text.split("\r\n");
   const line = REQUEST_LINE.exec(lines[0] as string);
   if (!line) return undefined;
   const headers = new Map<string, string>();
   for (let i = 1; i < lines.length; i++) {
-    const header = HEADER.exec(lines[i] as string);
-    if (!header) return undefined;
-    const name = (header[1] as string).toLowerCase();
-    if (headers.has(name)) return undefined;
-    headers.set(name, header[2] as string);
+    const header = lines[i] as string;
+    const colon = header.indexOf(":");
+    if (colon <= 0 || header.includes("\r") || header.includes("\n")) return undefined;
+    const name = header.slice(0, colon);
+    if (!TOKEN.test(name)) return undefined;
+    const lower = name.toLowerCase();
+    if (headers.has(lower)) return undefined;
+    // What is left between the colon and the line's end can only be tabs and printable ASCII.
+    headers.set(lower, header.slice(colon + 1).trim());
   }
   if (!headers.has("host") || headers.has("transfer-encoding") || headers.has("expect")) return undefined;
   if (headers.has("upgrade")) return undefined;

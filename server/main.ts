@@ -139,8 +139,9 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
   // Requests in flight through node:http; the lean front counts its own (front.busy()).
   let inFlight = 0;
   let onDrained: (() => void) | undefined;
+  // Only a shutdown waits for the last answer: counting busy connections is not for every request.
   const answered = () => {
-    if (inFlight === 0 && front.busy() === 0) onDrained?.();
+    if (onDrained && inFlight === 0 && front.busy() === 0) onDrained();
   };
   const handle = nodeHandler(ctx, answer, maxBodyBytes);
   // Never listens: the lean front hands it the connections it does not read itself.

@@ -29,8 +29,33 @@ export interface Caller {
 const MAX_ENTRIES = 10_000;
 
 export interface TokenCache {
-  authenticate(jwt: string | undefined, pathDatabase: string | undefined): Promise<Caller>;
+  /**
+   * The caller a token names. With `memo`, what is kept is also remembered for the connection the
+   * request came on, under its raw Authorization header (see known).
+   */
+  authenticate(
+    jwt: string | undefined,
+    pathDatabase: string | undefined,
+    memo?: { connection: object; authorization: string },
+  ): Promise<Caller>;
+  /**
+   * The caller a connection's last request authenticated as, when this request sends the same header for
+   * the same database and nothing has changed since: what a client sending request after request on one
+   * connection costs — a string comparison, not a token's parsing and hashing.
+   */
+  known(
+    connection: object | undefined,
+    authorization: string | undefined,
+    pathDatabase: string | undefined,
+  ): Caller | undefined;
   close(): void;
+}
+
+interface Memo {
+  authorization: string;
+  pathDatabase: string | undefined;
+  caller: Caller;
+  generation: number;
 }
 
 export function createTokenCache(engine: Engine, catalogFile: string): TokenCache {
@@ -41,6 +66,14 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
   // string to hash on every request.
   const entries = new Map<string, Map<string, Caller>>();
   let size = 0;
+  // Bumped whenever entries are dropped: a connection's memo from before is dead.
+  let generation = 0;
+  const memos = new WeakMap<object, Memo>();
+  const remember = (
+    memo: { connection: object; authorization: string },
+    pathDatabase: string | undefined,
+    caller: Caller,
+  ) => memos.set(memo.connection, { authorization: memo.authorization, pathDatabase, caller, generation });
 
   const fresh = () => {
     const now = dataVersion.get();
@@ -48,6 +81,7 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
     seen = now;
     entries.clear();
     size = 0;
+    generation++;
     return false;
   };
   let checkedThisTurn = false;
@@ -61,7 +95,21 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
   };
 
   return {
-    async authenticate(jwt, pathDatabase) {
+    known(connection, authorization, pathDatabase) {
+      if (connection === undefined || authorization === undefined) return undefined;
+      freshThisTurn();
+      const memo = memos.get(connection);
+      if (
+        memo?.generation !== generation ||
+        memo.authorization !== authorization ||
+        memo.pathDatabase !== pathDatabase
+      ) {
+        return undefined;
+      }
+      const { expiresAt } = memo.caller;
+      return expiresAt === null || expiresAt > Date.now() / 1000 ? memo.caller : undefined;
+    },
+    async authenticate(jwt, pathDatabase, memo) {
       if (jwt === undefined) {
         throw new HttpError(
           401,
@@ -71,7 +119,10 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
       }
       freshThisTurn();
       const hit = entries.get(pathDatabase ?? "")?.get(jwt);
-      if (hit && (hit.expiresAt === null || hit.expiresAt > Date.now() / 1000)) return hit;
+      if (hit && (hit.expiresAt === null || hit.expiresAt > Date.now() / 1000)) {
+        if (memo) remember(memo, pathDatabase, hit);
+        return hit;
+      }
       const database = pathDatabase ?? databaseNamedBy(jwt);
       const principal = await engine.authenticate(jwt, database);
       const exp = decodeJwt(jwt).exp;
@@ -88,6 +139,7 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
         if (size >= MAX_ENTRIES) {
           entries.clear();
           size = 0;
+          generation++;
         }
         let byToken = entries.get(pathDatabase ?? "");
         if (!byToken) {
@@ -96,6 +148,7 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
         }
         if (!byToken.has(jwt)) size++;
         byToken.set(jwt, caller);
+        if (memo) remember(memo, pathDatabase, caller);
       }
       return caller;
     },

@@ -34,7 +34,16 @@ export const pipeline =
 
 /** The database token's holder, and the database it is for (from the path or the token). */
 export async function authenticateCaller(ctx: ServerContext, req: Request): Promise<Caller> {
-  const caller = await ctx.callers.authenticate(req.bearer(), req.params.db);
+  const authorization = req.header("authorization");
+  const caller =
+    ctx.callers.known(req.connection, authorization, req.params.db) ??
+    (await ctx.callers.authenticate(
+      req.bearer(),
+      req.params.db,
+      req.connection && authorization !== undefined
+        ? { connection: req.connection, authorization }
+        : undefined,
+    ));
   req.database = caller.database;
   return caller;
 }

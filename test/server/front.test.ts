@@ -163,6 +163,8 @@ describe("the lean HTTP/1.1 front", () => {
         `POST /db/target/v2/pipeline HTTP/1.1\r\nhost: x\r\nx-folded: a\r\n b\r\ncontent-length: 2\r\n\r\n{}`,
         400,
       ],
+      [request(read(1), { headers: { "x-control": "a\x01b" } }), 400],
+      [`POST /db/target/v2/pipeline HTTP/1.1\r\nhost: x\r\nx-cr: a\rb\r\ncontent-length: 2\r\n\r\n{}`, 400],
       [request(read(1), { headers: { "x-big": "y".repeat(20 * 1024) } }), 431],
       [request(`{"requests":[],"pad":"${"z".repeat(LIMIT)}"}`), 413],
     ];
