@@ -88,15 +88,21 @@ function routes(): Router<Route> {
   return router;
 }
 
-export type Answer = (incoming: Incoming) => Promise<Outgoing>;
+/** An answer at once when the handler had it at once (a read answered on this thread), else later. */
+export type Answer = (incoming: Incoming) => Outgoing | Promise<Outgoing>;
 
-/** The app: every request, from whichever front read it, to its answer. Never throws. */
+/** The app: every request, from whichever front read it, to its answer. Never throws or rejects. */
 export function createApp(ctx: ServerContext): Answer {
   const router = routes();
 
-  return async function answer(incoming: Incoming): Promise<Outgoing> {
+  return function answer(incoming: Incoming): Outgoing | Promise<Outgoing> {
     let api: Api = "public";
     let req: Request | undefined;
+    const failed = (e: unknown): Outgoing => {
+      if (!isExpected(e)) ctx.logError(e);
+      const { status, headers, body } = errorReply(e, api === "data" ? hranaCode : undefined);
+      return outgoing({ status, headers, json: body }, req);
+    };
     try {
       const url = new URL(incoming.target, "http://localhost");
       const match = router.match(incoming.method, url.pathname);
@@ -110,13 +116,14 @@ export function createApp(ctx: ServerContext): Answer {
         );
       }
       api = match.value.api;
-      req = createRequest(incoming, url, match.params);
-      if (api === "platform") checkPlatformAccess(ctx, req);
-      return outgoing(await match.value.handle(ctx, req), req);
+      const request = createRequest(incoming, url, match.params);
+      req = request;
+      if (api === "platform") checkPlatformAccess(ctx, request);
+      const reply = match.value.handle(ctx, request);
+      if (!(reply instanceof Promise)) return outgoing(reply, request);
+      return reply.then((r) => outgoing(r, request)).catch(failed);
     } catch (e) {
-      if (!isExpected(e)) ctx.logError(e);
-      const { status, headers, body } = errorReply(e, api === "data" ? hranaCode : undefined);
-      return outgoing({ status, headers, json: body }, req);
+      return failed(e);
     }
   };
 }

@@ -19,6 +19,8 @@ export interface Request {
   body(): Promise<Buffer>;
   /** The body as JSON; `undefined` when the body is empty. 400 when it is not JSON. */
   json(): Promise<unknown>;
+  /** The same at once, when the body has all arrived already; undefined when it has not. */
+  jsonNow(): { value: unknown } | undefined;
   /** Aborted when the client goes away before its answer is sent. */
   signal: ClientGone;
   /** The connection it came on: what per-connection memos key on. */
@@ -87,6 +89,10 @@ export function createRequest(incoming: Incoming, url: URL, params: Record<strin
     body: () => incoming.body(),
     async json() {
       return parseJson(incoming.read?.() ?? (await incoming.body()));
+    },
+    jsonNow() {
+      const bytes = incoming.read?.();
+      return bytes === undefined ? undefined : { value: parseJson(bytes) };
     },
   };
   return request;

@@ -116,29 +116,40 @@ export function createFront(opts: FrontOptions): Front {
       if (gone) gone.aborted = true;
     };
 
-    /** Reads the next whole request in the buffer, if there is one, and answers it. */
+    // Set while next() runs: an answer given at once lets its loop go on, instead of recursing.
+    let reading = false;
+    let ended = false;
+
+    /** Reads the whole requests in the buffer, one at a time, and answers each. */
     function next(): void {
-      if (!buffered || buffered.length === 0) return;
-      const end = buffered.indexOf("\r\n\r\n");
-      if (end < 0) {
-        if (buffered.length > MAX_HEAD_BYTES) handOver();
-        return;
+      if (reading) return;
+      reading = true;
+      try {
+        while (!state.busy && !leaving && !ended && buffered && buffered.length > 0) {
+          const end = buffered.indexOf("\r\n\r\n");
+          if (end < 0) {
+            if (buffered.length > MAX_HEAD_BYTES) handOver();
+            return;
+          }
+          const head = end <= MAX_HEAD_BYTES ? readHead(buffered.toString("latin1", 0, end)) : undefined;
+          if (!head || head.length > opts.maxBodyBytes) {
+            handOver();
+            return;
+          }
+          const total = end + 4 + head.length;
+          if (buffered.length < total) return;
+          const body = buffered.subarray(end + 4, total);
+          buffered = buffered.length > total ? buffered.subarray(total) : undefined;
+          state.busy = true;
+          gone = { aborted: false };
+          respond(head, body, gone);
+        }
+      } finally {
+        reading = false;
       }
-      const head = end <= MAX_HEAD_BYTES ? readHead(buffered.toString("latin1", 0, end)) : undefined;
-      if (!head || head.length > opts.maxBodyBytes) {
-        handOver();
-        return;
-      }
-      const total = end + 4 + head.length;
-      if (buffered.length < total) return;
-      const body = buffered.subarray(end + 4, total);
-      buffered = buffered.length > total ? buffered.subarray(total) : undefined;
-      state.busy = true;
-      gone = { aborted: false };
-      respond(head, body, gone).catch(() => socket.destroy());
     }
 
-    async function respond(head: Head, body: Buffer, clientGone: ClientGone): Promise<void> {
+    function respond(head: Head, body: Buffer, clientGone: ClientGone): void {
       const started = performance.now();
       const incoming: Incoming = {
         method: head.method,
@@ -149,7 +160,12 @@ export function createFront(opts: FrontOptions): Front {
         connection: state,
         gone: clientGone,
       };
-      const out = await opts.answer(incoming);
+      const out = opts.answer(incoming);
+      if (out instanceof Promise) out.then((o) => answered(incoming, o, started, head.close));
+      else answered(incoming, out, started, head.close);
+    }
+
+    function answered(incoming: Incoming, out: Outgoing, started: number, askedToClose: boolean): void {
       state.busy = false;
       gone = undefined;
       if (socket.destroyed) {
@@ -157,12 +173,12 @@ export function createFront(opts: FrontOptions): Front {
         opts.onAnswered();
         return;
       }
-      const close = closing || head.close || String(out.headers.connection ?? "").toLowerCase() === "close";
+      const close = closing || askedToClose || String(out.headers.connection ?? "").toLowerCase() === "close";
       send(state, serialize(out, close), close);
       opts.logRequest(logLine(incoming, out, started));
       opts.onAnswered();
-      if (close || leaving) return;
-      next();
+      if (close) ended = true;
+      else next();
     }
 
     /**

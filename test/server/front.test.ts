@@ -129,6 +129,12 @@ describe("the lean HTTP/1.1 front", () => {
     expect(answers[0]?.headers.connection).toBe("keep-alive");
   });
 
+  it("answers a thousand requests pipelined in one write, each in turn", async () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => (i % 3) + 1);
+    const { answers } = await exchange([ids.map((id) => request(read(id))).join("")], ids.length);
+    expect(answers.map(rowsOf)).toEqual(ids.map((id) => [[["one", "two", "three"][id - 1]]]));
+  });
+
   it("hands a connection to node:http at its first chunked request, which answers it and the rest the same", async () => {
     const { answers } = await exchange(
       [
