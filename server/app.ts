@@ -4,7 +4,7 @@ import type { Handler, ServerContext } from "./context.js";
 import { cursor } from "./hrana/cursor.js";
 import { hranaCode } from "./hrana/errors.js";
 import { pipeline, probe } from "./hrana/http.js";
-import { createRequest, type Reply, type Request } from "./http.js";
+import { createRequest, fromNode, type Incoming, type Outgoing, type Reply, type Request } from "./http.js";
 import { errorReply, HttpError, isExpected } from "./http-errors.js";
 import { getJob, listJobs } from "./jobs.js";
 import * as apiTokens from "./platform/api-tokens.js";
@@ -88,39 +88,68 @@ function routes(): Router<Route> {
   return router;
 }
 
-export function createApp(ctx: ServerContext, opts: { maxBodyBytes: number }) {
+/** An answer at once when the handler had it at once (a read answered on this thread), else later. */
+export type Answer = (incoming: Incoming) => Outgoing | Promise<Outgoing>;
+
+/** The app: every request, from whichever front read it, to its answer. Never throws or rejects. */
+export function createApp(ctx: ServerContext): Answer {
   const router = routes();
 
-  return async function handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
+  return function answer(incoming: Incoming): Outgoing | Promise<Outgoing> {
     let api: Api = "public";
     let req: Request | undefined;
-    const gone = { aborted: false };
-    res.on("close", () => {
-      if (!res.writableFinished) gone.aborted = true;
-      ctx.logRequest(
-        `${raw.method} ${raw.url} ${req?.database ?? req?.params.db ?? "-"} ${res.writableFinished ? res.statusCode : "gone"} ${(performance.now() - started).toFixed(1)}ms`,
-      );
-    });
-    try {
-      const url = new URL(raw.url ?? "/", "http://localhost");
-      const method = raw.method ?? "GET";
-      const match = router.match(method, url.pathname);
-      if (match.kind === "not-found") throw notFound(method, url.pathname);
-      if (match.kind === "method-not-allowed") {
-        throw new HttpError(405, "METHOD_NOT_ALLOWED", `${method} is not allowed on ${url.pathname}`, {
-          allow: match.allow.join(", "),
-        });
-      }
-      api = match.value.api;
-      req = createRequest(raw, url, match.params, opts.maxBodyBytes, gone);
-      if (api === "platform") checkPlatformAccess(ctx, req);
-      send(raw, res, await match.value.handle(ctx, req));
-    } catch (e) {
+    const failed = (e: unknown): Outgoing => {
       if (!isExpected(e)) ctx.logError(e);
       const { status, headers, body } = errorReply(e, api === "data" ? hranaCode : undefined);
-      send(raw, res, { status, headers, json: body });
+      return outgoing({ status, headers, json: body }, req);
+    };
+    try {
+      const url = new URL(incoming.target, "http://localhost");
+      const match = router.match(incoming.method, url.pathname);
+      if (match.kind === "not-found") throw notFound(incoming.method, url.pathname);
+      if (match.kind === "method-not-allowed") {
+        throw new HttpError(
+          405,
+          "METHOD_NOT_ALLOWED",
+          `${incoming.method} is not allowed on ${url.pathname}`,
+          { allow: match.allow.join(", ") },
+        );
+      }
+      api = match.value.api;
+      const request = createRequest(incoming, url, match.params);
+      req = request;
+      if (api === "platform") checkPlatformAccess(ctx, request);
+      const reply = match.value.handle(ctx, request);
+      if (!(reply instanceof Promise)) return outgoing(reply, request);
+      return reply.then((r) => outgoing(r, request)).catch(failed);
+    } catch (e) {
+      return failed(e);
     }
+  };
+}
+
+/** The request log's line for a request: method, target, database, status (or "gone"), milliseconds. */
+export function logLine(incoming: Incoming, out: Outgoing | undefined, startedMs: number): string {
+  return `${incoming.method} ${incoming.target} ${out?.database ?? "-"} ${out && !incoming.gone.aborted ? out.status : "gone"} ${(performance.now() - startedMs).toFixed(1)}ms`;
+}
+
+/** The app behind node:http: what the lean front (http1.ts) hands over, and everything in tests' eyes the same. */
+export function nodeHandler(ctx: ServerContext, answer: Answer, maxBodyBytes: number) {
+  return async (raw: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const gone = { aborted: false };
+    const incoming = fromNode(raw, maxBodyBytes, gone);
+    let out: Outgoing | undefined;
+    res.on("close", () => {
+      if (!res.writableFinished) gone.aborted = true;
+      ctx.logRequest(logLine(incoming, res.writableFinished ? out : undefined, started));
+    });
+    out = await answer(incoming);
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(out.status, out.headers);
+    res.end(raw.method === "HEAD" ? undefined : out.body);
+    // A body the handler never read (a refusal before it looked) is drained, so keep-alive stays usable.
+    if (!raw.complete) raw.resume();
   };
 }
 
@@ -148,8 +177,7 @@ function notFound(method: string, path: string): HttpError {
   return new HttpError(404, "NOT_FOUND", `no route for ${method} ${path}${hint}`);
 }
 
-function send(raw: IncomingMessage, res: ServerResponse, reply: Reply): void {
-  if (res.headersSent || res.destroyed) return;
+function outgoing(reply: Reply, req: Request | undefined): Outgoing {
   let body = "";
   const headers: Record<string, string | number> = {};
   if (reply.json !== undefined || reply.rawJson !== undefined) {
@@ -161,8 +189,10 @@ function send(raw: IncomingMessage, res: ServerResponse, reply: Reply): void {
     headers["content-type"] = "text/plain; charset=utf-8";
   }
   headers["content-length"] = Buffer.byteLength(body);
-  res.writeHead(reply.status ?? 200, { ...headers, ...reply.headers });
-  res.end(raw.method === "HEAD" ? undefined : body);
-  // A body the handler never read (a refusal before it looked) is drained, so keep-alive stays usable.
-  if (!raw.complete) raw.resume();
+  return {
+    status: reply.status ?? 200,
+    headers: { ...headers, ...reply.headers },
+    body,
+    database: req?.database ?? req?.params.db ?? "-",
+  };
 }

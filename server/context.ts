@@ -2,6 +2,7 @@ import type { Engine } from "../engine/index.js";
 import type { ExecutorPool } from "./executor/pool.js";
 import type { Streams } from "./hrana/streams.js";
 import type { Reply, Request } from "./http.js";
+import type { InlineReads } from "./inline-reads.js";
 import type { TokenCache } from "./token-cache.js";
 
 /** What every handler works against: the engine, the server's settings and its open Hrana streams. */
@@ -12,8 +13,10 @@ export interface ServerContext {
   /** `host:port` as clients reach this server, for the `Hostname` of databases. */
   address(): string;
   streams: Streams;
-  /** The processes that run every statement (the server's own thread never runs SQLite for a client). */
+  /** The processes that run every statement but the bounded reads of inline-reads.ts. */
   executors: ExecutorPool;
+  /** Bounded reads answered on the server's own thread (inline-reads.ts). */
+  inline: InlineReads;
   /** Verified database tokens. */
   callers: TokenCache;
   limits: {

@@ -19,8 +19,12 @@ export interface Request {
   body(): Promise<Buffer>;
   /** The body as JSON; `undefined` when the body is empty. 400 when it is not JSON. */
   json(): Promise<unknown>;
+  /** The same at once, when the body has all arrived already; undefined when it has not. */
+  jsonNow(): { value: unknown } | undefined;
   /** Aborted when the client goes away before its answer is sent. */
   signal: ClientGone;
+  /** The connection it came on: what per-connection memos key on. */
+  connection: object | undefined;
   /** The database the request turned out to be about, for the request log. */
   database?: string;
 }
@@ -36,52 +40,90 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export type Handler = (req: Request) => Promise<Reply> | Reply;
-
 /** Set when the client went away: a flag, not an AbortSignal, which would cost every request an object graph. */
 export interface ClientGone {
   readonly aborted: boolean;
 }
 
-export function createRequest(
-  raw: IncomingMessage,
-  url: URL,
-  params: Record<string, string>,
-  maxBodyBytes: number,
-  signal: ClientGone,
-): Request {
-  let body: Promise<Buffer> | undefined;
-  const header = (name: string) => {
-    const value = raw.headers[name.toLowerCase()];
-    return Array.isArray(value) ? value[0] : value;
-  };
+/**
+ * A request as it came off the wire, whichever front read it (node:http, or the lean one in http1.ts):
+ * what the app needs to answer it.
+ */
+export interface Incoming {
+  method: string;
+  /** The request target as sent: path and query. */
+  target: string;
+  header(name: string): string | undefined;
+  /** The body, at most the server's limit (413 beyond it). */
+  body(): Promise<Buffer>;
+  /** The body at once, when it has all arrived already (the lean front reads whole requests). */
+  read?(): Buffer;
+  gone: ClientGone;
+  /** The connection it came on (any object standing for it), if the front knows it. */
+  connection?: object;
+}
+
+/** What the app answers, ready for the wire. */
+export interface Outgoing {
+  status: number;
+  headers: Record<string, string | number>;
+  body: string;
+  /** The database the request turned out to be about, for the request log. */
+  database: string;
+}
+
+export function createRequest(incoming: Incoming, url: URL, params: Record<string, string>): Request {
   const request: Request = {
-    method: raw.method ?? "GET",
+    method: incoming.method,
     path: url.pathname,
     query: url.searchParams,
     params,
-    signal,
-    header,
+    signal: incoming.gone,
+    connection: incoming.connection,
+    header: incoming.header,
     bearer() {
-      const auth = header("authorization");
+      const auth = incoming.header("authorization");
       const match = auth?.match(/^Bearer\s+(\S+)\s*$/i);
       return match?.[1];
+    },
+    body: () => incoming.body(),
+    async json() {
+      return parseJson(incoming.read?.() ?? (await incoming.body()));
+    },
+    jsonNow() {
+      const bytes = incoming.read?.();
+      return bytes === undefined ? undefined : { value: parseJson(bytes) };
+    },
+  };
+  return request;
+}
+
+function parseJson(bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined;
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw badRequest("the request body is not valid JSON", "INVALID_JSON");
+  }
+}
+
+/** A node:http request as the app takes it. */
+export function fromNode(raw: IncomingMessage, maxBodyBytes: number, gone: ClientGone): Incoming {
+  let body: Promise<Buffer> | undefined;
+  return {
+    method: raw.method ?? "GET",
+    target: raw.url ?? "/",
+    header(name) {
+      const value = raw.headers[name.toLowerCase()];
+      return Array.isArray(value) ? value[0] : value;
     },
     body() {
       body ??= readBody(raw, maxBodyBytes);
       return body;
     },
-    async json() {
-      const bytes = await request.body();
-      if (bytes.length === 0) return undefined;
-      try {
-        return JSON.parse(bytes.toString("utf8"));
-      } catch {
-        throw badRequest("the request body is not valid JSON", "INVALID_JSON");
-      }
-    },
+    gone,
+    connection: raw.socket,
   };
-  return request;
 }
 
 export function tooLarge(maxBodyBytes: number): HttpError {

@@ -3,10 +3,12 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_FENCE_WAIT_MS, type Engine, isValidName, TenantDbError } from "../engine/index.js";
-import { createApp } from "./app.js";
+import { createApp, nodeHandler } from "./app.js";
 import type { ServerContext } from "./context.js";
 import { createExecutorPool } from "./executor/pool.js";
 import { Streams } from "./hrana/streams.js";
+import { createFront } from "./http1.js";
+import { createInlineReads } from "./inline-reads.js";
 import { startJobResumer } from "./job-resumer.js";
 import { createTokenCache } from "./token-cache.js";
 
@@ -86,12 +88,13 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
   const maxStreams = opts.maxStreams ?? 1000;
   const transactionMs = opts.transactionTimeoutMs ?? 5_000;
   const statementTimeoutMs = opts.statementTimeoutMs ?? 5_000;
+  const maxResponseBytes = opts.maxResponseBytes ?? 10 * 1024 * 1024;
   const executors = createExecutorPool({
     size: opts.executors ?? Math.max(2, os.availableParallelism()),
     settings: {
       dataDir: engine.dataDir,
       busyTimeoutMs: 50,
-      maxResponseBytes: opts.maxResponseBytes ?? 10 * 1024 * 1024,
+      maxResponseBytes,
       sessionCacheSize: 256,
     },
     statementTimeoutMs,
@@ -111,6 +114,7 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     },
   );
   const callers = createTokenCache(engine, path.join(engine.dataDir, "catalog.db"));
+  const inline = createInlineReads(engine, { maxResponseBytes, sessions: 64 });
   const resumer = startJobResumer(engine, opts.jobResumeEveryMs ?? 1000, log);
   let port = opts.port ?? DEFAULT_PORT;
   const hostInUrl = host.includes(":") ? `[${host}]` : host;
@@ -120,6 +124,7 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     address: () => `${hostInUrl}:${port}`,
     streams,
     executors,
+    inline,
     callers,
     limits: {
       lockWaitMs: opts.lockWaitMs ?? transactionMs + 1_000,
@@ -128,18 +133,35 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     logRequest: requestLog,
     logError: (e) => log(`tenantdb serve: unexpected error: ${(e as Error)?.stack ?? String(e)}`),
   };
-  const handle = createApp(ctx, { maxBodyBytes: opts.maxBodyBytes ?? 10 * 1024 * 1024 });
+  const answer = createApp(ctx);
+  const maxBodyBytes = opts.maxBodyBytes ?? 10 * 1024 * 1024;
 
+  // Requests in flight through node:http; the lean front counts its own (front.busy()).
   let inFlight = 0;
   let onDrained: (() => void) | undefined;
-  const server = http.createServer((req, res) => {
+  // Only a shutdown waits for the last answer: counting busy connections is not for every request.
+  const answered = () => {
+    if (onDrained && inFlight === 0 && front.busy() === 0) onDrained();
+  };
+  const handle = nodeHandler(ctx, answer, maxBodyBytes);
+  // Never listens: the lean front hands it the connections it does not read itself.
+  const fallback = http.createServer((req, res) => {
     inFlight++;
     res.on("close", () => {
       inFlight--;
-      if (inFlight === 0) onDrained?.();
+      answered();
     });
     handle(req, res).catch(ctx.logError);
   });
+  const front = createFront({
+    answer,
+    fallback,
+    maxBodyBytes,
+    idleMs: fallback.keepAliveTimeout,
+    logRequest: requestLog,
+    onAnswered: answered,
+  });
+  const server = front.server;
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -148,6 +170,7 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     });
   } catch (e) {
     await Promise.all([executors.close(), resumer.stop()]);
+    inline.close();
     callers.close();
     throw e;
   }
@@ -158,18 +181,21 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
   const close = () => {
     closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      fallback.closeIdleConnections();
+      front.closeIdle();
       streams.closeIdle();
-      if (inFlight > 0) {
+      if (inFlight > 0 || front.busy() > 0) {
         await new Promise<void>((resolve) => {
           onDrained = resolve;
           setTimeout(resolve, opts.shutdownGraceMs ?? 10_000).unref();
         });
       }
-      server.closeAllConnections();
+      fallback.closeAllConnections();
+      front.closeAll();
       await stopped;
       streams.closeAll();
       await Promise.all([executors.close(), resumer.stop()]);
+      inline.close();
       callers.close();
     })();
     return closing;

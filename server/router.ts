@@ -20,6 +20,8 @@ interface Entry<T> {
 export class Router<T> {
   /** By segment count: a data-plane request never walks past the Platform API's routes. */
   readonly #entries = new Map<number, Entry<T>[]>();
+  /** Paths found before, by method and path: a client sends the same few paths again and again. */
+  readonly #found = new Map<string, Match<T>>();
 
   add(method: string, pattern: string, value: T): this {
     const segments = split(pattern);
@@ -33,6 +35,19 @@ export class Router<T> {
   }
 
   match(method: string, path: string): Match<T> {
+    const key = `${method} ${path}`;
+    const known = this.#found.get(key);
+    if (known) return known;
+    const match = this.#match(method, path);
+    if (match.kind === "found") {
+      if (this.#found.size >= MAX_FOUND) this.#found.clear();
+      Object.freeze(match.params);
+      this.#found.set(key, match);
+    }
+    return match;
+  }
+
+  #match(method: string, path: string): Match<T> {
     const segments = split(path).map(decode);
     const allow = new Set<string>();
     for (const entry of this.#entries.get(segments.length) ?? []) {
@@ -46,6 +61,9 @@ export class Router<T> {
     return allow.size > 0 ? { kind: "method-not-allowed", allow: [...allow] } : { kind: "not-found" };
   }
 }
+
+/** Paths remembered: a server's clients use a few per database they reach. */
+const MAX_FOUND = 4096;
 
 function split(path: string): string[] {
   return path.split("/").filter((s) => s !== "");

@@ -29,21 +29,59 @@ export interface Caller {
 const MAX_ENTRIES = 10_000;
 
 export interface TokenCache {
-  authenticate(jwt: string | undefined, pathDatabase: string | undefined): Promise<Caller>;
+  /**
+   * The caller a token names. With `memo`, what is kept is also remembered for the connection the
+   * request came on, under its raw Authorization header (see known).
+   */
+  authenticate(
+    jwt: string | undefined,
+    pathDatabase: string | undefined,
+    memo?: { connection: object; authorization: string },
+  ): Promise<Caller>;
+  /**
+   * The caller a connection's last request authenticated as, when this request sends the same header for
+   * the same database and nothing has changed since: what a client sending request after request on one
+   * connection costs — a string comparison, not a token's parsing and hashing.
+   */
+  known(
+    connection: object | undefined,
+    authorization: string | undefined,
+    pathDatabase: string | undefined,
+  ): Caller | undefined;
   close(): void;
+}
+
+interface Memo {
+  authorization: string;
+  pathDatabase: string | undefined;
+  caller: Caller;
+  generation: number;
 }
 
 export function createTokenCache(engine: Engine, catalogFile: string): TokenCache {
   const watcher = new Database(catalogFile, { fileMustExist: true });
   const dataVersion = watcher.prepare("PRAGMA data_version").pluck();
   let seen = dataVersion.get();
-  const entries = new Map<string, Caller>();
+  // By the path's database ("" for none), then by token: a key of their concatenation would be a new
+  // string to hash on every request.
+  const entries = new Map<string, Map<string, Caller>>();
+  let size = 0;
+  // Bumped whenever entries are dropped: a connection's memo from before is dead.
+  let generation = 0;
+  const memos = new WeakMap<object, Memo>();
+  const remember = (
+    memo: { connection: object; authorization: string },
+    pathDatabase: string | undefined,
+    caller: Caller,
+  ) => memos.set(memo.connection, { authorization: memo.authorization, pathDatabase, caller, generation });
 
   const fresh = () => {
     const now = dataVersion.get();
     if (now === seen) return true;
     seen = now;
     entries.clear();
+    size = 0;
+    generation++;
     return false;
   };
   let checkedThisTurn = false;
@@ -57,7 +95,21 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
   };
 
   return {
-    async authenticate(jwt, pathDatabase) {
+    known(connection, authorization, pathDatabase) {
+      if (connection === undefined || authorization === undefined) return undefined;
+      freshThisTurn();
+      const memo = memos.get(connection);
+      if (
+        memo?.generation !== generation ||
+        memo.authorization !== authorization ||
+        memo.pathDatabase !== pathDatabase
+      ) {
+        return undefined;
+      }
+      const { expiresAt } = memo.caller;
+      return expiresAt === null || expiresAt > Date.now() / 1000 ? memo.caller : undefined;
+    },
+    async authenticate(jwt, pathDatabase, memo) {
       if (jwt === undefined) {
         throw new HttpError(
           401,
@@ -66,9 +118,11 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
         );
       }
       freshThisTurn();
-      const key = `${pathDatabase ?? ""}\0${jwt}`;
-      const hit = entries.get(key);
-      if (hit && (hit.expiresAt === null || hit.expiresAt > Date.now() / 1000)) return hit;
+      const hit = entries.get(pathDatabase ?? "")?.get(jwt);
+      if (hit && (hit.expiresAt === null || hit.expiresAt > Date.now() / 1000)) {
+        if (memo) remember(memo, pathDatabase, hit);
+        return hit;
+      }
       const database = pathDatabase ?? databaseNamedBy(jwt);
       const principal = await engine.authenticate(jwt, database);
       const exp = decodeJwt(jwt).exp;
@@ -82,8 +136,19 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
       };
       // Something committed while we verified: this answer may already be stale, so it is not kept.
       if (fresh()) {
-        if (entries.size >= MAX_ENTRIES) entries.clear();
-        entries.set(key, caller);
+        if (size >= MAX_ENTRIES) {
+          entries.clear();
+          size = 0;
+          generation++;
+        }
+        let byToken = entries.get(pathDatabase ?? "");
+        if (!byToken) {
+          byToken = new Map();
+          entries.set(pathDatabase ?? "", byToken);
+        }
+        if (!byToken.has(jwt)) size++;
+        byToken.set(jwt, caller);
+        if (memo) remember(memo, pathDatabase, caller);
       }
       return caller;
     },

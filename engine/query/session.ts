@@ -26,6 +26,7 @@ import {
   listAttached,
   writesAttached,
 } from "./attached.js";
+import { isBoundedRead } from "./bounded.js";
 import { awaitFenceLift, isMigrationFence, writeFence } from "./fence.js";
 import type { Principal } from "./principal.js";
 import { executeOnSchemaDatabase, type SchemaSession } from "./schema-transaction.js";
@@ -42,6 +43,13 @@ export interface Session {
   describe(sql: string): StatementDescription;
   /** Runs one or more statements; `args` bind to a single statement. One result per statement. */
   execute(sql: string, args?: SqlArgs, opts?: ExecuteOptions): Promise<QueryResult[]>;
+  /**
+   * Runs one read whose own bytecode proves it bounded (bounded.ts), at once and synchronously, when
+   * nothing about it needs the rest of the session's path (attachments, a transaction, a schema database,
+   * block_reads, a refusal, a lock held elsewhere). Otherwise runs nothing and returns undefined, and
+   * `execute` is the way. What a server may answer on its own thread.
+   */
+  readBounded(sql: string, args?: SqlArgs): QueryResult | undefined;
   close(): void;
 }
 
@@ -81,6 +89,12 @@ export interface SessionOptions {
    * this engine's own connection are still seen at the very next statement. Default `statement`.
    */
   catalogChecks?: "statement" | "turn";
+  /**
+   * `turn`: readBounded's reads in one turn of the event loop share one read transaction, ended when the
+   * turn ends: one lock and one look at the schema for a burst of reads, which are concurrent anyway.
+   * A writer elsewhere waits at most a turn. Default `statement`.
+   */
+  readTransactions?: "statement" | "turn";
 }
 
 export function openSession(
@@ -119,6 +133,8 @@ export function openSession(
   let mayHaveAttached = false;
   const verdicts = new Map<string, boolean>(); // SQL -> writes an attached database, for one attach set
   let verdictsFor = "";
+  const reads = new Map<string, BoundedRead | null>(); // see boundedCandidate
+  let reading: { version: number } | undefined; // see beginRead
   let closed = false;
   const collect = (stmt: Database.Statement, args: SqlArgs | undefined) =>
     collectRows(stmt, args, opts.maxResultBytes);
@@ -154,6 +170,7 @@ export function openSession(
     },
     async execute(sql, args, opts) {
       if (closed) throw failedPrecondition("the session is closed");
+      endRead();
       if (typeof sql !== "string") throw invalidArgument("SQL must be a string");
       const statements = splitStatements(sql);
       if (args !== undefined && statements.length !== 1) {
@@ -177,13 +194,121 @@ export function openSession(
       for (const s of statements) results.push(await runWaitingOutFences(s, args));
       return results;
     },
+    readBounded(sql, args) {
+      if (closed || mayHaveAttached || typeof sql !== "string") return undefined;
+      if (conn.inTransaction && !reading) return undefined;
+      const read = boundedCandidate(sql);
+      if (!read) return undefined;
+      try {
+        const current = rowNow();
+        if (current.block_reads || current.type === "schema") return undefined;
+        if (!provenBounded(read, beginRead(), args)) return undefined;
+        return runBoundedRead(read, args);
+      } catch {
+        endRead();
+        return undefined; // a lock held elsewhere, an error: execute() answers it, with its waits and words
+      } finally {
+        if (opts.readTransactions !== "turn") endRead();
+      }
+    },
     close() {
       if (closed) return;
       closed = true;
+      endRead();
       if (conn.inTransaction) conn.exec("ROLLBACK");
       conn.close();
     },
   };
+
+  /** A single SELECT that refuses nothing, parsed and prepared once; null when it never can be bounded. */
+  function boundedCandidate(sql: string): BoundedRead | null {
+    const known = reads.get(sql);
+    if (known !== undefined) return known;
+    const all = splitStatements(sql);
+    const s = all[0];
+    let read: BoundedRead | null = null;
+    if (all.length === 1 && s?.kind === "select" && !refusal(s) && !writesBehindSqlite(s)) {
+      let stmt: Database.Statement;
+      try {
+        stmt = conn.prepare(s.sql);
+      } catch {
+        return null; // not kept: the table may exist next time
+      }
+      if (stmt.reader && stmt.readonly) {
+        read = { sql: s.sql, stmt, version: -1, ok: false, columns: [], columnTypes: [] };
+      }
+    }
+    if (reads.size >= MAX_VERDICTS) reads.clear();
+    reads.set(sql, read);
+    return read;
+  }
+
+  /**
+   * readBounded's read transaction: begun by the first read, and ended after it, or (`readTransactions:
+   * "turn"`) at the end of the event loop's turn, so that the reads of one turn share one lock and one
+   * look at the schema. Gives the schema version the transaction sees.
+   */
+  function beginRead(): number {
+    if (reading) return reading.version;
+    checks.begin.run();
+    reading = { version: Number(checks.schemaVersion()) };
+    if (opts.readTransactions === "turn") setImmediate(endRead);
+    return reading.version;
+  }
+
+  function endRead(): void {
+    if (!reading) return;
+    reading = undefined;
+    try {
+      if (conn.inTransaction) checks.commit.run();
+    } catch {
+      undo(false);
+    }
+  }
+
+  /**
+   * Whether the read's program, against the schema the current transaction sees, is proven bounded; the
+   * verdict is kept for that schema version. A connection that still holds an older schema in memory
+   * compiles EXPLAIN against it: one statement that reads the schema table makes SQLite notice and
+   * reload, and the proof is tried again.
+   */
+  function provenBounded(read: BoundedRead, version: number, args: SqlArgs | undefined): boolean {
+    if (read.version === version) return read.ok;
+    const bound = toBindable(args);
+    let ok = isBoundedRead(conn, read.sql, bound, version);
+    if (!ok) {
+      checks.loadSchema();
+      ok = isBoundedRead(conn, read.sql, bound, version);
+    }
+    const columns = read.stmt.columns();
+    read.columns = columns.map((c) => c.name);
+    read.columnTypes = columns.map((c) => c.type);
+    read.version = version;
+    read.ok = ok;
+    return ok;
+  }
+
+  /**
+   * A proven read runs its body once, so it returns at most a row per ResultRow instruction: fetched
+   * whole, and measured after (a huge value is for execute() to refuse, in its words).
+   */
+  function runBoundedRead(read: BoundedRead, args: SqlArgs | undefined): QueryResult | undefined {
+    const bound = toBindable(args);
+    const stmt = read.stmt.raw(true);
+    const rows = (bound === undefined ? stmt.all() : stmt.all(bound)) as QueryResult["rows"];
+    if (opts.maxResultBytes !== undefined) {
+      let bytes = 0;
+      for (const row of rows) for (const v of row) bytes += valueBytes(v);
+      if (bytes > opts.maxResultBytes) return undefined;
+    }
+    return {
+      columns: read.columns,
+      columnTypes: read.columnTypes,
+      rows,
+      rowsAffected: 0,
+      lastInsertRowid: null,
+    };
+  }
 
   /**
    * A statement that met a migration's fence outside a transaction changed nothing (guarded rolled it
@@ -444,6 +569,17 @@ export function openSession(
   return session;
 }
 
+/** A read readBounded may run: its statement, and the verdict on its program for one schema version. */
+interface BoundedRead {
+  sql: string;
+  stmt: Database.Statement;
+  version: number;
+  ok: boolean;
+  /** The result's columns under that schema version (`SELECT *` follows the schema). */
+  columns: string[];
+  columnTypes: (string | null)[];
+}
+
 /** How many bytecode verdicts a session keeps per attach set: enough for an app's statements. */
 const MAX_VERDICTS = 512;
 
@@ -487,6 +623,13 @@ function sessionChecks(conn: Database.Database) {
     },
     get release() {
       return stmt("RELEASE tenantdb_guard");
+    },
+    schemaVersion(): bigint {
+      return versionOf("main");
+    },
+    /** Makes SQLite compare its schema in memory with the file's, and reload it if older. */
+    loadSchema(): void {
+      stmt("SELECT 1 FROM main.sqlite_schema LIMIT 0").all();
     },
     /** Whether SQLite keeps this connection from writing (`query_only`). */
     queryOnly(): boolean {

@@ -21,6 +21,7 @@ export function signallingJobs(session: Session, onJob: () => void): Session {
           opts?.onProgress?.(p);
         },
       }),
+    readBounded: (sql, args) => session.readBounded(sql, args),
     close: () => session.close(),
   };
 }

@@ -6,8 +6,8 @@ import { HttpError } from "../http-errors.js";
 import type { ExecutorSettings, ExecutorTask, FromExecutor, StreamSpec, ToExecutor } from "./protocol.js";
 
 /**
- * The executors: child processes that run every statement the data plane sends, so the server's own
- * thread never runs SQLite. Processes, not worker threads: better-sqlite3 can neither interrupt a
+ * The executors: child processes that run every statement the data plane sends (but the reads SQLite
+ * proves bounded: see inline-reads.ts), so that the server's own thread never waits on SQLite. Processes, not worker threads: better-sqlite3 can neither interrupt a
  * statement nor stop a thread that is inside SQLite (Worker.terminate() never returns from an unbounded
  * recursive CTE), and only a process can be killed wherever it is.
  *

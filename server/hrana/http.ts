@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Handler, ServerContext } from "../context.js";
 import type { PipelineOutcome } from "../executor/pool.js";
 import { retryAfterFence } from "../fence-wait.js";
-import type { Request } from "../http.js";
+import type { Reply, Request } from "../http.js";
 import { badRequest, HttpError } from "../http-errors.js";
 import type { Caller } from "../token-cache.js";
 import type { ProtocolVersion } from "./protocol.js";
@@ -21,18 +21,51 @@ export const probe =
  */
 export const pipeline =
   (version: ProtocolVersion): Handler =>
-  async (ctx, req) => {
-    const caller = await authenticateCaller(ctx, req);
-    const { baton, requests } = readEnvelope(await req.json());
-    const ran = await runOnStream(ctx, req, caller, baton, requests, version);
-    return {
-      rawJson: `{"baton":${ran.baton === null ? "null" : `"${ran.baton}"`},"base_url":null,"results":${ran.results}}`,
-    };
+  (ctx, req) => {
+    // A connection's known caller and a body already here: a read answered on this thread is answered
+    // without waiting a turn of the event loop.
+    const caller = knownCaller(ctx, req);
+    const body = caller && req.jsonNow();
+    if (caller && body) return answerPipeline(ctx, req, caller, readEnvelope(body.value), version);
+    return (async () => {
+      const caller = await authenticateCaller(ctx, req);
+      return answerPipeline(ctx, req, caller, readEnvelope(await req.json()), version);
+    })();
   };
+
+function answerPipeline(
+  ctx: ServerContext,
+  req: Request,
+  caller: Caller,
+  { baton, requests }: { baton: string | null; requests: unknown[] },
+  version: ProtocolVersion,
+): Reply | Promise<Reply> {
+  const inline = baton === null ? ctx.inline.answer(caller, requests) : undefined;
+  if (inline !== undefined) return { rawJson: `{"baton":null,"base_url":null,"results":${inline}}` };
+  return runOnStream(ctx, req, caller, baton, requests, version).then((ran) => ({
+    rawJson: `{"baton":${ran.baton === null ? "null" : `"${ran.baton}"`},"base_url":null,"results":${ran.results}}`,
+  }));
+}
+
+/** The caller a connection's last request authenticated as, if this one is the same (see TokenCache.known). */
+function knownCaller(ctx: ServerContext, req: Request): Caller | undefined {
+  const caller = ctx.callers.known(req.connection, req.header("authorization"), req.params.db);
+  if (caller) req.database = caller.database;
+  return caller;
+}
 
 /** The database token's holder, and the database it is for (from the path or the token). */
 export async function authenticateCaller(ctx: ServerContext, req: Request): Promise<Caller> {
-  const caller = await ctx.callers.authenticate(req.bearer(), req.params.db);
+  const authorization = req.header("authorization");
+  const caller =
+    knownCaller(ctx, req) ??
+    (await ctx.callers.authenticate(
+      req.bearer(),
+      req.params.db,
+      req.connection && authorization !== undefined
+        ? { connection: req.connection, authorization }
+        : undefined,
+    ));
   req.database = caller.database;
   return caller;
 }

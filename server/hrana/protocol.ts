@@ -123,6 +123,34 @@ export function readPipelineRequest(body: unknown): PipelineRequest {
   };
 }
 
+/**
+ * The statement of a plain `execute` request — SQL inline, positional arguments, no `sql_id` or named
+ * arguments — read exactly as readPipelineRequest reads it, without composing the paths its errors would
+ * name; undefined for anything else, which readPipelineRequest then reads (or refuses) in full. What the
+ * server answers on its own thread is read this way.
+ */
+export function readPlainExecute(request: unknown): (Stmt & { sql: string }) | undefined {
+  if (!isObject(request) || request.type !== "execute") return undefined;
+  const o = request.stmt;
+  if (!isObject(o) || typeof o.sql !== "string" || (o.sql_id !== undefined && o.sql_id !== null)) {
+    return undefined;
+  }
+  const args = o.args ?? [];
+  const named = o.named_args ?? [];
+  const wantRows = o.want_rows ?? true;
+  if (!Array.isArray(args) || !Array.isArray(named) || named.length > 0 || typeof wantRows !== "boolean") {
+    return undefined;
+  }
+  try {
+    return { sql: o.sql, args: args.map(decodeValue), namedArgs: [], wantRows };
+  } catch {
+    return undefined;
+  }
+}
+
+const isObject = (value: unknown): value is Obj =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
 function readStreamRequest(value: unknown, where: string): StreamRequest {
   const o = object(value, where);
   switch (o.type) {

@@ -67,3 +67,34 @@ export function encodeResult(r: QueryResult, wantRows: boolean, durationMs: numb
     query_duration_ms: durationMs,
   };
 }
+
+/**
+ * `JSON.stringify(encodeResult(r, wantRows, durationMs))`, written directly: the same bytes, without the
+ * objects in between. What a read answered on the server's own thread costs less by.
+ */
+export function encodeResultJson(r: QueryResult, wantRows: boolean, durationMs: number): string {
+  let cols = "";
+  for (let i = 0; i < r.columns.length; i++) {
+    const type = r.columnTypes[i];
+    cols += `${i > 0 ? "," : ""}{"name":${JSON.stringify(r.columns[i])},"decltype":${type == null ? "null" : JSON.stringify(type)}}`;
+  }
+  let rows = "";
+  if (wantRows) {
+    for (let i = 0; i < r.rows.length; i++) {
+      const row = r.rows[i] as SqlValue[];
+      let values = "";
+      for (let j = 0; j < row.length; j++) values += `${j > 0 ? "," : ""}${valueJson(row[j] as SqlValue)}`;
+      rows += `${i > 0 ? "," : ""}[${values}]`;
+    }
+  }
+  const rowid = r.lastInsertRowid === null ? "null" : `"${r.lastInsertRowid}"`;
+  return `{"cols":[${cols}],"rows":[${rows}],"affected_row_count":${r.rowsAffected},"last_insert_rowid":${rowid},"rows_read":0,"rows_written":0,"query_duration_ms":${JSON.stringify(durationMs)}}`;
+}
+
+function valueJson(v: SqlValue): string {
+  if (v === null) return '{"type":"null"}';
+  if (typeof v === "bigint") return `{"type":"integer","value":"${v}"}`;
+  if (typeof v === "number") return `{"type":"float","value":${JSON.stringify(v)}}`;
+  if (typeof v === "string") return `{"type":"text","value":${JSON.stringify(v)}}`;
+  return JSON.stringify(encodeValue(v));
+}

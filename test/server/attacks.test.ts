@@ -52,6 +52,7 @@ beforeAll(async () => {
   };
   await mint("good", "good");
   await mint("evilRo", "evil", { readOnly: true });
+  await mint("evil", "evil");
   await mint("evilAttach", "evil", { readOnly: true, attach: ["shared"] });
   await mint("sharedRo", "shared", { readOnly: true });
   await mint("shared", "shared");
@@ -125,6 +126,53 @@ describe("a hostile tenant", () => {
     const refused = await attack;
     expect(refused.status).toBe(200);
     expect(refused.body.results?.[0]?.error?.code).toBe("RESPONSE_TOO_LARGE");
+    await serverIsAlive();
+  }, 60_000);
+
+  it("cannot get an endless recursion run on the server's thread by redefining what a bounded read reads", async () => {
+    const read = () =>
+      hrana(server.url, "evil", tokens.evil as string, {
+        requests: [exec("SELECT * FROM lure"), { type: "close" }],
+      });
+    const ddl = (sql: string) =>
+      hrana(server.url, "evil", tokens.evil as string, { requests: [exec(sql), { type: "close" }] });
+    expect(
+      (await ddl("CREATE TABLE lure_rows (id INTEGER PRIMARY KEY, v); INSERT INTO lure_rows VALUES (1, 'x')"))
+        .status,
+    ).toBe(200);
+    expect((await ddl("CREATE VIEW lure AS SELECT v FROM lure_rows WHERE id = 1")).status).toBe(200);
+    // Answered, on the server's thread: a lookup by key.
+    for (let i = 0; i < 3; i++)
+      expect((await read()).body.results?.[0]?.response?.result?.rows).toEqual([
+        [{ type: "text", value: "x" }],
+      ]);
+    // Redefined through another connection (an executor's): the thread's verdict is for the old schema.
+    await ddl(
+      "DROP VIEW lure; CREATE VIEW lure AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+    );
+    const attack = read();
+    await sleep(300);
+    await serverIsAlive();
+    const stopped = await attack;
+    expect(stopped.status).toBe(400);
+    expect(stopped.body.code).toBe("QUERY_TIMEOUT");
+    await serverIsAlive();
+  }, 60_000);
+
+  it("cannot stall the server's thread for long with a huge value behind a bounded read", async () => {
+    const run = (sql: string) =>
+      hrana(server.url, "evil", tokens.evil as string, { requests: [exec(sql), { type: "close" }] });
+    expect((await run("CREATE TABLE huge (id INTEGER PRIMARY KEY, b BLOB)")).status).toBe(200);
+    expect((await run("INSERT INTO huge VALUES (1, zeroblob(30000000))")).status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      const refused = await run("SELECT b FROM huge WHERE id = 1");
+      expect(refused.body.results?.[0]?.error?.code).toBe("RESPONSE_TOO_LARGE");
+      await victimIsServed();
+    }
+    const small = await run("SELECT length(b) FROM huge WHERE id = 1");
+    expect(small.body.results?.[0]?.response?.result?.rows).toEqual([
+      [{ type: "integer", value: "30000000" }],
+    ]);
     await serverIsAlive();
   }, 60_000);
 

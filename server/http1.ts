@@ -1,0 +1,261 @@
+import type http from "node:http";
+import { STATUS_CODES } from "node:http";
+import net from "node:net";
+import { performance } from "node:perf_hooks";
+import { type Answer, logLine } from "./app.js";
+import type { ClientGone, Incoming, Outgoing } from "./http.js";
+
+/**
+ * The server's front door: a lean reader of HTTP/1.1 for the requests clients send almost always — a
+ * request line, plain headers, a body of declared length — which costs a fraction of node:http's
+ * per-request machinery (its request and response streams are most of what a small query costs). The
+ * first request on a connection that steps outside that subset (chunked bodies, `Expect`, `Upgrade`, HEAD,
+ * obsolete or duplicate headers, oversized heads or bodies, anything malformed) hands the connection, its
+ * unread bytes included, to node:http, which answers it and every later request on it in full — errors
+ * included. So this never has to answer anything unusual, and never answers differently.
+ *
+ * One request at a time per connection: the next is read once the previous answer is written, which
+ * keeps pipelined answers in order.
+ */
+
+export interface FrontOptions {
+  answer: Answer;
+  /** node:http, never listening itself: connections handed over are emitted to it. */
+  fallback: http.Server;
+  maxBodyBytes: number;
+  /** An idle connection (or one slow to send its request) is closed after this long. */
+  idleMs: number;
+  logRequest(line: string): void;
+  /** Called after each answer: the server's shutdown waits for the last one. */
+  onAnswered(): void;
+}
+
+export interface Front {
+  server: net.Server;
+  /** Connections answering a request now. */
+  busy(): number;
+  /** Closes idle connections, and each busy one once it has answered. */
+  closeIdle(): void;
+  closeAll(): void;
+}
+
+/** A request head larger than this goes to node:http, which refuses it (431). */
+const MAX_HEAD_BYTES = 16 * 1024;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const OUTSIDE_ASCII = /[^\t\r\n\x20-\x7e]/;
+const REQUEST_LINE = /^(GET|POST|PUT|PATCH|DELETE|OPTIONS) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
+
+interface Connection {
+  socket: net.Socket;
+  /** Answering a request now. */
+  busy: boolean;
+  /** Answers given but not yet written (see flush). */
+  queued: number;
+  onFlushed(): void;
+}
+
+interface Head {
+  method: string;
+  target: string;
+  headers: Map<string, string>;
+  length: number;
+  close: boolean;
+}
+
+export function createFront(opts: FrontOptions): Front {
+  const connections = new Map<net.Socket, Connection>();
+  let closing = false;
+
+  /**
+   * Answers leave together at the end of the event loop's turn, one write each. Written one by one as
+   * they are ready, each would wake the client's process apart; in a burst, the first wakes it and the
+   * rest find it running — on a VM, a wake-up costs the writer more than the rest of a small request.
+   */
+  let outbox: { connection: Connection; bytes: string; close: boolean }[] = [];
+  const flush = () => {
+    const leaving = outbox;
+    outbox = [];
+    for (const { connection, bytes, close } of leaving) {
+      connection.queued--;
+      const { socket } = connection;
+      if (socket.destroyed) continue;
+      socket.write(bytes);
+      if (close || (closing && !connection.busy && connection.queued === 0)) socket.end();
+      else if (connection.queued === 0) connection.onFlushed();
+    }
+    opts.onAnswered();
+  };
+  const send = (connection: Connection, bytes: string, close: boolean) => {
+    if (outbox.length === 0) setImmediate(flush);
+    connection.queued++;
+    outbox.push({ connection, bytes, close });
+  };
+
+  const server = net.createServer((socket) => {
+    const state: Connection = { socket, busy: false, queued: 0, onFlushed: () => {} };
+    connections.set(socket, state);
+    socket.setNoDelay(true);
+    // Idle, or slow to send its request; a request being answered is bounded by the statement limit.
+    socket.setTimeout(opts.idleMs, () => {
+      if (!state.busy && state.queued === 0) socket.destroy();
+    });
+    let buffered: Buffer | undefined;
+    let gone: { aborted: boolean } | undefined;
+    // Once leaving for node:http, it reads nothing more here; it leaves when its answers are out.
+    let leaving = false;
+    state.onFlushed = () => {
+      if (leaving) handOver();
+    };
+
+    const onData = (chunk: Buffer) => {
+      buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
+      if (!state.busy && !leaving) next();
+    };
+    const onClose = () => {
+      connections.delete(socket);
+      if (gone) gone.aborted = true;
+    };
+
+    // Set while next() runs: an answer given at once lets its loop go on, instead of recursing.
+    let reading = false;
+    let ended = false;
+
+    /** Reads the whole requests in the buffer, one at a time, and answers each. */
+    function next(): void {
+      if (reading) return;
+      reading = true;
+      try {
+        while (!state.busy && !leaving && !ended && buffered && buffered.length > 0) {
+          const end = buffered.indexOf("\r\n\r\n");
+          if (end < 0) {
+            if (buffered.length > MAX_HEAD_BYTES) handOver();
+            return;
+          }
+          const head = end <= MAX_HEAD_BYTES ? readHead(buffered.toString("latin1", 0, end)) : undefined;
+          if (!head || head.length > opts.maxBodyBytes) {
+            handOver();
+            return;
+          }
+          const total = end + 4 + head.length;
+          if (buffered.length < total) return;
+          const body = buffered.subarray(end + 4, total);
+          buffered = buffered.length > total ? buffered.subarray(total) : undefined;
+          state.busy = true;
+          gone = { aborted: false };
+          respond(head, body, gone);
+        }
+      } finally {
+        reading = false;
+      }
+    }
+
+    function respond(head: Head, body: Buffer, clientGone: ClientGone): void {
+      const started = performance.now();
+      const incoming: Incoming = {
+        method: head.method,
+        target: head.target,
+        header: (name) => head.headers.get(name.toLowerCase()),
+        body: () => Promise.resolve(body),
+        read: () => body,
+        connection: state,
+        gone: clientGone,
+      };
+      const out = opts.answer(incoming);
+      if (out instanceof Promise) out.then((o) => answered(incoming, o, started, head.close));
+      else answered(incoming, out, started, head.close);
+    }
+
+    function answered(incoming: Incoming, out: Outgoing, started: number, askedToClose: boolean): void {
+      state.busy = false;
+      gone = undefined;
+      if (socket.destroyed) {
+        opts.logRequest(logLine(incoming, undefined, started));
+        opts.onAnswered();
+        return;
+      }
+      const close = closing || askedToClose || String(out.headers.connection ?? "").toLowerCase() === "close";
+      send(state, serialize(out, close), close);
+      opts.logRequest(logLine(incoming, out, started));
+      opts.onAnswered();
+      if (close) ended = true;
+      else next();
+    }
+
+    /**
+     * node:http takes the connection from here, once the answers already given are written: whatever is
+     * buffered is put back in front of the socket's stream, and it reads from there as if the connection
+     * had just come in.
+     */
+    function handOver(): void {
+      leaving = true;
+      if (state.queued > 0) return; // flush() calls again
+      connections.delete(socket);
+      socket.removeListener("data", onData);
+      socket.removeListener("close", onClose);
+      socket.setTimeout(0);
+      socket.pause();
+      if (buffered) socket.unshift(buffered);
+      buffered = undefined;
+      opts.fallback.emit("connection", socket);
+      socket.resume();
+    }
+
+    socket.on("data", onData);
+    socket.on("close", onClose);
+    socket.on("error", () => socket.destroy());
+  });
+
+  return {
+    server,
+    busy: () => [...connections.values()].filter((c) => c.busy || c.queued > 0).length,
+    closeIdle() {
+      closing = true;
+      for (const [socket, state] of connections) if (!state.busy && state.queued === 0) socket.destroy();
+    },
+    closeAll() {
+      for (const socket of connections.keys()) socket.destroy();
+    },
+  };
+}
+
+/** The head of a request in the lean subset, or undefined for anything node:http should read. */
+function readHead(text: string): Head | undefined {
+  // Control characters other than tab (a lone CR or LF among them) and anything past ASCII: node:http's.
+  if (OUTSIDE_ASCII.test(text)) return undefined;
+  const lines = text.split("\r\n");
+  const line = REQUEST_LINE.exec(lines[0] as string);
+  if (!line) return undefined;
+  const headers = new Map<string, string>();
+  for (let i = 1; i < lines.length; i++) {
+    const header = lines[i] as string;
+    const colon = header.indexOf(":");
+    if (colon <= 0 || header.includes("\r") || header.includes("\n")) return undefined;
+    const name = header.slice(0, colon);
+    if (!TOKEN.test(name)) return undefined;
+    const lower = name.toLowerCase();
+    if (headers.has(lower)) return undefined;
+    // What is left between the colon and the line's end can only be tabs and printable ASCII.
+    headers.set(lower, header.slice(colon + 1).trim());
+  }
+  if (!headers.has("host") || headers.has("transfer-encoding") || headers.has("expect")) return undefined;
+  if (headers.has("upgrade")) return undefined;
+  const connection = headers.get("connection")?.toLowerCase();
+  if (connection !== undefined && connection !== "keep-alive" && connection !== "close") return undefined;
+  const declared = headers.get("content-length");
+  if (declared !== undefined && !/^\d{1,10}$/.test(declared)) return undefined;
+  return {
+    method: line[1] as string,
+    target: line[2] as string,
+    headers,
+    length: declared === undefined ? 0 : Number(declared),
+    close: connection === "close",
+  };
+}
+
+function serialize(out: Outgoing, close: boolean): string {
+  let head = `HTTP/1.1 ${out.status} ${STATUS_CODES[out.status] ?? ""}\r\n`;
+  for (const [name, value] of Object.entries(out.headers)) {
+    if (name.toLowerCase() !== "connection") head += `${name}: ${value}\r\n`;
+  }
+  return `${head}connection: ${close ? "close" : "keep-alive"}\r\n\r\n${out.body}`;
+}

@@ -1,0 +1,107 @@
+import { performance } from "node:perf_hooks";
+import type { Engine, Session } from "../engine/index.js";
+import { readPlainExecute } from "./hrana/protocol.js";
+import { encodeResultJson } from "./hrana/values.js";
+import type { Caller } from "./token-cache.js";
+
+/**
+ * Reads answered on the server's own thread, without the hop to an executor: what `@libsql/client`'s
+ * `execute()` sends most — one statement and `close` on a new stream — when the statement is a read that
+ * SQLite's own bytecode proves bounded (engine/query/bounded.ts), on a database the session's full path
+ * has no business with (see Session.readBounded). Anything else, and any error, goes the usual way,
+ * where it is answered in full: nothing here ever answers differently from an executor, only sooner.
+ *
+ * What a bounded program cannot see is the size of a value it copies: a database whose reads take long
+ * here anyway (huge blobs) has its reads sent to executors for a while.
+ */
+
+export interface InlineReads {
+  /** The pipeline's results as JSON, or undefined when an executor must run it. */
+  answer(caller: Caller, requests: unknown[]): string | undefined;
+  close(): void;
+}
+
+/**
+ * A read that took this long on the server's thread sends its database's reads to executors... (A
+ * bounded read of a small row takes microseconds; a busy machine can stall anything for a few ms.)
+ */
+const SLOW_MS = 50;
+/** ...for this long. */
+const DEMOTED_MS = 60_000;
+/** Most databases' demotions kept: past it, the oldest are forgotten. */
+const MAX_DEMOTED = 10_000;
+
+export function createInlineReads(
+  engine: Engine,
+  opts: { maxResponseBytes: number; sessions: number },
+): InlineReads {
+  // By database and token. Reads here are synchronous, so a session is never in use twice at once: it
+  // stays in the map while used (oldest opened, first closed).
+  const sessions = new Map<string, Session>();
+  const demoted = new Map<string, number>();
+
+  function open(caller: Caller): Session | undefined {
+    try {
+      return engine.openSession(caller.database, caller.principal, {
+        // A lock held elsewhere means an executor's turn, never a wait on this thread.
+        busyTimeoutMs: 0,
+        maxResultBytes: opts.maxResponseBytes,
+        catalogChecks: "turn",
+        readTransactions: "turn",
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
+  function isDemoted(database: string, now: number): boolean {
+    const until = demoted.get(database);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    demoted.delete(database);
+    return false;
+  }
+
+  function demote(database: string, now: number): void {
+    demoted.delete(database);
+    if (demoted.size >= MAX_DEMOTED) demoted.delete(demoted.keys().next().value as string);
+    demoted.set(database, now + DEMOTED_MS);
+  }
+
+  return {
+    answer(caller, requests) {
+      if (caller.isSchema || !isClose(requests[1]) || requests.length !== 2) return undefined;
+      const stmt = readPlainExecute(requests[0]);
+      if (!stmt) return undefined;
+      const args = stmt.args.length > 0 ? stmt.args : undefined;
+      if (isDemoted(caller.database, Date.now())) return undefined;
+      const key = `${caller.database}\0${caller.credential}`;
+      let session = sessions.get(key);
+      if (!session) {
+        session = open(caller);
+        if (!session) return undefined;
+        if (sessions.size >= opts.sessions) {
+          const [oldest, old] = sessions.entries().next().value as [string, Session];
+          sessions.delete(oldest);
+          old.close();
+        }
+        sessions.set(key, session);
+      }
+      const started = performance.now();
+      const result = session.readBounded(stmt.sql, args);
+      const ms = performance.now() - started;
+      if (ms > SLOW_MS) demote(caller.database, Date.now());
+      if (!result) return undefined;
+      const json = `[{"type":"ok","response":{"type":"execute","result":${encodeResultJson(result, stmt.wantRows, ms)}}},{"type":"ok","response":{"type":"close"}}]`;
+      return json.length > opts.maxResponseBytes ? undefined : json;
+    },
+    close() {
+      for (const session of sessions.values()) session.close();
+      sessions.clear();
+    },
+  };
+}
+
+function isClose(request: unknown): boolean {
+  return typeof request === "object" && request !== null && (request as { type?: unknown }).type === "close";
+}

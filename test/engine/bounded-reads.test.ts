@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openEngine, type Session, type SqlArgs } from "../../engine/index.js";
+import { scalar, suiteEngine } from "../helpers.js";
+
+/**
+ * Session.readBounded: what a server may answer on its own thread. It must answer exactly what execute()
+ * answers, and run nothing whose bytecode does not prove it bounded — whatever the schema became since.
+ */
+
+let engine: Awaited<ReturnType<typeof suiteEngine>>;
+let session: Session;
+const ROWS = 300;
+
+beforeAll(async () => {
+  engine = await suiteEngine();
+  engine.createGroup("default");
+  await engine.createDatabase("plain");
+  await engine.execute(
+    "plain",
+    `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, email TEXT UNIQUE, n INT);
+     CREATE INDEX t_n ON t(n);
+     CREATE TABLE u (id INTEGER PRIMARY KEY, t_id INT, note TEXT);
+     CREATE VIRTUAL TABLE ft USING fts5(body);
+     CREATE VIEW first AS SELECT v FROM t WHERE id = 1;
+     CREATE VIEW constant AS SELECT 1 AS x`,
+  );
+  await engine.execute(
+    "plain",
+    `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s LIMIT ${ROWS})
+     INSERT INTO t SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE 'v' || i END, 'e' || i || '@x', i % 10 FROM s`,
+  );
+  await engine.execute("plain", "INSERT INTO u SELECT id, id, 'note ' || id FROM t WHERE id % 3 = 0");
+  await engine.execute("plain", "INSERT INTO ft (body) VALUES ('hello world')");
+  session = engine.openSession("plain");
+});
+afterAll(() => {
+  session.close();
+  engine.dispose();
+});
+
+const int = (n: number) => BigInt(n);
+
+describe("Session.readBounded", () => {
+  it("answers point reads exactly as execute() does", async () => {
+    const cases: [string, SqlArgs | undefined][] = [
+      ["SELECT * FROM t WHERE id = ?", [int(5)]],
+      ["SELECT * FROM t WHERE id = ?", [int(ROWS + 1)]],
+      ['select "id", "v" from "t" where "t"."email" = ? limit ?', ["e9@x", int(1)]],
+      ["SELECT 1", undefined],
+      ["SELECT t.v, u.note FROM t JOIN u ON u.id = t.id WHERE t.id = ?", [int(9)]],
+      ["SELECT coalesce(v, 'none') AS v FROM t WHERE id = :id", { id: int(14) }],
+      ["SELECT * FROM first", undefined],
+      ["SELECT * FROM t WHERE id = ? ORDER BY v", [int(1)]],
+    ];
+    for (const [sql, args] of cases) {
+      const answered = session.readBounded(sql, args);
+      expect(answered, sql).toBeDefined();
+      expect(answered).toEqual((await session.execute(sql, args))[0]);
+    }
+  });
+
+  it("runs nothing it cannot prove bounded, and writes nothing", async () => {
+    const version = await scalar(engine, "plain", "PRAGMA schema_version");
+    const refused: [string, SqlArgs | undefined][] = [
+      ["SELECT * FROM t", undefined],
+      ["SELECT * FROM t WHERE n = ?", [int(3)]],
+      ["SELECT * FROM t WHERE id > ?", [int(3)]],
+      ["SELECT count(*) FROM t", undefined],
+      ["SELECT * FROM t WHERE id IN (1, 2, 3)", undefined],
+      ["SELECT * FROM t WHERE n = ? ORDER BY v LIMIT 1", [int(1)]],
+      ["SELECT * FROM constant", undefined],
+      ["SELECT length(randomblob(100)) FROM t WHERE id = 1", undefined],
+      ["WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c LIMIT 5", undefined],
+      ["SELECT * FROM ft WHERE ft MATCH 'hello'", undefined],
+      ["SELECT * FROM pragma_optimize(0x10002)", undefined],
+      ["SELECT * FROM t WHERE id = (SELECT max(id) FROM t)", undefined],
+      ["SELECT 1; SELECT 2", undefined],
+      ["INSERT INTO t (v) VALUES ('x') RETURNING id", undefined],
+      ["PRAGMA table_info(t)", undefined],
+      ["ATTACH 'plain' AS p", undefined],
+      ["EXPLAIN SELECT 1", undefined],
+      ["SELECT * FROM missing WHERE id = 1", undefined],
+    ];
+    for (const [sql, args] of refused) expect(session.readBounded(sql, args), sql).toBeUndefined();
+    expect(await scalar(engine, "plain", "SELECT count(*) FROM t")).toBe(BigInt(ROWS));
+    expect(await scalar(engine, "plain", "PRAGMA schema_version")).toBe(version);
+    expect(
+      await scalar(engine, "plain", "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'sqlite_stat%'"),
+    ).toBe(0n);
+  });
+
+  it("follows the schema: a view turned into a long recursion elsewhere is never run on an old verdict", async () => {
+    await engine.execute("plain", "CREATE VIEW turns AS SELECT v FROM t WHERE id = 1");
+    const reader = engine.openSession("plain");
+    const other = await openEngine(engine.dir);
+    try {
+      expect(reader.readBounded("SELECT * FROM turns", undefined)?.rows).toEqual([["v1"]]);
+      // Through another connection: the reader's schema in memory is now stale. (A recursion that ends,
+      // after millions of steps, so that running it anyway fails this test instead of hanging it.)
+      await other.execute(
+        "plain",
+        "DROP VIEW turns; CREATE VIEW turns AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 2000000) SELECT count(*) FROM c",
+      );
+      expect(reader.readBounded("SELECT * FROM turns", undefined)).toBeUndefined();
+      await other.execute("plain", "DROP VIEW turns; CREATE VIEW turns AS SELECT v FROM t WHERE id = 2");
+      expect(reader.readBounded("SELECT * FROM turns", undefined)?.rows).toEqual([["v2"]]);
+    } finally {
+      reader.close();
+      other.close();
+    }
+  });
+
+  it("follows the schema: a lookup whose unique index is dropped becomes a scan, and is refused", async () => {
+    await engine.execute(
+      "plain",
+      "CREATE TABLE w (id INTEGER PRIMARY KEY, k TEXT); CREATE UNIQUE INDEX w_k ON w(k)",
+    );
+    await engine.execute("plain", "INSERT INTO w (k) VALUES ('a'), ('b')");
+    const reader = engine.openSession("plain");
+    const other = await openEngine(engine.dir);
+    try {
+      expect(reader.readBounded("SELECT id FROM w WHERE k = ?", ["b"])?.rows).toEqual([[2n]]);
+      await other.execute("plain", "DROP INDEX w_k");
+      expect(reader.readBounded("SELECT id FROM w WHERE k = ?", ["b"])).toBeUndefined();
+      expect((await reader.execute("SELECT id FROM w WHERE k = ?", ["b"]))[0]?.rows).toEqual([[2n]]);
+    } finally {
+      reader.close();
+      other.close();
+    }
+  });
+
+  it("leaves to execute() what needs its full path: block_reads, a schema database, an attachment, a transaction", async () => {
+    await engine.createDatabase("blocked");
+    await engine.execute("blocked", "CREATE TABLE k (id INTEGER PRIMARY KEY)");
+    const blocked = engine.openSession("blocked");
+    engine.updateDatabaseConfig("blocked", { blockReads: true });
+    expect(blocked.readBounded("SELECT * FROM k WHERE id = 1", undefined)).toBeUndefined();
+    blocked.close();
+
+    await engine.createDatabase("parent", { type: "schema" });
+    await engine.migrate("parent", "CREATE TABLE p (id INTEGER PRIMARY KEY)");
+    const parent = engine.openSession("parent");
+    expect(parent.readBounded("SELECT * FROM p WHERE id = 1", undefined)).toBeUndefined();
+    parent.close();
+
+    await engine.createDatabase("shared");
+    engine.updateDatabaseConfig("shared", { allowAttach: true });
+    const attached = engine.openSession("plain");
+    await attached.execute('ATTACH "shared" AS s');
+    expect(attached.readBounded("SELECT * FROM t WHERE id = 1", undefined)).toBeUndefined();
+    attached.close();
+
+    const inTransaction = engine.openSession("plain");
+    await inTransaction.execute("BEGIN");
+    expect(inTransaction.readBounded("SELECT * FROM t WHERE id = 1", undefined)).toBeUndefined();
+    inTransaction.close();
+  });
+
+  it("with reads per turn, holds one read transaction until the turn ends", async () => {
+    const reader = engine.openSession("plain", undefined, { readTransactions: "turn" });
+    try {
+      expect(reader.readBounded("SELECT v FROM t WHERE id = 1", undefined)?.rows).toEqual([["v1"]]);
+      expect(reader.readBounded("SELECT v FROM t WHERE id = 2", undefined)?.rows).toEqual([["v2"]]);
+      expect(reader.inTransaction).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(reader.inTransaction).toBe(false);
+      // execute() never runs inside a read turn: it ends it first.
+      reader.readBounded("SELECT v FROM t WHERE id = 1", undefined);
+      await reader.execute("INSERT INTO u (note) VALUES ('after a read')");
+      expect(reader.inTransaction).toBe(false);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it("over generated selects, answers only what execute() answers the same, and only plans that never scan", async () => {
+    let seed = 0x5eed1234;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+    const columns = ["*", "id", "v, n", "email", "t.id, u.note", "n + 1 AS m", "v || '!' AS w"];
+    const froms = ["t", "t LEFT JOIN u ON u.id = t.id", "t JOIN u ON u.t_id = t.id"];
+    const wheres: [string, () => SqlArgs][] = [
+      ["t.id = ?", () => [int(Math.floor(random() * ROWS * 1.2))]],
+      ["email = ?", () => [`e${Math.floor(random() * ROWS)}@x`]],
+      ["n = ?", () => [int(Math.floor(random() * 10))]],
+      ["v = ?", () => [`v${Math.floor(random() * ROWS)}`]],
+      ["t.id > ?", () => [int(ROWS - 3)]],
+      ["t.id = ? AND n = ?", () => [int(Math.floor(random() * ROWS)), int(Math.floor(random() * 10))]],
+      ["t.id = ? OR email = ?", () => [int(4), "e5@x"]],
+      ["v IS NULL AND t.id = ?", () => [int(7 * Math.floor(random() * 40))]],
+      ["t.id BETWEEN ? AND ?", () => [int(10), int(12)]],
+    ];
+    const tails = ["", " LIMIT 1", " LIMIT 0", " ORDER BY n", " ORDER BY t.id DESC LIMIT 2"];
+    let answered = 0;
+    let refused = 0;
+    for (let i = 0; i < 300; i++) {
+      const [where, args] = pick(wheres);
+      const from = pick(froms);
+      const column = pick(columns);
+      if (column.includes("u.") && !from.includes(" u ")) continue;
+      const sql = `SELECT ${column} FROM ${from} WHERE ${where}${pick(tails)}`;
+      const bound = args();
+      const result = session.readBounded(sql, bound);
+      if (result === undefined) {
+        refused++;
+        continue;
+      }
+      answered++;
+      expect(result, sql).toEqual((await session.execute(sql, bound))[0]);
+      const [plan] = await session.execute(`EXPLAIN QUERY PLAN ${sql}`, bound);
+      const details = (plan?.rows ?? []).map((r) => String(r[3]));
+      expect(
+        details.filter((d) => /^SCAN|TEMP B-TREE|CO-ROUTINE|LIST SUBQUERY/.test(d)),
+        sql,
+      ).toEqual([]);
+    }
+    expect(answered).toBeGreaterThan(20);
+    expect(refused).toBeGreaterThan(20);
+  });
+});
