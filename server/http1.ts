@@ -99,36 +99,60 @@ export function createFront(opts: FrontOptions): Front {
     socket.setTimeout(opts.idleMs, () => {
       if (!state.busy && state.queued === 0) socket.destroy();
     });
-    let buffered: Buffer | undefined;
+    // What has arrived and is not read yet, in the chunks it came in (joined only when a request can be
+    // read from them), and how many bytes the request being read needs in all.
+    let chunks: Buffer[] = [];
+    let size = 0;
+    let needed = 0;
+    // The head is incomplete: only a chunk with a line feed in it can complete it.
+    let headPending = false;
     let gone: { aborted: boolean } | undefined;
     // Once leaving for node:http, it reads nothing more here; it leaves when its answers are out.
     let leaving = false;
+    // Paused while a request is answered and a whole request's worth more has already come in.
+    let throttled = false;
     state.onFlushed = () => {
       if (leaving) handOver();
     };
 
     const onData = (chunk: Buffer) => {
-      buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
-      if (!state.busy && !leaving) next();
+      chunks.push(chunk);
+      size += chunk.length;
+      if (state.busy || leaving) {
+        if (size > MAX_HEAD_BYTES + opts.maxBodyBytes && !throttled) {
+          throttled = true;
+          socket.pause();
+        }
+        return;
+      }
+      if (size < needed || (headPending && !chunk.includes(0x0a) && size <= MAX_HEAD_BYTES)) return;
+      next();
     };
     const onClose = () => {
       connections.delete(socket);
       if (gone) gone.aborted = true;
     };
 
+    const joined = (): Buffer => {
+      if (chunks.length > 1) chunks = [Buffer.concat(chunks, size)];
+      return chunks[0] as Buffer;
+    };
+
     // Set while next() runs: an answer given at once lets its loop go on, instead of recursing.
     let reading = false;
     let ended = false;
 
-    /** Reads the whole requests in the buffer, one at a time, and answers each. */
+    /** Reads the whole requests that have arrived, one at a time, and answers each. */
     function next(): void {
       if (reading) return;
       reading = true;
       try {
-        while (!state.busy && !leaving && !ended && buffered && buffered.length > 0) {
+        while (!state.busy && !leaving && !ended && size > 0) {
+          const buffered = joined();
           const end = buffered.indexOf("\r\n\r\n");
+          headPending = end < 0;
           if (end < 0) {
-            if (buffered.length > MAX_HEAD_BYTES) handOver();
+            if (size > MAX_HEAD_BYTES) handOver();
             return;
           }
           const head = end <= MAX_HEAD_BYTES ? readHead(buffered.toString("latin1", 0, end)) : undefined;
@@ -137,9 +161,14 @@ export function createFront(opts: FrontOptions): Front {
             return;
           }
           const total = end + 4 + head.length;
-          if (buffered.length < total) return;
+          if (size < total) {
+            needed = total;
+            return;
+          }
+          needed = 0;
           const body = buffered.subarray(end + 4, total);
-          buffered = buffered.length > total ? buffered.subarray(total) : undefined;
+          chunks = size > total ? [buffered.subarray(total)] : [];
+          size -= total;
           state.busy = true;
           gone = { aborted: false };
           respond(head, body, gone);
@@ -177,8 +206,15 @@ export function createFront(opts: FrontOptions): Front {
       send(state, serialize(out, close), close);
       opts.logRequest(logLine(incoming, out, started));
       opts.onAnswered();
-      if (close) ended = true;
-      else next();
+      if (close) {
+        ended = true;
+        return;
+      }
+      if (throttled) {
+        throttled = false;
+        socket.resume();
+      }
+      next();
     }
 
     /**
@@ -194,8 +230,9 @@ export function createFront(opts: FrontOptions): Front {
       socket.removeListener("close", onClose);
       socket.setTimeout(0);
       socket.pause();
-      if (buffered) socket.unshift(buffered);
-      buffered = undefined;
+      if (size > 0) socket.unshift(joined());
+      chunks = [];
+      size = 0;
       opts.fallback.emit("connection", socket);
       socket.resume();
     }

@@ -69,7 +69,7 @@ function request(
 function exchange(
   raw: string | string[],
   count: number,
-  opts: { head?: boolean } = {},
+  opts: { head?: boolean; paced?: boolean } = {},
 ): Promise<{ answers: Answer[]; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
@@ -80,8 +80,12 @@ function exchange(
       socket.destroy();
       resolve({ answers, closed });
     };
-    socket.on("connect", () => {
-      for (const part of Array.isArray(raw) ? raw : [raw]) socket.write(part);
+    socket.on("connect", async () => {
+      for (const part of Array.isArray(raw) ? raw : [raw]) {
+        socket.write(part);
+        // Paced: each part its own segment, read by the server on its own.
+        if (opts.paced) await new Promise((resolve) => setImmediate(resolve));
+      }
     });
     socket.on("data", (chunk) => {
       buffered = Buffer.concat([buffered, chunk]);
@@ -133,6 +137,31 @@ describe("the lean HTTP/1.1 front", () => {
     const ids = Array.from({ length: 1000 }, (_, i) => (i % 3) + 1);
     const { answers } = await exchange([ids.map((id) => request(read(id))).join("")], ids.length);
     expect(answers.map(rowsOf)).toEqual(ids.map((id) => [[["one", "two", "three"][id - 1]]]));
+  });
+
+  it("reads requests that arrive a few bytes, or a few kilobytes, at a time", async () => {
+    const whole = request(read(2)) + request(`${read(3).slice(0, -1)},"pad":"${"p".repeat(20_000)}"}`);
+    const split = (size: number) =>
+      Array.from({ length: Math.ceil(whole.length / size) }, (_, i) => whole.slice(i * size, (i + 1) * size));
+    for (const parts of [split(7), split(3000)]) {
+      const { answers } = await exchange(parts, 2, { paced: true });
+      expect(answers.map(rowsOf)).toEqual([[["two"]], [["three"]]]);
+    }
+  });
+
+  it("stops reading a connection that floods while its request is answered, and goes on after", async () => {
+    const write = JSON.stringify({
+      requests: [{ type: "execute", stmt: { sql: "INSERT INTO t (v) VALUES ('flood')" } }, { type: "close" }],
+    });
+    const flood = "x".repeat(4 * 1024 * 1024);
+    const { answers, closed } = await exchange([request(write), flood], 2);
+    expect(answers[0]?.status).toBe(200);
+    expect(JSON.parse(answers[0]?.body ?? "{}").results[0].type).toBe("ok");
+    // What followed was no request: node:http refuses it, and the connection ends.
+    expect(String(answers[1]?.status ?? (closed ? "closed" : "none"))).toMatch(/^(400|431|closed)$/);
+    const { answers: after } = await exchange(request(read(1)), 1);
+    expect(rowsOf(after[0] as Answer)).toEqual([["one"]]);
+    await h.engine.execute("target", "DELETE FROM t WHERE v = 'flood'");
   });
 
   it("hands a connection to node:http at its first chunked request, which answers it and the rest the same", async () => {
