@@ -18,8 +18,8 @@ import { openEngine } from "../engine/index.js";
 
 const LEVELS = [1, 8, 64];
 /** Rounds of reads per level, each a slice on either server. */
-const READ_ROUNDS = 5;
-const READ_SLICE_MS = 700;
+const READ_ROUNDS = 4;
+const READ_SLICE_MS = 1500;
 const WRITE_MS = 3000;
 const ROWS = 1000;
 /** Each half of the disk's baseline at each level. */
