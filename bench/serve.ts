@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { openEngine } from "../engine/index.js";
+import { median } from "./baselines.js";
 
 /**
  * `bench serve`: `tenantdb serve` under load from a separate, cheap load generator (bench/load.ts), next
@@ -157,11 +158,6 @@ export async function benchServe(opts: { json: boolean }) {
     await new Promise((resolve) => setTimeout(resolve, 500));
     fs.rmSync(root, { recursive: true, force: true });
   }
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 /** The median rate of several runs, their worst p99 and all their failures. */

@@ -7,15 +7,15 @@ import type { ClientGone, Incoming, Outgoing } from "./http.js";
 
 /**
  * The server's front door: a lean reader of HTTP/1.1 for the requests clients send almost always — a
- * request line, plain headers, a body of declared length — which costs a fraction of node:http's
- * per-request machinery (its request and response streams are most of what a small query costs). The
- * first request on a connection that steps outside that subset (chunked bodies, `Expect`, `Upgrade`, HEAD,
+ * request line, plain headers, a body of declared length — which costs a little less than node:http's
+ * request and response streams, and above all lets answers leave together at the end of a turn (see
+ * flush), which node:http cannot. The first request on a connection that steps outside that subset (chunked bodies, `Expect`, `Upgrade`, HEAD,
  * obsolete or duplicate headers, oversized heads or bodies, anything malformed) hands the connection, its
  * unread bytes included, to node:http, which answers it and every later request on it in full — errors
  * included. So this never has to answer anything unusual, and never answers differently.
  *
- * One request at a time per connection: the next is read once the previous answer is written, which
- * keeps pipelined answers in order.
+ * One request at a time per connection: the next is read once the previous one is answered (its answer
+ * queued behind it), which keeps pipelined answers in order.
  */
 
 export interface FrontOptions {

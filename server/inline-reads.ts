@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { Engine, Session } from "../engine/index.js";
+import { argsOf } from "./hrana/execute.js";
 import { readPlainExecute } from "./hrana/protocol.js";
 import { encodeResultJson } from "./hrana/values.js";
 import type { Caller } from "./token-cache.js";
@@ -73,7 +74,7 @@ export function createInlineReads(
       if (caller.isSchema || !isClose(requests[1]) || requests.length !== 2) return undefined;
       const stmt = readPlainExecute(requests[0]);
       if (!stmt) return undefined;
-      const args = stmt.args.length > 0 ? stmt.args : undefined;
+      const args = argsOf(stmt);
       if (isDemoted(caller.database, Date.now())) return undefined;
       const key = `${caller.database}\0${caller.credential}`;
       let session = sessions.get(key);

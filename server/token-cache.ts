@@ -62,10 +62,7 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
   const watcher = new Database(catalogFile, { fileMustExist: true });
   const dataVersion = watcher.prepare("PRAGMA data_version").pluck();
   let seen = dataVersion.get();
-  // By the path's database ("" for none), then by token: a key of their concatenation would be a new
-  // string to hash on every request.
-  const entries = new Map<string, Map<string, Caller>>();
-  let size = 0;
+  const entries = new Map<string, Caller>();
   // Bumped whenever entries are dropped: a connection's memo from before is dead.
   let generation = 0;
   const memos = new WeakMap<object, Memo>();
@@ -80,7 +77,6 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
     if (now === seen) return true;
     seen = now;
     entries.clear();
-    size = 0;
     generation++;
     return false;
   };
@@ -106,8 +102,7 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
       ) {
         return undefined;
       }
-      const { expiresAt } = memo.caller;
-      return expiresAt === null || expiresAt > Date.now() / 1000 ? memo.caller : undefined;
+      return unexpired(memo.caller) ? memo.caller : undefined;
     },
     async authenticate(jwt, pathDatabase, memo) {
       if (jwt === undefined) {
@@ -118,8 +113,9 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
         );
       }
       freshThisTurn();
-      const hit = entries.get(pathDatabase ?? "")?.get(jwt);
-      if (hit && (hit.expiresAt === null || hit.expiresAt > Date.now() / 1000)) {
+      const key = `${pathDatabase ?? ""}\0${jwt}`;
+      const hit = entries.get(key);
+      if (hit && unexpired(hit)) {
         if (memo) remember(memo, pathDatabase, hit);
         return hit;
       }
@@ -136,18 +132,11 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
       };
       // Something committed while we verified: this answer may already be stale, so it is not kept.
       if (fresh()) {
-        if (size >= MAX_ENTRIES) {
+        if (entries.size >= MAX_ENTRIES) {
           entries.clear();
-          size = 0;
           generation++;
         }
-        let byToken = entries.get(pathDatabase ?? "");
-        if (!byToken) {
-          byToken = new Map();
-          entries.set(pathDatabase ?? "", byToken);
-        }
-        if (!byToken.has(jwt)) size++;
-        byToken.set(jwt, caller);
+        entries.set(key, caller);
         if (memo) remember(memo, pathDatabase, caller);
       }
       return caller;
@@ -155,3 +144,5 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
     close: () => watcher.close(),
   };
 }
+
+const unexpired = (caller: Caller) => caller.expiresAt === null || caller.expiresAt > Date.now() / 1000;

@@ -30,11 +30,15 @@ export async function tempEngine(opts: OpenOptions = {}): Promise<Engine & { dir
 }
 
 /** A temp engine with schema database `parent` (a `users` table) and `children` children, tenant-0… */
-export async function schemaFleet(children: number, opts: OpenOptions = {}) {
+export async function schemaFleet(
+  children: number,
+  opts: OpenOptions = {},
+  schema = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)",
+) {
   const engine = await tempEngine(opts);
   engine.createGroup("default");
   await engine.createDatabase("parent", { type: "schema" });
-  await engine.migrate("parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+  await engine.migrate("parent", schema);
   const names = Array.from({ length: children }, (_, i) => `tenant-${i}`);
   await engine.createChildren("parent", names);
   return { engine, names };
@@ -113,3 +117,19 @@ export async function scalar(engine: Engine, db: string, sql: string): Promise<u
   const results = await engine.execute(db, sql);
   return results.at(-1)?.rows[0]?.[0];
 }
+
+export type Rng = () => number;
+
+/** mulberry32: small, fast, and the same sequence everywhere for a seed (what generated tests draw from). */
+export function rngFor(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)] as T;

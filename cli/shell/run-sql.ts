@@ -5,7 +5,7 @@ import { printLine, resultJson } from "../output.js";
 import { jobProgress } from "../progress.js";
 import { settleInterruptedMigration } from "./interrupt.js";
 import { render } from "./render.js";
-import { Interrupted } from "./session-process.js";
+import { addCpu, Interrupted } from "./session-process.js";
 import type { Shell } from "./state.js";
 
 /**
@@ -110,5 +110,5 @@ function timing(shell: Shell): () => string {
 function cpuUsage(shell: Shell): NodeJS.CpuUsage {
   const own = process.cpuUsage();
   const child = shell.sessionProcess?.cpuUsage();
-  return child ? { user: own.user + child.user, system: own.system + child.system } : own;
+  return child ? addCpu(own, child) : own;
 }

@@ -84,7 +84,7 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
       if (child !== proc) return;
       child = undefined;
       opened = undefined;
-      cpuBefore = { user: cpuBefore.user + cpuNow.user, system: cpuBefore.system + cpuNow.system };
+      cpuBefore = addCpu(cpuBefore, cpuNow);
       cpuNow = { user: 0, system: 0 };
       const request = current;
       current = undefined;
@@ -171,7 +171,7 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
       child.kill("SIGKILL");
       return "stopped";
     },
-    cpuUsage: () => ({ user: cpuBefore.user + cpuNow.user, system: cpuBefore.system + cpuNow.system }),
+    cpuUsage: () => addCpu(cpuBefore, cpuNow),
     warm() {
       start().catch(() => {
         // Said again by the statement that needs the session.
@@ -184,6 +184,11 @@ export function openSessionProcess(spec: Omit<SessionSpec, "replay"> & { attach:
       child = undefined;
     },
   };
+}
+
+/** CPU time of two processes (or two spans) together. */
+export function addCpu(a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): NodeJS.CpuUsage {
+  return { user: a.user + b.user, system: a.system + b.system };
 }
 
 function spawn(): ChildProcess {

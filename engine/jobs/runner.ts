@@ -167,9 +167,9 @@ async function streamTasks(
     exitWorkerOn: ctx.options.faultInjection?.exitWorkerOn,
   };
   // Batches go to the pool only as workers free up, so that a batch is marked `applying` just before its
-  // worker takes it, not while it waits in a queue. When a batch fails (its
-  // results could not be recorded, a worker died) no new one starts; those in flight are waited for, so
-  // no worker is still writing once the failure is reported and the job's lock released.
+  // worker takes it, not while it waits in a queue. When a batch fails (its results could not be
+  // recorded, a worker died) no new one starts; those in flight are waited for, so no worker is still
+  // writing once the failure is reported and the job's lock released.
   const inFlight = new Set<Promise<void>>();
   let broken: { error: unknown } | undefined;
   const start = (items: WorkItem[]): boolean => {

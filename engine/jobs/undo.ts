@@ -8,8 +8,9 @@ import { fsyncDir } from "../files.js";
  * The run phase's undo log. A small database is migrated without SQLite's rollback journal: its whole
  * file, as it was before the transaction, is written here first — a batch of databases per write and one
  * fdatasync — then each database commits in place and is fsynced once. A commit torn by a crash (of the
- * process or of the machine) is repaired by writing the file back from here; a job is resumed only after
- * job. Only databases whose task is not recorded `done` are restored: those are still fenced (see
+ * process or of the machine) is repaired by writing the file back from here, before a job is resumed,
+ * which then redoes them from their state before the job. Only databases whose task is not recorded `done`
+ * are restored: those are still fenced (see
  * engine/query/fence.ts), and the image was read under the database's write lock after its batch was
  * marked `applying`, so no tenant has written there since; a `done` database's fence has lifted and its
  * image, if a log still holds it, is stale (runner.ts, restoreTouchedDatabases, lists the crash points).

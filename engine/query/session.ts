@@ -1,6 +1,6 @@
 import path from "node:path";
 import Database from "better-sqlite3";
-import { type DatabaseRow, getDatabaseRow } from "../catalog.js";
+import { type Catalog, catalogStatement, type DatabaseRow, getDatabaseRow } from "../catalog.js";
 import type { EngineContext } from "../context.js";
 import { requireDatabaseRow } from "../databases.js";
 import {
@@ -664,13 +664,12 @@ function currentRowReader(
   opened: DatabaseRow,
   checks: "statement" | "turn",
 ): () => DatabaseRow {
-  let ownChanges: Database.Statement | undefined;
   let seen = "";
   let cached: DatabaseRow | undefined;
   return () => {
     // total_changes() reads no table, so it takes no lock; data_version takes the catalog's read lock.
-    ownChanges ??= ctx.catalog.prepare("SELECT total_changes()").pluck();
-    const key = `${catalogDataVersion(ctx.catalog, checks)}:${ownChanges.get()}`;
+    const ownChanges = catalogStatement(ctx.catalog, "SELECT total_changes()").pluck().get();
+    const key = `${catalogDataVersion(ctx.catalog, checks)}:${ownChanges}`;
     if (cached && key === seen) return cached;
     cached = currentRow(ctx, opened);
     seen = key;
@@ -679,22 +678,21 @@ function currentRowReader(
 }
 
 interface DataVersion {
-  read: Database.Statement;
   value: string;
   /** Read during this turn of the event loop. */
   fresh: boolean;
 }
-const dataVersions = new WeakMap<Database.Database, DataVersion>();
+const dataVersions = new WeakMap<Catalog, DataVersion>();
 
 /** The catalog's `data_version`, read now, or at most once per turn of the event loop. */
-function catalogDataVersion(catalog: Database.Database, checks: "statement" | "turn"): string {
+function catalogDataVersion(catalog: Catalog, checks: "statement" | "turn"): string {
   let v = dataVersions.get(catalog);
   if (!v) {
-    v = { read: catalog.prepare("PRAGMA data_version").pluck(), value: "", fresh: false };
+    v = { value: "", fresh: false };
     dataVersions.set(catalog, v);
   }
   if (checks === "turn" && v.fresh) return v.value;
-  v.value = String(v.read.get());
+  v.value = String(catalogStatement(catalog, "PRAGMA data_version").pluck().get());
   if (checks === "turn") {
     v.fresh = true;
     const read = v;

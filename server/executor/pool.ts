@@ -7,9 +7,10 @@ import type { ExecutorSettings, ExecutorTask, FromExecutor, StreamSpec, ToExecut
 
 /**
  * The executors: child processes that run every statement the data plane sends (but the reads SQLite
- * proves bounded: see inline-reads.ts), so that the server's own thread never waits on SQLite. Processes, not worker threads: better-sqlite3 can neither interrupt a
- * statement nor stop a thread that is inside SQLite (Worker.terminate() never returns from an unbounded
- * recursive CTE), and only a process can be killed wherever it is.
+ * proves bounded: see inline-reads.ts), so that the server's own thread never waits on SQLite. Processes,
+ * not worker threads: better-sqlite3 can neither interrupt a statement nor stop a thread that is inside
+ * SQLite (Worker.terminate() never returns from an unbounded recursive CTE), and only a process can be
+ * killed wherever it is.
  *
  * An executor runs its pipelines one after another, in the order sent, a few in flight at a time so
  * that the hop between processes is paid once per batch rather than once per request. The one at the

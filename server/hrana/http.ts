@@ -24,11 +24,11 @@ export const pipeline =
   (ctx, req) => {
     // A connection's known caller and a body already here: a read answered on this thread is answered
     // without waiting a turn of the event loop.
-    const caller = knownCaller(ctx, req);
-    const body = caller && req.jsonNow();
-    if (caller && body) return answerPipeline(ctx, req, caller, readEnvelope(body.value), version);
+    const known = knownCaller(ctx, req);
+    const body = known && req.jsonNow();
+    if (known && body) return answerPipeline(ctx, req, known, readEnvelope(body.value), version);
     return (async () => {
-      const caller = await authenticateCaller(ctx, req);
+      const caller = known ?? (await authenticateCaller(ctx, req));
       return answerPipeline(ctx, req, caller, readEnvelope(await req.json()), version);
     })();
   };
@@ -41,10 +41,17 @@ function answerPipeline(
   version: ProtocolVersion,
 ): Reply | Promise<Reply> {
   const inline = baton === null ? ctx.inline.answer(caller, requests) : undefined;
-  if (inline !== undefined) return { rawJson: `{"baton":null,"base_url":null,"results":${inline}}` };
-  return runOnStream(ctx, req, caller, baton, requests, version).then((ran) => ({
-    rawJson: `{"baton":${ran.baton === null ? "null" : `"${ran.baton}"`},"base_url":null,"results":${ran.results}}`,
-  }));
+  if (inline !== undefined) return pipelineReply(null, inline);
+  return runOnStream(ctx, req, caller, baton, requests, version).then((ran) =>
+    pipelineReply(ran.baton, ran.results),
+  );
+}
+
+/** The pipeline's envelope around results already encoded. */
+function pipelineReply(baton: string | null, results: string): Reply {
+  return {
+    rawJson: `{"baton":${baton === null ? "null" : `"${baton}"`},"base_url":null,"results":${results}}`,
+  };
 }
 
 /** The caller a connection's last request authenticated as, if this one is the same (see TokenCache.known). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openEngine, type Session, type SqlArgs } from "../../engine/index.js";
-import { scalar, suiteEngine } from "../helpers.js";
+import { pick as pickFrom, rngFor, scalar, suiteEngine } from "../helpers.js";
 
 /**
  * Session.readBounded: what a server may answer on its own thread. It must answer exactly what execute()
@@ -174,12 +174,8 @@ describe("Session.readBounded", () => {
   });
 
   it("over generated selects, answers only what execute() answers the same, and only plans that never scan", async () => {
-    let seed = 0x5eed1234;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed / 0x7fffffff;
-    };
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+    const random = rngFor(0x5eed1234);
+    const pick = <T>(xs: readonly T[]): T => pickFrom(random, xs);
     const columns = ["*", "id", "v, n", "email", "t.id, u.note", "n + 1 AS m", "v || '!' AS w"];
     const froms = ["t", "t LEFT JOIN u ON u.id = t.id", "t JOIN u ON u.t_id = t.id"];
     const wheres: [string, () => SqlArgs][] = [

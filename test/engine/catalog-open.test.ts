@@ -40,50 +40,46 @@ describe("opening the catalog", () => {
   }, 120_000);
 
   it("brings a catalog without a version up to date once, and stamps it", async () => {
-    const engine = await tempEngine();
-    await engine.createDatabase("app", { type: "schema", createGroup: true, group: "default" });
-    engine.close();
-    const file = path.join(engine.dir, "catalog.db");
-    const raw = new Database(file);
-    // An older catalog: no version, and an index added since.
-    raw.exec("DROP INDEX databases_parent_name; PRAGMA user_version = 0");
-    raw.close();
-
-    const upgraded = await openEngine(engine.dir);
-    expect(upgraded.getDatabase("app").name).toBe("app");
-    upgraded.close();
-    const after = new Database(file, { readonly: true });
-    try {
-      expect(after.pragma("user_version", { simple: true })).toBe(CATALOG_VERSION);
+    await withUpgradedCatalog("DROP INDEX databases_parent_name; PRAGMA user_version = 0", (after) => {
       const indexes = after.prepare("SELECT name FROM sqlite_schema WHERE type = 'index'").pluck().all();
       expect(indexes).toContain("databases_parent_name");
-    } finally {
-      after.close();
-    }
+    });
   }, 120_000);
 
   it("brings a catalog of the version before job classes (1) up to date: their columns and the fence's index", async () => {
-    const engine = await tempEngine();
-    await engine.createDatabase("app", { type: "schema", createGroup: true, group: "default" });
-    engine.close();
-    const file = path.join(engine.dir, "catalog.db");
-    const raw = new Database(file);
-    raw.exec(
+    await withUpgradedCatalog(
       "DROP INDEX job_tasks_fence; ALTER TABLE jobs DROP COLUMN class; ALTER TABLE jobs DROP COLUMN migrated; PRAGMA user_version = 1",
+      (after) => {
+        const columns = (after.pragma("table_info(jobs)") as { name: string }[]).map((c) => c.name);
+        expect(columns).toEqual(expect.arrayContaining(["class", "migrated"]));
+        const indexes = after.prepare("SELECT name FROM sqlite_schema WHERE type = 'index'").pluck().all();
+        expect(indexes).toContain("job_tasks_fence");
+      },
     );
-    raw.close();
-
-    const upgraded = await openEngine(engine.dir);
-    upgraded.close();
-    const after = new Database(file, { readonly: true });
-    try {
-      expect(after.pragma("user_version", { simple: true })).toBe(CATALOG_VERSION);
-      const columns = (after.pragma("table_info(jobs)") as { name: string }[]).map((c) => c.name);
-      expect(columns).toEqual(expect.arrayContaining(["class", "migrated"]));
-      const indexes = after.prepare("SELECT name FROM sqlite_schema WHERE type = 'index'").pluck().all();
-      expect(indexes).toContain("job_tasks_fence");
-    } finally {
-      after.close();
-    }
   }, 120_000);
 });
+
+/**
+ * A catalog made older by `older` (run on the file directly), opened once by the engine, which must read
+ * it and stamp it current; `check` then looks at the file as the engine left it.
+ */
+async function withUpgradedCatalog(older: string, check: (after: Database.Database) => void): Promise<void> {
+  const engine = await tempEngine();
+  await engine.createDatabase("app", { type: "schema", createGroup: true, group: "default" });
+  engine.close();
+  const file = path.join(engine.dir, "catalog.db");
+  const raw = new Database(file);
+  raw.exec(older);
+  raw.close();
+
+  const upgraded = await openEngine(engine.dir);
+  expect(upgraded.getDatabase("app").name).toBe("app");
+  upgraded.close();
+  const after = new Database(file, { readonly: true });
+  try {
+    expect(after.pragma("user_version", { simple: true })).toBe(CATALOG_VERSION);
+    check(after);
+  } finally {
+    after.close();
+  }
+}

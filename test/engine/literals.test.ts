@@ -3,22 +3,12 @@ import { describe, expect, it } from "vitest";
 import type { SqlValue } from "../../engine/index.js";
 import { bindLiterals } from "../../engine/sql/literals.js";
 import { splitStatements } from "../../engine/sql/statements.js";
+import { rngFor } from "../helpers.js";
 
 /**
  * A parameterised statement recorded in a migration has its values written in as literals; SQLite must
  * read each literal back as exactly the value binding it stores: same type, same bytes, same number.
  */
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const EDGES: SqlValue[] = [
   null,
@@ -71,7 +61,7 @@ describe("arguments written in as literals", () => {
   const bind = (v: SqlValue) => (v instanceof Uint8Array ? Buffer.from(v) : v);
 
   it("reads back exactly what binding stores, for edge values and 3,000 generated ones (seed 1337)", () => {
-    const next = rng(1337);
+    const next = rngFor(1337);
     const values = [...EDGES, ...Array.from({ length: 3000 }, () => randomValue(next))];
     for (const value of values) {
       const sql = "SELECT typeof(?), quote(?), hex(?), ?";

@@ -1,16 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { openEngine } from "../../engine/index.js";
-import { columnsOf, rejectsWith, scalar, tempEngine } from "../helpers.js";
+import { type OpenOptions, openEngine } from "../../engine/index.js";
+import { columnsOf, rejectsWith, scalar, schemaFleet } from "../helpers.js";
 
-async function fleet(children: number, opts: Parameters<typeof tempEngine>[0] = {}) {
-  const engine = await tempEngine(opts);
-  engine.createGroup("default");
-  await engine.createDatabase("parent", { type: "schema" });
-  await engine.migrate("parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)");
-  const names = Array.from({ length: children }, (_, i) => `tenant-${i}`);
-  await engine.createChildren("parent", names);
-  return { engine, names };
-}
+const fleet = (children: number, opts: OpenOptions = {}) =>
+  schemaFleet(children, opts, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)");
 
 describe("migrations on a schema database", () => {
   it("reaches 500 children and the parent, keeps every row, and new children get the change", async () => {

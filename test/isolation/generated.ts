@@ -1,8 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Engine } from "../../engine/index.js";
+import { pick, type Rng, rngFor } from "../helpers.js";
 import { buildFleet, type Fleet, schemaVersionOf } from "./fixture.js";
-import { pick, type Rng, rngFor, statement } from "./grammar.js";
+import { statement } from "./grammar.js";
 
 /**
  * The generated-statement cases and their invariants, shared by the engine, CLI and HTTP runs. A case is

@@ -1,25 +1,10 @@
+import { pick, type Rng } from "../helpers.js";
 import { KELVIN } from "./fixture.js";
 
 /**
  * A grammar of SQLite features for the generated isolation suite: what a hostile tenant would try, in
  * every statement kind, with aliases SQLite and JavaScript fold differently. Deterministic for a seed.
  */
-
-export type Rng = () => number;
-
-/** mulberry32: small, fast, and the same sequence everywhere for a seed. */
-export function rngFor(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)] as T;
 
 // Aliases that fold differently in JavaScript and SQLite: the Kelvin sign, a long s, dotless i, full-width
 // and accented letters, next to their ASCII look-alikes; plus the built-in schema names.

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { QueryResult } from "../../engine/index.js";
 import { readPipelineRequest, readPlainExecute } from "../../server/hrana/protocol.js";
 import { encodeResult, encodeResultJson } from "../../server/hrana/values.js";
+import { pick as pickFrom, rngFor } from "../helpers.js";
 
 /**
  * The shortcuts a read answered on the server's thread takes must agree with the full path exactly: a
@@ -9,14 +10,9 @@ import { encodeResult, encodeResultJson } from "../../server/hrana/values.js";
  * byte as JSON.stringify writes it.
  */
 
-function generator(start: number) {
-  let seed = start;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-  return { random, pick };
+function generator(seed: number) {
+  const random = rngFor(seed);
+  return { random, pick: <T>(xs: readonly T[]): T => pickFrom(random, xs) };
 }
 
 describe("readPlainExecute", () => {
