@@ -18,6 +18,7 @@ import { alreadyExists, invalidArgument } from "../engine/errors.js";
 import { isTenantDbError, type TenantDbError } from "../engine/index.js";
 import type { Backend } from "./backends/backend.js";
 import { assertSameBackend, checkConfig, configSpecs, resolveConfig, selectBackend } from "./config.js";
+import { deadlineSignal } from "./deadline.js";
 import { type DiffKind, type DiffResult, diffInputs } from "./diff.js";
 import { type EngineLog, engineLog, silentLog } from "./engine-log.js";
 import { AUTONAMED, type Autonaming, resourceNameOf, typeOfUrn } from "./names.js";
@@ -284,9 +285,7 @@ export class TenantDbProvider {
       );
     }
     const timeoutMs = timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined;
-    const signal = timeoutMs
-      ? AbortSignal.any([this.#cancelled.signal, AbortSignal.timeout(timeoutMs)])
-      : this.#cancelled.signal;
+    const signal = timeoutMs ? deadlineSignal(this.#cancelled.signal, timeoutMs) : this.#cancelled.signal;
     const log = this.#log;
     const ctx: ResourceContext = {
       backend: this.backend(),
