@@ -156,7 +156,10 @@ export const Token: Resource<TokenArgs, TokenState> = {
         "a Token cannot be read back from its jti: tenantdb keeps no copy of a token once it is issued. Pass the token itself to `Token.get` (as the id, or as `state.jwt`), or declare a new Token (and revoke the old one with `tenantdb db tokens revoke`)",
       );
     }
-    const known = state.jwt !== undefined ? (state as TokenState) : grantOf(jwt);
+    // The state's values where it has them (a refresh: the program's own spelling, such as `2w`), the
+    // token's claims for the rest (`Token.get(name, jti, { jwt })` knows nothing else).
+    const given = Object.fromEntries(Object.entries(state).filter(([, v]) => v !== undefined && v !== null));
+    const known = { ...grantOf(jwt), ...given } as TokenState;
     const group = await groupOf(ctx.backend, known);
     if (group === null) return null; // its database or group is gone, and the token with it
     const status = await ctx.backend.checkToken(jwt, group, known.database ?? undefined).catch((e) => {

@@ -180,7 +180,8 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
 
   it("brings outputs other resources moved up to date, then previews an unchanged program as DIFF_NONE", async () => {
     // The tenant was created after its schema database, whose childCount was 0 then. Diff reads the
-    // count afresh (an output, not an input: inputDiff false), so the engine's Update refreshes it.
+    // count afresh (an output, not an input: inputDiff false), so the engine's Update refreshes it
+    // (pkg/resource/deploy/step_generator.go: DIFF_SOME without replaces is an update step).
     const before = fs.readFileSync(path.join(fleet.dataDir, "catalog.db"));
     const first = byName(await stack.preview(program()));
     expect(first["app-schema"]).toMatchObject({
@@ -426,7 +427,9 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
     );
     expect(message).toMatch(/cannot be read back from its jti.*Pass the token itself to `Token.get`/);
     // ...but `Token.get(name, jwt)` works: the engine's ReadResource sends the id (and any state) to Read,
-    // which verifies the token against its group's keys and reports what it grants.
+    // which verifies the token against its group's keys and reports what it grants. A read step
+    // (pkg/resource/deploy/step_generator.go, GenerateReadSteps; step.go, ReadStep.Apply) sends the
+    // `get`'s state as both Inputs and State, and keeps the id Read answers.
     const jwt = (reader.jwt as { value: string }).value;
     const got = await plugin.read(urnOf("Token", "got"), jwt);
     expect(got.id).toBe(reader.jti);
@@ -438,6 +441,12 @@ describe.each(BACKENDS)("a stack's life over the real plugin ($name backend)", (
       expiresAt: null,
     });
     expect(isSecret(got.outputs.jwt) && got.outputs.jwt.value).toBe(jwt);
+    // `Token.get(name, jti, { jwt })`: the token in the state, nothing else known; the grant comes from
+    // the token itself, verified as above.
+    const byState = await plugin.read(urnOf("Token", "by-state"), reader.jti as string, { jwt }, { jwt });
+    expect(byState.id).toBe(reader.jti);
+    expect(byState.outputs).toEqual(got.outputs);
+    expect(byState.inputs).toEqual(got.inputs);
     // A token of another fleet, or a forged one, is not found rather than believed.
     const forged = `${jwt.split(".").slice(0, 2).join(".")}.${"A".repeat(86)}`;
     expect((await plugin.read(urnOf("Token", "forged"), forged)).id).toBe("");
