@@ -30,9 +30,12 @@ export function packageSchema(version = packageVersion()): Record<string, unknow
       nodejs: {
         packageName: "@tenantdb/pulumi",
         packageDescription: "Pulumi SDK for tenantdb: SQLite database-per-tenant fleets as code.",
-        dependencies: { "@pulumi/pulumi": "^3.0.0" },
+        // The range the SDK in sdk/ declares: a generated package needs what that one needs.
+        dependencies: { "@pulumi/pulumi": "^3.270.0" },
       },
-      python: { packageName: "pulumi_tenantdb", requires: { "pulumi>=3.0.0,<4.0.0": "" } },
+      // No `requires`: pkg/codegen/python/gen.go adds `pulumi` with the least version its generated code
+      // needs (a `requires` key is a distribution name, its value the version specifier).
+      python: { packageName: "pulumi_tenantdb" },
       go: {
         importBasePath: "github.com/tenantdb/tenantdb/sdk/go/tenantdb",
         generateResourceContainerTypes: true,

@@ -111,6 +111,22 @@ describe("GetSchema", () => {
     expect(sdk.name).toBe((schema.language as { nodejs: { packageName: string } }).nodejs.packageName);
   });
 
+  // pkg/codegen/python/gen.go (calculateDeps) writes each `requires` entry as key + value and adds its own
+  // `pulumi` unless a key is exactly that; pkg/codegen/nodejs/gen.go keeps a given @pulumi/pulumi range.
+  it("gives the generated SDKs dependencies the codegen reads as meant", () => {
+    const language = schema.language as {
+      nodejs: { dependencies?: Record<string, string> };
+      python: { requires?: Record<string, string> };
+    };
+    for (const name of Object.keys(language.python.requires ?? {})) {
+      expect(name, "a distribution name, without a version specifier").toMatch(
+        /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      );
+    }
+    const sdk = JSON.parse(fs.readFileSync(path.join(ROOT, "sdk", "package.json"), "utf8"));
+    expect(language.nodejs.dependencies?.["@pulumi/pulumi"]).toBe(sdk.dependencies["@pulumi/pulumi"]);
+  });
+
   it("makes `authorization` an enum and `expiresAt` an ISO timestamp string", () => {
     const token = resource("tenantdb:index:Token");
     expect(token.inputProperties.authorization).toMatchObject({
