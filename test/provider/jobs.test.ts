@@ -107,6 +107,8 @@ describe("previews, Check, Diff and Read write nothing", () => {
   });
 
   it("the preview of a name that exists outside the stack fails as up would, naming the import", async () => {
+    // pkg/resource/deploy/step.go, CreateStep.Apply: a preview's create step calls Create with
+    // Preview = the deployment's DryRun, so the plugin sees the name the create would take.
     const { plugin } = await fleet();
     const urn = urnOf("Database", "someone-elses");
     const checked = await plugin.check(urn, {}, { name: "t-1", group: "g" });
@@ -128,7 +130,8 @@ describe("creates meet running jobs", () => {
       await job.started;
       const { inputs } = await plugin.check(urn, {}, { name: "t-6", group: "g", schemaParent: "app" });
 
-      // customTimeouts.create of 1 s: the step fails, saying what it waited for.
+      // customTimeouts.create of 1 s (pkg/resource/deploy/step.go, CreateStep.Apply sends
+      // CustomTimeouts.Create as CreateRequest.timeout): the step fails, saying what it waited for.
       const impatient = await grpcError(plugin.create(urn, inputs, false, 1), "ABORTED");
       expect(impatient).toMatch(
         /migration in progress.*waited for it to finish before creating t-6; gave up after/,
@@ -181,6 +184,8 @@ describe("long migrations through the provider", () => {
         () => plugin.messages.some((m) => /dry run/.test(m.message)),
         "the dry run's first progress",
       );
+      // On SIGINT pkg/resource/deploy/deployment_executor.go calls Host.SignalCancellation, which each
+      // provider (sdk/go/common/resource/plugin/provider_plugin.go, SignalCancellation) sends as Cancel.
       await plugin.cancel();
     } finally {
       release();
@@ -257,6 +262,9 @@ describe("long migrations through the provider", () => {
 
 describe("Handshake and Pulumi's autonaming", () => {
   it("announces autonaming support and honours the engine's proposed name and mode", async () => {
+    // pkg/resource/deploy/step_generator.go asks its Autonamer for each custom resource's options and
+    // puts them in the CheckRequest; sdk/go/common/resource/plugin/provider_plugin.go (Check) sends them
+    // only to a plugin whose Handshake answered supportsAutonamingConfiguration.
     ensureBuilt();
     const plugin = await Plugin.start();
     plugins.push(plugin);
