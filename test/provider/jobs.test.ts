@@ -119,13 +119,14 @@ describe("previews, Check, Diff and Read write nothing", () => {
 });
 
 describe("creates meet running jobs", () => {
-  it("waits for the parent's migration (telling the engine), or gives up at its customTimeout", async () => {
+  it("wait for the parent's migration side by side (telling the engine), or give up at their customTimeout", async () => {
     const { plugin, dataDir } = await fleet();
     // t-1 is busy: the job's dry run waits there, so the job runs until the test lets it go on.
     const release = await holdLock(dataDir, "t-1", "write");
     const job = migrateOutside(dataDir, "app", BIG_TABLE);
     const urn = urnOf("Database", "t-6");
-    let creating: Promise<Resource>;
+    let creating: Promise<Resource[]>;
+    const tenants = ["t-6", "t-7", "t-8"];
     try {
       await job.started;
       const { inputs } = await plugin.check(urn, {}, { name: "t-6", group: "g", schemaParent: "app" });
@@ -137,15 +138,30 @@ describe("creates meet running jobs", () => {
         /migration in progress.*waited for it to finish before creating t-6; gave up after/,
       );
 
-      // Without one, Create waits (bounded by the default) and the tenant gets the new version.
-      creating = plugin.create(urn, inputs);
-      const waits = () => plugin.messages.filter((m) => m.urn === urn && /^waiting for/.test(m.message));
-      await until(() => waits().length === 2, "the second create to say it waits");
+      // Without one, Creates wait (bounded by the default) and each tenant gets the new version. The
+      // engine runs independent steps side by side (pkg/resource/deploy/step_executor.go,
+      // ExecuteParallel), so a fleet's Creates meet the job together.
+      const others = await Promise.all(
+        tenants.slice(1).map(async (name) => {
+          const other = urnOf("Database", name);
+          return {
+            urn: other,
+            inputs: (await plugin.check(other, {}, { name, group: "g", schemaParent: "app" })).inputs,
+          };
+        }),
+      );
+      creating = Promise.all([{ urn, inputs }, ...others].map((c) => plugin.create(c.urn, c.inputs)));
+      const waits = (u: string) =>
+        plugin.messages.filter((m) => m.urn === u && /^waiting for/.test(m.message));
+      await until(
+        () => waits(urn).length === 2 && others.every((c) => waits(c.urn).length === 1),
+        "every create to say it waits",
+      );
     } finally {
       release();
     }
     const created = await creating;
-    expect(created.outputs.schemaVersion).toBe(2);
+    expect(created.map((c) => [c.id, c.outputs.schemaVersion])).toEqual(tenants.map((t) => [t, 2]));
     expect((await job.finished).version).toBe(2);
     expect(plugin.messages).toContainEqual(
       expect.objectContaining({
@@ -155,8 +171,11 @@ describe("creates meet running jobs", () => {
       }),
     );
     await withEngine(dataDir, async (e) => {
-      const [count] = await e.execute("t-6", "SELECT count(*) FROM big");
-      expect(Number(count?.rows[0]?.[0])).toBe(5000);
+      for (const t of tenants) {
+        expect(e.getDatabase(t).schemaVersion).toBe(2);
+        const [count] = await e.execute(t, "SELECT count(*) FROM big");
+        expect(Number(count?.rows[0]?.[0])).toBe(5000);
+      }
     });
   });
 });
