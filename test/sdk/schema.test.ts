@@ -6,7 +6,9 @@ import { ROOT } from "../helpers.js";
 
 /**
  * The SDK is a typed face over the provider's property names: this holds one against the other, reading
- * the SDK's published declarations (what a program compiles against).
+ * the SDK's published declarations (what a program compiles against). Its shape is the one
+ * pulumi/pulumi's pkg/codegen/nodejs/gen.go writes: `get(name, id, state?, opts?)` and the index's
+ * registerResourceModule / registerResourcePackage.
  */
 const SDK_FILES: Record<string, string> = {
   "tenantdb:index:Group": "group",
