@@ -131,7 +131,10 @@ export function openSession(
   // reaches SQLite any other way) and cleared when database_list shows none: it only spares a database_list
   // per statement when nothing was attached, never stands in for it.
   let mayHaveAttached = false;
-  const verdicts = new Map<string, boolean>(); // SQL -> writes an attached database, for one attach set
+  // SQL -> writes an attached database, for one attach set and one schema of main and temp: a statement's
+  // program includes the triggers on what it writes, so a temp trigger created since (`AFTER INSERT ON
+  // main.t BEGIN DELETE FROM aux.t; END`) makes the same SQL another program.
+  const verdicts = new Map<string, boolean>();
   let verdictsFor = "";
   const reads = new Map<string, BoundedRead | null>(); // see boundedCandidate
   let reading: { version: number } | undefined; // see beginRead
@@ -384,7 +387,7 @@ export function openSession(
       );
     }
     if (isKeyword(s.tokens[0], "EXPLAIN")) return attached; // compiles, never runs
-    const signature = attachSignature(attached);
+    const signature = `${attachSignature(attached)}\n${checks.schemaVersion()}\n${checks.tempSchemaVersion()}`;
     if (signature !== verdictsFor) {
       verdicts.clear();
       verdictsFor = signature;
@@ -626,6 +629,9 @@ function sessionChecks(conn: Database.Database) {
     },
     schemaVersion(): bigint {
       return versionOf("main");
+    },
+    tempSchemaVersion(): bigint {
+      return versionOf("temp");
     },
     /** Makes SQLite compare its schema in memory with the file's, and reload it if older. */
     loadSchema(): void {

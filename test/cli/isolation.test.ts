@@ -20,7 +20,7 @@ import {
 
 let dataDir: string;
 let engine: Engine;
-let tokens: Fleet & { appReadOnly: string };
+let tokens: Fleet & { appReadOnly: string; catalogReadWrite: string };
 let setup: Setup;
 beforeAll(async () => {
   dataDir = path.join(fs.mkdtempSync(path.join(tempDirRoot(), "tenantdb-cli-iso-")), "data");
@@ -29,6 +29,7 @@ beforeAll(async () => {
   tokens = {
     ...setup.fleet,
     appReadOnly: (await engine.createToken({ database: "app", authorization: "read-only" })).jwt,
+    catalogReadWrite: setup.catalogReadWrite,
   };
 });
 afterAll(() => {
