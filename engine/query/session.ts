@@ -120,7 +120,7 @@ export function openSession(
     if (readOnly) conn.pragma("query_only = 1");
   } catch (e) {
     conn.close();
-    throw fromSqliteError(e);
+    throw fromSqliteError(e, name);
   }
   const checks = sessionChecks(conn);
   const rowNow = currentRowReader(ctx, row, opts.catalogChecks ?? "statement");
@@ -140,7 +140,7 @@ export function openSession(
   let reading: { version: number } | undefined; // see beginRead
   let closed = false;
   const collect = (stmt: Database.Statement, args: SqlArgs | undefined) =>
-    collectRows(stmt, args, opts.maxResultBytes);
+    collectRows(stmt, args, opts.maxResultBytes, name);
 
   const session: Session = {
     database: name,
@@ -168,7 +168,7 @@ export function openSession(
           isExplain: s.tokens[0]?.text.toUpperCase() === "EXPLAIN",
         };
       } catch (e) {
-        throw fromSqliteError(e);
+        throw fromSqliteError(e, name);
       }
     },
     async execute(sql, args, opts) {
@@ -339,7 +339,7 @@ export function openSession(
     try {
       stmt = conn.prepare(s.sql);
     } catch (e) {
-      throw fromSqliteError(e);
+      throw fromSqliteError(e, name);
     }
     if (s.kind === "transaction") {
       if (!stmt.readonly) authorize(principal, row, "write");
@@ -397,7 +397,7 @@ export function openSession(
       try {
         writesThem = writesAttached(conn, s.sql);
       } catch (e) {
-        throw fromSqliteError(e);
+        throw fromSqliteError(e, name);
       }
       if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
       verdicts.set(s.sql, writesThem);
@@ -457,7 +457,7 @@ export function openSession(
       const begin = writes && attached.length === 0 ? checks.beginImmediate : checks.begin;
       (nested ? checks.savepoint : begin).run();
     } catch (e) {
-      throw fromSqliteError(e); // busy: another connection is writing
+      throw fromSqliteError(e, name); // busy: another connection is writing
     }
     try {
       // Inside our own BEGIN IMMEDIATE nothing is written yet, so the journal mode may still change and
@@ -479,7 +479,7 @@ export function openSession(
       return result;
     } catch (e) {
       undo(nested);
-      throw fromSqliteError(e);
+      throw fromSqliteError(e, name);
     }
   }
 
@@ -546,7 +546,7 @@ export function openSession(
     try {
       conn.prepare("ATTACH DATABASE ? AS ?").run(path.join(ctx.layout.root, targetRow.path), alias);
     } catch (e) {
-      throw fromSqliteError(e);
+      throw fromSqliteError(e, name);
     }
     return emptyResult();
   }
@@ -555,7 +555,7 @@ export function openSession(
     try {
       return collect(conn.prepare(s.sql), args);
     } catch (e) {
-      throw fromSqliteError(e);
+      throw fromSqliteError(e, name);
     }
   }
 
@@ -778,6 +778,7 @@ function collectRows(
   stmt: Database.Statement,
   args: SqlArgs | undefined,
   maxBytes: number | undefined,
+  database: string,
 ): QueryResult {
   const bound = toBindable(args);
   try {
@@ -807,7 +808,7 @@ function collectRows(
     if ((e as { code?: string }).code?.startsWith("SQLITE_READONLY")) {
       throw permissionDenied(`attempt to write a read-only database: ${(e as Error).message}`);
     }
-    throw fromSqliteError(e);
+    throw fromSqliteError(e, database);
   }
 }
 
