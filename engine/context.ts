@@ -3,7 +3,10 @@ import { createPool, type Pool } from "./jobs/pool.js";
 import type { Layout } from "./layout.js";
 
 export interface EngineOptions {
-  /** Worker threads for migration jobs. Default: twice the cores (the work waits on fsync more than CPU). */
+  /**
+   * Worker threads for migration jobs. Default: three per core, at least 4 and at most 16 (the work waits
+   * on fsync more than CPU; see jobs/pool.ts defaultPoolSize).
+   */
   workers?: number;
   /**
    * How a migration's run phase syncs each database's commit: `normal` (default) or `full`. Both are

@@ -48,11 +48,14 @@ export function isTenantDbError(e: unknown): e is TenantDbError {
   return e instanceof TenantDbError;
 }
 
-/** A SQLite error raised by a user's statement: reported as-is, with SQLite's code, as INVALID_ARGUMENT. */
-export function fromSqliteError(e: unknown): TenantDbError {
+/**
+ * A SQLite error raised by a user's statement: reported as-is, with SQLite's code, as INVALID_ARGUMENT; a
+ * full disk or an I/O error as such, naming `database` (the session's, when the statement ran on one).
+ */
+export function fromSqliteError(e: unknown, database?: string): TenantDbError {
   if (e instanceof TenantDbError) return e;
   const err = e as { code?: string; message?: string };
-  const storage = storageError(e, { phase: "query" });
+  const storage = storageError(e, database === undefined ? { phase: "query" } : { phase: "query", database });
   if (storage) return storage;
   if (typeof err?.code === "string" && err.code.startsWith("SQLITE_")) {
     if (err.code === "SQLITE_BUSY" || err.code === "SQLITE_LOCKED") {

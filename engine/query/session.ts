@@ -120,7 +120,7 @@ export function openSession(
     if (readOnly) conn.pragma("query_only = 1");
   } catch (e) {
     conn.close();
-    throw fromSqliteError(e);
+    throw fromSqliteError(e, name);
   }
   const checks = sessionChecks(conn);
   const rowNow = currentRowReader(ctx, row, opts.catalogChecks ?? "statement");
@@ -131,13 +131,16 @@ export function openSession(
   // reaches SQLite any other way) and cleared when database_list shows none: it only spares a database_list
   // per statement when nothing was attached, never stands in for it.
   let mayHaveAttached = false;
-  const verdicts = new Map<string, boolean>(); // SQL -> writes an attached database, for one attach set
+  // SQL -> writes an attached database, for one attach set and one schema of main and temp: a statement's
+  // program includes the triggers on what it writes, so a temp trigger created since (`AFTER INSERT ON
+  // main.t BEGIN DELETE FROM aux.t; END`) makes the same SQL another program.
+  const verdicts = new Map<string, boolean>();
   let verdictsFor = "";
   const reads = new Map<string, BoundedRead | null>(); // see boundedCandidate
   let reading: { version: number } | undefined; // see beginRead
   let closed = false;
   const collect = (stmt: Database.Statement, args: SqlArgs | undefined) =>
-    collectRows(stmt, args, opts.maxResultBytes);
+    collectRows(stmt, args, opts.maxResultBytes, name);
 
   const session: Session = {
     database: name,
@@ -165,7 +168,7 @@ export function openSession(
           isExplain: s.tokens[0]?.text.toUpperCase() === "EXPLAIN",
         };
       } catch (e) {
-        throw fromSqliteError(e);
+        throw fromSqliteError(e, name);
       }
     },
     async execute(sql, args, opts) {
@@ -336,7 +339,7 @@ export function openSession(
     try {
       stmt = conn.prepare(s.sql);
     } catch (e) {
-      throw fromSqliteError(e);
+      throw fromSqliteError(e, name);
     }
     if (s.kind === "transaction") {
       if (!stmt.readonly) authorize(principal, row, "write");
@@ -384,7 +387,7 @@ export function openSession(
       );
     }
     if (isKeyword(s.tokens[0], "EXPLAIN")) return attached; // compiles, never runs
-    const signature = attachSignature(attached);
+    const signature = `${attachSignature(attached)}\n${checks.schemaVersion()}\n${checks.tempSchemaVersion()}`;
     if (signature !== verdictsFor) {
       verdicts.clear();
       verdictsFor = signature;
@@ -394,7 +397,7 @@ export function openSession(
       try {
         writesThem = writesAttached(conn, s.sql);
       } catch (e) {
-        throw fromSqliteError(e);
+        throw fromSqliteError(e, name);
       }
       if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
       verdicts.set(s.sql, writesThem);
@@ -454,7 +457,7 @@ export function openSession(
       const begin = writes && attached.length === 0 ? checks.beginImmediate : checks.begin;
       (nested ? checks.savepoint : begin).run();
     } catch (e) {
-      throw fromSqliteError(e); // busy: another connection is writing
+      throw fromSqliteError(e, name); // busy: another connection is writing
     }
     try {
       // Inside our own BEGIN IMMEDIATE nothing is written yet, so the journal mode may still change and
@@ -476,7 +479,7 @@ export function openSession(
       return result;
     } catch (e) {
       undo(nested);
-      throw fromSqliteError(e);
+      throw fromSqliteError(e, name);
     }
   }
 
@@ -543,7 +546,7 @@ export function openSession(
     try {
       conn.prepare("ATTACH DATABASE ? AS ?").run(path.join(ctx.layout.root, targetRow.path), alias);
     } catch (e) {
-      throw fromSqliteError(e);
+      throw fromSqliteError(e, name);
     }
     return emptyResult();
   }
@@ -552,7 +555,7 @@ export function openSession(
     try {
       return collect(conn.prepare(s.sql), args);
     } catch (e) {
-      throw fromSqliteError(e);
+      throw fromSqliteError(e, name);
     }
   }
 
@@ -626,6 +629,9 @@ function sessionChecks(conn: Database.Database) {
     },
     schemaVersion(): bigint {
       return versionOf("main");
+    },
+    tempSchemaVersion(): bigint {
+      return versionOf("temp");
     },
     /** Makes SQLite compare its schema in memory with the file's, and reload it if older. */
     loadSchema(): void {
@@ -772,6 +778,7 @@ function collectRows(
   stmt: Database.Statement,
   args: SqlArgs | undefined,
   maxBytes: number | undefined,
+  database: string,
 ): QueryResult {
   const bound = toBindable(args);
   try {
@@ -801,7 +808,7 @@ function collectRows(
     if ((e as { code?: string }).code?.startsWith("SQLITE_READONLY")) {
       throw permissionDenied(`attempt to write a read-only database: ${(e as Error).message}`);
     }
-    throw fromSqliteError(e);
+    throw fromSqliteError(e, database);
   }
 }
 

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, openEngine } from "../../engine/index.js";
-import { runCli, tempDir } from "../helpers.js";
+import { runCli, scalar, tempDir } from "../helpers.js";
 import { ATTACKS } from "../isolation/attacks.js";
 import { changedFiles, type Fleet, fileHashes, schemaVersionOf } from "../isolation/fixture.js";
 import {
@@ -15,12 +15,15 @@ import {
   setUpFleet,
   violations,
 } from "../isolation/generated.js";
+import { runCliInPty } from "./pty.js";
 
 /** The leaks of issue 11 through the real `tenantdb db shell`, checked on the files. */
 
+const PROMPT = "tenantdb> ";
+
 let dataDir: string;
 let engine: Engine;
-let tokens: Fleet & { appReadOnly: string };
+let tokens: Fleet & { appReadOnly: string; catalogReadWrite: string };
 let setup: Setup;
 beforeAll(async () => {
   dataDir = path.join(fs.mkdtempSync(path.join(tempDirRoot(), "tenantdb-cli-iso-")), "data");
@@ -29,6 +32,7 @@ beforeAll(async () => {
   tokens = {
     ...setup.fleet,
     appReadOnly: (await engine.createToken({ database: "app", authorization: "read-only" })).jwt,
+    catalogReadWrite: setup.catalogReadWrite,
   };
 });
 afterAll(() => {
@@ -70,6 +74,49 @@ describe("tenantdb db shell as a hostile tenant", () => {
     expect(refused.code).toBe(8); // PERMISSION_DENIED
     expect(refused.stderr).toMatch(/does not allow attaching "cli-shared"/);
   });
+
+  it("makes `db config attach disallow` reach an open interactive shell at its next statement", async () => {
+    const attached = "pty-attached";
+    const shell = runCliInPty(
+      ["--data-dir", dataDir, "db", "shell", "c1", "--token", tokens.readWrite],
+      [
+        { waitFor: PROMPT },
+        { send: 'ATTACH "catalog" AS cat;\r' },
+        { waitFor: PROMPT },
+        { send: "SELECT group_concat(category) AS c FROM cat.promotions;\r" },
+        { waitFor: "books,games" },
+        // The sign, on disk, that the shell has attached: the test disallows only then.
+        { send: `INSERT INTO users (name) VALUES ('${attached}');\r` },
+        {
+          waitForSql: [
+            path.join(dataDir, "catalog.db"),
+            "SELECT 1 FROM databases WHERE name = 'catalog' AND allow_attach = 0",
+          ],
+        },
+        { send: "SELECT group_concat(category) AS c FROM cat.promotions;\r" },
+        { waitFor: "no longer allows attach" },
+        { send: "SELECT count(*) AS still FROM users;\r" },
+        { waitFor: "still" },
+        { send: ".quit\r" },
+      ],
+    );
+    for (let i = 0; i < 600; i++) {
+      if ((await scalar(engine, "c1", `SELECT count(*) FROM users WHERE name = '${attached}'`)) === 1n) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    engine.updateDatabaseConfig("catalog", { allowAttach: false });
+    try {
+      const r = await shell;
+      expect(r.missing).toBeNull();
+      expect(r.code).toBe(0);
+      expect(r.output).toMatch(
+        /Error: database "catalog" \(attached as "cat"\) no longer allows attach; it was detached/,
+      );
+    } finally {
+      engine.updateDatabaseConfig("catalog", { allowAttach: true });
+      await engine.execute("c1", `DELETE FROM users WHERE name = '${attached}'`);
+    }
+  }, 120_000);
 
   it("runs the seed's ATTACH-and-join, by name and by id", async () => {
     const id = engine.getDatabase("catalog").uuid;

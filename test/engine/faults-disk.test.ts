@@ -5,10 +5,12 @@ import path from "node:path";
 import grpc from "@grpc/grpc-js";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXIT_CODES } from "../../cli/errors.js";
 import { type Engine, openEngine, storageError } from "../../engine/index.js";
 import { toStatus } from "../../provider/status.js";
 import { errorReply } from "../../server/http-errors.js";
 import { listFiles, rejectsWith, runCli } from "../helpers.js";
+import { exec, hrana, startServeProcess } from "../server/serve-process.js";
 
 /**
  * A data directory on a small tmpfs, filled at chosen moments. Mounting needs root (CI runs as root); as
@@ -89,6 +91,10 @@ function strays(dataDir: string): string[] {
   }
 }
 
+/** About 2 MB of new rows: more than a filled tmpfs can take, however the last pages fell. */
+const BIG_INSERT = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+  INSERT INTO users (name) SELECT hex(randomblob(500)) FROM n`;
+
 async function rows(engine: Engine, db: string): Promise<unknown> {
   const [r] = await engine.execute(db, "SELECT count(*), sum(length(name)) FROM users");
   return r?.rows[0];
@@ -158,6 +164,11 @@ describe("a full disk", () => {
           "DISK_FULL",
         );
         expect(message).toMatch(/disk full during create on database "more"/);
+        // A tenant's own write names the tenant, not the catalog.
+        expect(await rejectsWith(reader.execute("tenant-1", BIG_INSERT), "DISK_FULL")).toMatch(
+          /^disk full during query on database "tenant-1": /,
+        );
+        expect(await rows(reader, "tenant-1")).toEqual([1n, 3n]);
       } finally {
         reader.close();
       }
@@ -171,12 +182,49 @@ describe("a full disk", () => {
       const select = await runCli(["db", "shell", "tenant-1", "SELECT name FROM users"], { env });
       expect(select.code).toBe(0);
       expect(select.stdout).toMatch(/ada/);
+      const write = await runCli(["db", "shell", "tenant-1", BIG_INSERT], { env });
+      expect(write.code).toBe(EXIT_CODES.DISK_FULL);
+      expect(write.stderr).toMatch(/^Error: disk full during query on database "tenant-1": /);
       const create = await runCli(["db", "create", "more", "--schema", "parent"], { env });
       expect(create.code).not.toBe(0);
       expect(create.stderr).toMatch(/^Error: disk full during /);
       expect(create.stderr).not.toMatch(/please report/);
     } finally {
       unfill(root);
+    }
+    expect(strays(dataDir)).toEqual([]);
+  }, 120_000);
+
+  it("answers a full disk over HTTP: a Hrana write names its database, a Platform API create is a 507, reads go on", async () => {
+    if (!isRoot) return; // see the warning printed by beforeAll
+    const { engine, dataDir, root } = await fleet(2);
+    await engine.execute("tenant-1", "INSERT INTO users (name) VALUES ('ada')");
+    const { token: apiToken } = engine.mintApiToken("disk");
+    const { jwt } = await engine.createToken({ database: "tenant-1" });
+    engine.close();
+    const server = await startServeProcess(dataDir);
+    try {
+      fill(root, 0);
+      const reply = await hrana(server.url, "tenant-1", jwt, {
+        requests: [exec(BIG_INSERT), exec("SELECT name FROM users"), { type: "close" }],
+      });
+      expect(reply.status).toBe(200);
+      const [write, read] = reply.body.results ?? [];
+      expect(write?.error?.code).toBe("SQLITE_FULL");
+      expect(write?.error?.message).toMatch(/^disk full during query on database "tenant-1": /);
+      expect(read?.response?.result?.rows).toEqual([[{ type: "text", value: "ada" }]]);
+      const created = await fetch(`${server.url}/v1/organizations/local/databases`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "more", group: "default", schema: "parent" }),
+      });
+      const body = (await created.json()) as { code?: string; error?: string; message?: string };
+      expect({ status: created.status, code: body.code }).toEqual({ status: 507, code: "DISK_FULL" });
+      expect(JSON.stringify(body)).toMatch(/disk full during create on database \\"more\\"/);
+      expect(server.stderr()).not.toMatch(/please report/);
+    } finally {
+      unfill(root);
+      await server.stop();
     }
     expect(strays(dataDir)).toEqual([]);
   }, 120_000);

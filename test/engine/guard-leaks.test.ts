@@ -78,6 +78,30 @@ describe("attached databases stay read-only, whatever the alias", () => {
     },
   );
 
+  it("judges a statement again once a temp trigger makes it write an attached database", async () => {
+    const { jwt } = await engine.createToken({ database: "catalog", attach: ["c2"] });
+    const before = fileHashes(engine.dir);
+    const rows = await scalar(engine, "c2", "SELECT count(*) FROM users");
+    const write = "UPDATE promotions SET discount = discount WHERE category = 'books'";
+    const outcomes = await run(
+      await as(jwt, "catalog"),
+      [
+        'ATTACH "c2" AS n',
+        write, // judged (it writes main only) while no trigger exists
+        "CREATE TEMP TRIGGER wipe AFTER UPDATE ON main.promotions BEGIN DELETE FROM n.users; END",
+        write, // the same text, now a program that deletes the neighbour's rows
+        `INSERT INTO promotions VALUES ('toys', 0.5)`,
+        "DROP TRIGGER temp.wipe",
+        write,
+      ],
+      "catalog",
+    );
+    expect(outcomes).toEqual(["ok", "ok", "ok", "PERMISSION_DENIED", "ok", "ok", "ok"]);
+    expect(await scalar(engine, "c2", "SELECT count(*) FROM users")).toBe(rows);
+    expect(changedFiles(before, fileHashes(engine.dir)).filter((f) => f.includes("c2"))).toEqual([]);
+    await engine.execute("catalog", "DELETE FROM promotions WHERE category = 'toys'");
+  });
+
   it("counts attached databases from SQLite: ten at most, whatever the aliases' case", async () => {
     const session = engine.openSession("c1");
     try {

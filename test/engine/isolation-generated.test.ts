@@ -18,7 +18,7 @@ import {
  * each case checked on the files. A failure prints its seed: TENANTDB_ISOLATION_SEED=<seed> replays it.
  */
 
-const CASES = Number(process.env.TENANTDB_ISOLATION_CASES) || 2000;
+const CASES = Number(process.env.TENANTDB_ISOLATION_CASES) || 3000;
 const seed = seedOfRun();
 
 let engine: Awaited<ReturnType<typeof suiteEngine>>;

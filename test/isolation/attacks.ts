@@ -6,7 +6,7 @@ import { KELVIN } from "./fixture.js";
  */
 export interface Attack {
   name: string;
-  token: "readOnly" | "readWrite" | "appReadOnly";
+  token: "readOnly" | "readWrite" | "appReadOnly" | "catalogReadWrite";
   db: string;
   sqls: string[];
 }
@@ -58,5 +58,17 @@ export const ATTACKS: Attack[] = [
     token: "readWrite",
     db: "c1",
     sqls: ['ATTACH "c2" AS n', "SELECT optimize(notes) FROM n.notes"],
+  },
+  {
+    // The statement matches no row, so the files stay as they were whatever the verdict: the test is the refusal.
+    name: "a statement judged before a temp trigger made it write an attached child",
+    token: "catalogReadWrite",
+    db: "catalog",
+    sqls: [
+      'ATTACH "c2" AS n',
+      "UPDATE promotions SET discount = 0 WHERE category = 'none'",
+      "CREATE TEMP TRIGGER wipe AFTER UPDATE ON main.promotions BEGIN DELETE FROM n.users; END",
+      "UPDATE promotions SET discount = 0 WHERE category = 'none'",
+    ],
   },
 ];

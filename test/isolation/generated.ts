@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Engine } from "../../engine/index.js";
 import { pick, type Rng, rngFor } from "../helpers.js";
 import { buildFleet, type Fleet, schemaVersionOf } from "./fixture.js";
-import { statement } from "./grammar.js";
+import { statement, tempTrigger } from "./grammar.js";
 
 /**
  * The generated-statement cases and their invariants, shared by the engine, CLI and HTTP runs. A case is
@@ -29,6 +29,8 @@ export interface Setup {
   actors: Actor[];
   ids: Record<string, string>;
   fleet: Fleet;
+  /** Full access on the standard database catalog, which may attach c2. */
+  catalogReadWrite: string;
 }
 
 export async function setUpFleet(engine: Engine): Promise<Setup> {
@@ -51,6 +53,7 @@ export async function setUpFleet(engine: Engine): Promise<Setup> {
     actors,
     ids: { c2: engine.getDatabase("c2").uuid, catalog: engine.getDatabase("catalog").uuid },
     fleet,
+    catalogReadWrite: catalogWriter.jwt,
   };
 }
 
@@ -58,14 +61,24 @@ export function generateCase(rng: Rng, index: number, setup: Setup, actors = set
   const actor = pick(rng, actors);
   const sqls: string[] = [];
   const attaches = Math.floor(rng() * 3);
+  const aliases: string[] = [];
   for (let i = 0; i < attaches; i++) {
     const target = pick(rng, ["c2", "catalog", `'${setup.ids.c2}'`]);
-    sqls.push(
-      `ATTACH ${target.startsWith("'") ? target : `"${target}"`} AS ${pick(rng, ['"k"', '"\u212A"', "c", '"é"', '"x y"'])}`,
-    );
+    const alias = pick(rng, ["k", "\u212A", "c", "é", "x y"]);
+    aliases.push(alias);
+    sqls.push(`ATTACH ${target.startsWith("'") ? target : `"${target}"`} AS "${alias}"`);
+  }
+  if (rng() < 0.15) {
+    // A write judged, a temp trigger on what it writes, and the same text again: another program by now.
+    const write = `INSERT INTO ${actor.db === "catalog" ? "promotions" : "users"} DEFAULT VALUES`;
+    sqls.push(write, tempTrigger(rng, actor.db === "catalog" ? "promotions" : "users", aliases), write);
   }
   const count = 1 + Math.floor(rng() * 5);
-  for (let i = 0; i < count; i++) sqls.push(statement(rng, setup.ids));
+  for (let i = 0; i < count; i++) {
+    // Now and then a statement of the case again, after what came between (a temp trigger, an ATTACH):
+    // the same text may be another program by now.
+    sqls.push(i > 0 && rng() < 0.2 ? pick(rng, sqls) : statement(rng, setup.ids, aliases));
+  }
   return { index, actor, sqls };
 }
 

@@ -135,58 +135,65 @@ const FTS5_COMMANDS = [
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-function alias(rng: Rng): string {
-  return pick(rng, ALIASES);
+/** An alias, half the time one the case has attached (`near`), so statements reach what is attached. */
+function alias(rng: Rng, near: readonly string[]): string {
+  return near.length > 0 && rng() < 0.5 ? pick(rng, near) : pick(rng, ALIASES);
 }
 
-function qualified(rng: Rng, table = pick(rng, TABLES)): string {
+function qualified(rng: Rng, near: readonly string[], table = pick(rng, TABLES)): string {
   const r = rng();
   if (r < 0.25) return table;
-  const a = alias(rng);
+  const a = alias(rng, near);
   return `${rng() < 0.7 ? q(a) : `[${a}]`}.${table}`;
 }
 
-function schemaName(rng: Rng): string {
-  return q(alias(rng));
+function schemaName(rng: Rng, near: readonly string[]): string {
+  return q(alias(rng, near));
 }
 
-/** One statement; `ids` fills in database ids for ATTACH by id. */
-export function statement(rng: Rng, ids: Record<string, string>): string {
+/** A temp trigger on `table` (of the session's own database) whose body writes where the grammar points. */
+export function tempTrigger(rng: Rng, table: string, near: readonly string[]): string {
+  return `CREATE TEMP TRIGGER tr${Math.floor(rng() * 4)} AFTER INSERT ON ${table} BEGIN DELETE FROM ${qualified(rng, near, pick(rng, ["users", "promotions"]))}; END`;
+}
+
+/** One statement; `ids` fills in database ids for ATTACH by id; `near` are the aliases attached before it. */
+export function statement(rng: Rng, ids: Record<string, string>, near: readonly string[] = []): string {
   const makers: (() => string)[] = [
     () => {
       const target = pick(rng, TARGETS).replace(/\{(\w+)Id\}/, (_, db: string) => ids[db] ?? db);
       const quoted = target.startsWith("'") || /^[a-z]+$/.test(target) ? target : q(target);
-      return `ATTACH ${rng() < 0.3 ? "DATABASE " : ""}${quoted} AS ${schemaName(rng)}`;
+      return `ATTACH ${rng() < 0.3 ? "DATABASE " : ""}${quoted} AS ${schemaName(rng, near)}`;
     },
-    () => `DETACH ${rng() < 0.3 ? "DATABASE " : ""}${schemaName(rng)}`,
-    () => `SELECT count(*) FROM ${qualified(rng)}`,
-    () => `SELECT * FROM ${qualified(rng, "users")} JOIN ${qualified(rng, "promotions")} ON 1 LIMIT 3`,
-    () => `INSERT INTO ${qualified(rng, pick(rng, ["users", "promotions"]))} DEFAULT VALUES`,
+    () => `DETACH ${rng() < 0.3 ? "DATABASE " : ""}${schemaName(rng, near)}`,
+    () => `SELECT count(*) FROM ${qualified(rng, near)}`,
     () =>
-      `INSERT INTO ${qualified(rng, "users")} (name) SELECT name FROM ${qualified(rng, "users")} RETURNING id`,
-    () => `REPLACE INTO ${qualified(rng, "users")} (id, name) VALUES (1, 'r')`,
+      `SELECT * FROM ${qualified(rng, near, "users")} JOIN ${qualified(rng, near, "promotions")} ON 1 LIMIT 3`,
+    () => `INSERT INTO ${qualified(rng, near, pick(rng, ["users", "promotions"]))} DEFAULT VALUES`,
     () =>
-      `UPDATE ${qualified(rng, pick(rng, ["users", "promotions", "sqlite_schema"]))} SET name = 'u' WHERE 1`,
-    () => `DELETE FROM ${qualified(rng)}`,
-    () => `WITH w AS (SELECT 1) DELETE FROM ${qualified(rng, "users")} WHERE id IN (SELECT * FROM w)`,
-    () => `CREATE TABLE ${qualified(rng, `t${Math.floor(rng() * 5)}`)} (a)`,
+      `INSERT INTO ${qualified(rng, near, "users")} (name) SELECT name FROM ${qualified(rng, near, "users")} RETURNING id`,
+    () => `REPLACE INTO ${qualified(rng, near, "users")} (id, name) VALUES (1, 'r')`,
     () =>
-      `CREATE ${pick(rng, ["", "TEMP "])}TABLE ${pick(rng, ["", "temp."])}tt${Math.floor(rng() * 3)} AS SELECT * FROM ${qualified(rng, "users")}`,
-    () => `CREATE INDEX ${qualified(rng, `i${Math.floor(rng() * 5)}`)} ON users(name)`,
-    () => `DROP INDEX ${qualified(rng, pick(rng, ["users_name", "promotions_category"]))}`,
-    () => `DROP TABLE ${qualified(rng)}`,
+      `UPDATE ${qualified(rng, near, pick(rng, ["users", "promotions", "sqlite_schema"]))} SET name = 'u' WHERE 1`,
+    () => `DELETE FROM ${qualified(rng, near)}`,
+    () => `WITH w AS (SELECT 1) DELETE FROM ${qualified(rng, near, "users")} WHERE id IN (SELECT * FROM w)`,
+    () => `CREATE TABLE ${qualified(rng, near, `t${Math.floor(rng() * 5)}`)} (a)`,
     () =>
-      `ALTER TABLE ${qualified(rng, pick(rng, ["users", "promotions"]))} ADD COLUMN z${Math.floor(rng() * 9)}`,
+      `CREATE ${pick(rng, ["", "TEMP "])}TABLE ${pick(rng, ["", "temp."])}tt${Math.floor(rng() * 3)} AS SELECT * FROM ${qualified(rng, near, "users")}`,
+    () => `CREATE INDEX ${qualified(rng, near, `i${Math.floor(rng() * 5)}`)} ON users(name)`,
+    () => `DROP INDEX ${qualified(rng, near, pick(rng, ["users_name", "promotions_category"]))}`,
+    () => `DROP TABLE ${qualified(rng, near)}`,
     () =>
-      `CREATE TEMP TRIGGER tr${Math.floor(rng() * 4)} AFTER INSERT ON ${qualified(rng, "users")} BEGIN DELETE FROM ${qualified(rng, pick(rng, ["users", "promotions"]))}; INSERT INTO ${qualified(rng, "users")} (name) VALUES ('t'); END`,
-    () => `CREATE TEMP VIEW v${Math.floor(rng() * 4)} AS SELECT * FROM ${qualified(rng)}`,
+      `ALTER TABLE ${qualified(rng, near, pick(rng, ["users", "promotions"]))} ADD COLUMN z${Math.floor(rng() * 9)}`,
+    () =>
+      `CREATE TEMP TRIGGER tr${Math.floor(rng() * 4)} AFTER INSERT ON ${qualified(rng, near, pick(rng, ["users", "promotions"]))} BEGIN DELETE FROM ${qualified(rng, near, pick(rng, ["users", "promotions"]))}; INSERT INTO ${qualified(rng, near, "users")} (name) VALUES ('t'); END`,
+    () => `CREATE TEMP VIEW v${Math.floor(rng() * 4)} AS SELECT * FROM ${qualified(rng, near)}`,
     () => `DROP ${pick(rng, ["TRIGGER", "VIEW", "TABLE"])} IF EXISTS temp.${pick(rng, ["tr0", "v0", "tt0"])}`,
-    () => `ANALYZE ${rng() < 0.3 ? "" : schemaName(rng)}`,
-    () => `VACUUM ${rng() < 0.3 ? "" : schemaName(rng)}`,
-    () => `REINDEX ${qualified(rng, pick(rng, ["users_name", "promotions_category", "users"]))}`,
+    () => `ANALYZE ${rng() < 0.3 ? "" : schemaName(rng, near)}`,
+    () => `VACUUM ${rng() < 0.3 ? "" : schemaName(rng, near)}`,
+    () => `REINDEX ${qualified(rng, near, pick(rng, ["users_name", "promotions_category", "users"]))}`,
     () => {
       const name = pick(rng, PRAGMAS);
-      const prefix = rng() < 0.5 ? `${schemaName(rng)}.` : "";
+      const prefix = rng() < 0.5 ? `${schemaName(rng, near)}.` : "";
       const form = rng();
       if (form < 0.4) return `PRAGMA ${prefix}${name}`;
       const value = pick(rng, PRAGMA_VALUES);
@@ -199,9 +206,9 @@ export function statement(rng: Rng, ids: Record<string, string>): string {
       if (r < 0.3) return `SELECT * FROM ${spelled}`;
       if (r < 0.6) return `SELECT * FROM ${spelled}(${pick(rng, PRAGMA_VALUES)})`;
       if (r < 0.8) return `SELECT * FROM ${q(spelled)} WHERE arg = ${pick(rng, PRAGMA_VALUES)}`;
-      return `SELECT * FROM ${spelled}(${pick(rng, ["'users'", "'notes'"])}, ${q(alias(rng))})`;
+      return `SELECT * FROM ${spelled}(${pick(rng, ["'users'", "'notes'"])}, ${q(alias(rng, near))})`;
     },
-    () => `INSERT INTO ${qualified(rng, "notes")}(notes) VALUES ('${pick(rng, FTS3_COMMANDS)}')`,
+    () => `INSERT INTO ${qualified(rng, near, "notes")}(notes) VALUES ('${pick(rng, FTS3_COMMANDS)}')`,
     () => {
       const command = pick(rng, FTS5_COMMANDS);
       const rank = [
@@ -214,12 +221,12 @@ export function statement(rng: Rng, ids: Record<string, string>): string {
         "secure-delete",
         "merge",
       ].includes(command);
-      return `INSERT INTO ${qualified(rng, "docs")}(docs${rank ? ", rank" : ""}) VALUES ('${command}'${rank ? `, ${pick(rng, ["1", "2", "'bm25(10.0)'", "-4"])}` : ""})`;
+      return `INSERT INTO ${qualified(rng, near, "docs")}(docs${rank ? ", rank" : ""}) VALUES ('${command}'${rank ? `, ${pick(rng, ["1", "2", "'bm25(10.0)'", "-4"])}` : ""})`;
     },
     () =>
-      `SELECT ${pick(rng, ["optimize", "OPTIMIZE", "snippet", "offsets", "matchinfo"])}(notes) FROM ${qualified(rng, "notes")} ${rng() < 0.5 ? "WHERE notes MATCH 'note'" : ""}`,
-    () => `SELECT highlight(docs, 0, '[', ']') FROM ${qualified(rng, "docs")} WHERE docs MATCH 'doc'`,
-    () => `SELECT * FROM ${qualified(rng, "users")} ORDER BY randomblob(10)`,
+      `SELECT ${pick(rng, ["optimize", "OPTIMIZE", "snippet", "offsets", "matchinfo"])}(notes) FROM ${qualified(rng, near, "notes")} ${rng() < 0.5 ? "WHERE notes MATCH 'note'" : ""}`,
+    () => `SELECT highlight(docs, 0, '[', ']') FROM ${qualified(rng, near, "docs")} WHERE docs MATCH 'doc'`,
+    () => `SELECT * FROM ${qualified(rng, near, "users")} ORDER BY randomblob(10)`,
     () =>
       pick(rng, [
         "BEGIN",
@@ -231,7 +238,7 @@ export function statement(rng: Rng, ids: Record<string, string>): string {
         "ROLLBACK TO s",
         "END",
       ]),
-    () => `EXPLAIN ${statement(rng, ids)}`,
+    () => `EXPLAIN ${statement(rng, ids, near)}`,
   ];
   return pick(rng, makers)();
 }

@@ -28,7 +28,7 @@ let dataDir: string;
 let sqliteTmp: string;
 let engine: Engine;
 let server: Served;
-let tokens: Fleet & { appReadOnly: string };
+let tokens: Fleet & { appReadOnly: string; catalogReadWrite: string };
 let setup: Setup;
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-http-iso-"));
@@ -40,6 +40,7 @@ beforeAll(async () => {
   tokens = {
     ...setup.fleet,
     appReadOnly: (await engine.createToken({ database: "app", authorization: "read-only" })).jwt,
+    catalogReadWrite: setup.catalogReadWrite,
   };
   server = await serve(dataDir, { SQLITE_TMPDIR: sqliteTmp, TMPDIR: sqliteTmp });
 });
