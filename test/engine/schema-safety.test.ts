@@ -42,6 +42,25 @@ describe("declarative schemas: what is refused, and what is reported", () => {
     expect(engine.listMigrations(f.app)).toHaveLength(1);
   });
 
+  it("a declared foreign key that one tenant's rows violate fails its dry run there, and apply changes nothing", async () => {
+    const f = await fleetWith(
+      "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER)",
+      (_c, i) => `INSERT INTO p (id) VALUES (1); INSERT INTO c (pid) VALUES (1), (${i === 2 ? 99 : 1})`,
+    );
+    const desired =
+      "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p (id))";
+    const plan = await engine.planSchema(f.app, desired);
+    expect(plan.lint.map((x) => x.code)).toEqual(expect.arrayContaining(["MF101", "RB101"]));
+    expect(plan.dryRun?.failures).toEqual([{ database: f.c, error: expect.stringMatching(/FOREIGN KEY/) }]);
+    const files = [f.app, ...f.children].map((n) => fileOf(engine, n));
+    const bytes = files.map((file) => fs.readFileSync(file));
+    expect(await rejectsWith(engine.applySchema(f.app, desired), "FAILED_PRECONDITION")).toContain(f.c);
+    expect(files.map((file) => fs.readFileSync(file))).toEqual(bytes);
+    expect(onFile(fileOf(engine, f.c), (db) => db.prepare("SELECT pid FROM c").pluck().all())).toEqual([
+      1, 99,
+    ]);
+  });
+
   it("the rebuild's cost is the rows to copy, per database and over the fleet", async () => {
     const f = await fleetWith(CURRENT, (c, i) =>
       Array.from({ length: i + 1 }, () => `INSERT INTO t (a, b) VALUES ('${c}', 'b');`).join(""),
