@@ -356,3 +356,35 @@ describe("a schema database's transaction over the wire", () => {
     }
   });
 });
+
+describe("/v3/cursor's limits", () => {
+  let limited: Harness;
+  beforeAll(async () => {
+    limited = await startHarness({ maxResponseBytes: 64 * 1024, statementTimeoutMs: 1500 });
+    limited.engine.createGroup("default");
+    await limited.engine.createDatabase("capped", { group: "default" });
+  });
+  afterAll(() => limited.close());
+
+  it("are the pipeline's: a huge result is RESPONSE_TOO_LARGE, a runaway query QUERY_TIMEOUT, and the stream goes on", async () => {
+    const conn = connect({
+      url: limited.dbUrl("capped").replace(/\/$/, ""),
+      authToken: (await limited.engine.createToken({ database: "capped" })).jwt,
+    });
+    try {
+      const huge = await rejection(
+        conn.all(
+          "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 100000) SELECT x, hex(randomblob(100)) FROM c",
+        ),
+      );
+      expect(huge.message).toMatch(/larger than the limit of 65536 bytes/);
+      const runaway = await rejection(
+        conn.all("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"),
+      );
+      expect(runaway.message).toMatch(/longer than the server's limit/);
+      expect(await conn.all("SELECT 41 + 1 AS n")).toEqual([{ n: 42 }]);
+    } finally {
+      await conn.close();
+    }
+  });
+});
