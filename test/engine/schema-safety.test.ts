@@ -25,15 +25,18 @@ async function fleetWith(current: string, seed: (child: string, i: number) => st
 describe("declarative schemas: what is refused, and what is reported", () => {
   it("a plan failing on one tenant's rows fails at plan time naming the tenant, and apply changes nothing", async () => {
     const f = await fleetWith(CURRENT, seed);
+    const files = [f.app, ...f.children].map((n) => fileOf(engine, n));
+    const bytes = files.map((f) => fs.readFileSync(f));
     const desired = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT NOT NULL)";
     const plan = await engine.planSchema(f.app, desired);
+    // Planning (its row counts and its dry run on every database included) wrote nothing.
+    expect(files.map((f) => fs.readFileSync(f))).toEqual(bytes);
+    expect(engine.listJobs(f.app)).toHaveLength(1);
     expect(plan.lint.map((f) => f.code)).toEqual(expect.arrayContaining(["MF104", "RB101"]));
     expect(plan.dryRun?.failed).toBe(1);
     expect(plan.dryRun?.failures).toEqual([
       { database: f.b, error: expect.stringMatching(/NOT NULL constraint failed: .*b/) },
     ]);
-    const files = [f.app, ...f.children].map((n) => fileOf(engine, n));
-    const bytes = files.map((f) => fs.readFileSync(f));
     const message = await rejectsWith(engine.applySchema(f.app, desired), "FAILED_PRECONDITION");
     expect(message).toContain(f.b);
     expect(message).toMatch(/nothing was changed/);
