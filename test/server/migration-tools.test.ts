@@ -157,6 +157,60 @@ describe("@libsql/client's migrate()", () => {
   });
 });
 
+describe("goose's bookkeeping (its sqlite3 statements, as its Go driver sends them in transactions)", () => {
+  it("keeps goose_db_version, AUTOINCREMENT and all, alike in every database, one job per migration", async () => {
+    const all = await fleet("goose-app");
+    const client = h.libsql("goose-app", await token("goose-app"));
+    const inTransaction = async (statements: { sql: string; args?: (string | number)[] }[]) => {
+      const tx = await client.transaction("write");
+      try {
+        for (const s of statements) await tx.execute({ sql: s.sql, args: s.args ?? [] });
+        await tx.commit();
+      } finally {
+        tx.close();
+      }
+    };
+    const versions = "SELECT version_id, is_applied FROM goose_db_version ORDER BY id DESC";
+    // EnsureDBVersion: the history is missing, so goose creates it and records version 0.
+    expect((await rejection(client.execute(versions))).message).toMatch(/no such table/);
+    await inTransaction([
+      {
+        sql: `CREATE TABLE goose_db_version (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                version_id INTEGER NOT NULL,
+                is_applied INTEGER NOT NULL,
+                tstamp TIMESTAMP DEFAULT (datetime('now'))
+            );`,
+      },
+      { sql: "INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, ?);", args: [0, 1] },
+    ]);
+    const jobs = h.engine.listJobs("goose-app").length;
+    await inTransaction([
+      { sql: "CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL NOT NULL)" },
+      {
+        sql: "INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, ?);",
+        args: [20240101120000, 1],
+      },
+    ]);
+    expect(h.engine.listJobs("goose-app").length).toBe(jobs + 1);
+    expect((await client.execute(versions)).rows.map((r) => [r.version_id, r.is_applied])).toEqual([
+      [20240101120000n, 1n],
+      [0n, 1n],
+    ]);
+    for (const name of all) {
+      expect(await rowsOf(name, versions)).toEqual([
+        [20240101120000n, 1n],
+        [0n, 1n],
+      ]);
+      expect(await rowsOf(name, "SELECT count(*) FROM goose_db_version WHERE tstamp IS NULL")).toEqual([
+        [0n],
+      ]);
+      expect(await rowsOf(name, "SELECT name, seq FROM sqlite_sequence")).toEqual([["goose_db_version", 2n]]);
+      expect(await tablesOf(name)).toContain("orders");
+    }
+  });
+});
+
 describe("Kysely's Migrator", () => {
   it("migrates to latest on every database, is a no-op the second time, and a failing migration leaves nothing", async () => {
     const all = await fleet("kysely-app");
