@@ -1,6 +1,6 @@
 import path from "node:path";
 import { failedPrecondition } from "../engine/errors.js";
-import type { Backend } from "./backends/backend.js";
+import { type Backend, fleetIdentity } from "./backends/backend.js";
 import { localBackend } from "./backends/local.js";
 import { platformBackend } from "./backends/platform.js";
 import { Fields } from "./fields.js";
@@ -134,12 +134,8 @@ export const BACKEND_KEY = "__backend";
  */
 export function backendIdentity(config: ProviderConfig, cwd: string, env: NodeJS.ProcessEnv): string | null {
   if (containsUnknown(config) || backendProblems(config).length > 0) return null;
-  if (config.url !== undefined) {
-    const url = new URL(config.url);
-    const base = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
-    return `platform ${base} organization ${config.organization}`;
-  }
-  return `local ${localDataDir(config, cwd, env)}`;
+  if (config.url !== undefined) return fleetIdentity({ url: config.url, organization: config.organization });
+  return fleetIdentity({ dataDir: localDataDir(config, cwd, env) });
 }
 
 function localDataDir(config: ProviderConfig, cwd: string, env: NodeJS.ProcessEnv): string {

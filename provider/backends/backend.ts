@@ -82,6 +82,8 @@ export type TokenStatus = { valid: true; expiresAt: number | null } | { valid: f
 
 export interface Backend {
   readonly kind: "local" | "http";
+  /** The fleet this backend reaches, as one comparable string (fleetIdentity). */
+  readonly identity: string;
   /** Where a group goes when its `location` is omitted. */
   readonly defaultLocation: string;
 
@@ -144,4 +146,17 @@ export interface Backend {
   revokeToken(jti: string): Promise<void>;
 
   close(): void;
+}
+
+/**
+ * The fleet a backend reaches, as one comparable string: the absolute data directory, or the normalised
+ * URL and organization of a Platform API.
+ */
+export function fleetIdentity(
+  where: { dataDir: string } | { url: string; organization: string | undefined },
+): string {
+  if ("dataDir" in where) return `local ${where.dataDir}`;
+  const url = new URL(where.url);
+  const base = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+  return `platform ${base} organization ${where.organization}`;
 }

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import { notFound } from "../../engine/errors.js";
 import {
   type DatabaseInfo,
@@ -9,7 +10,7 @@ import {
   openEngine,
 } from "../../engine/index.js";
 import { layoutOf } from "../../engine/layout.js";
-import type { Backend, DatabaseRecord, GroupRecord } from "./backend.js";
+import { type Backend, type DatabaseRecord, fleetIdentity, type GroupRecord } from "./backend.js";
 import { schemaPlanRecord } from "./schema-plan.js";
 
 /**
@@ -55,6 +56,7 @@ export function localBackend(dataDir: string): Backend {
   const missing = (name: string) => notFound(`database "${name}" not found`);
   return {
     kind: "local",
+    identity: fleetIdentity({ dataDir: path.resolve(dataDir) }),
     defaultLocation: DEFAULT_LOCATION,
 
     async getGroup(name) {

@@ -9,7 +9,7 @@ import {
   failedPrecondition,
   TenantDbError,
 } from "../../engine/index.js";
-import type { Backend, DatabaseRecord, GroupRecord } from "./backend.js";
+import { type Backend, type DatabaseRecord, fleetIdentity, type GroupRecord } from "./backend.js";
 import { schemaPlanRecord } from "./schema-plan.js";
 
 /**
@@ -98,6 +98,7 @@ export function platformBackend(opts: PlatformOptions): Backend {
 
   return {
     kind: "http",
+    identity: fleetIdentity(opts),
     // Turso has no default location; there a Group needs an explicit `location`.
     defaultLocation: DEFAULT_LOCATION,
 

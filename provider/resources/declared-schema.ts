@@ -1,16 +1,16 @@
-import { createHash } from "node:crypto";
 import { failedPrecondition } from "../../engine/errors.js";
 import { isTenantDbError, validateSchema } from "../../engine/index.js";
 import type { Backend } from "../backends/backend.js";
 import type { Fields } from "../fields.js";
 import { isUnknown, type Unknown } from "../properties.js";
+import { forgetPreviews, previewedChecksum, rememberPreview } from "./previewed-plans.js";
 
 /**
  * A SchemaDatabase's `schema`: the declared schema (DDL) instead of a list of migrations. The engine plans
  * the migration from what the fleet has (engine/schema); a preview shows the plan and its lint in the
  * outputs and dry-runs it on every database, failing with the databases where it would fail; `up` applies
- * the plan the preview showed, and refuses when the plan it would make now is another one (the schema
- * moved in between). Each applied plan is recorded as a migration.
+ * the plan the preview showed (previewed-plans.ts), and refuses when the plan it would make now is another
+ * one (the schema moved in between). Each applied plan is recorded as a migration.
  */
 
 export const declaredSchemaInputs = {
@@ -63,15 +63,6 @@ export function decodeDeclaredSchema(f: Fields, hasMigrations: boolean) {
   return { schema, allowDestructive };
 }
 
-/**
- * The plans previews showed, by database and declared schema: `up` insists on the same one. Held by the
- * plugin process: an update that runs in another process than its preview finds nothing to compare with
- * and applies the plan it makes then (still dry-run everywhere first, all or none).
- */
-const previewed = new Map<string, string>();
-const previewKey = (database: string, schema: string) =>
-  `${database}\n${createHash("sha256").update(schema).digest("hex")}`;
-
 export interface DeclaredOutputs {
   schemaVersion: number;
   plan: string[];
@@ -96,7 +87,7 @@ export async function previewDeclared(
   }
   if (plan.destructive && allowDestructive !== true && !isUnknown(allowDestructive))
     refuseDestructive(database, plan.lint);
-  previewed.set(previewKey(database, schema), plan.checksum);
+  rememberPreview({ fleet: backend.identity, database, schema }, plan.checksum);
   const version = plan.fromVersion + (plan.statements.length > 0 ? 1 : 0);
   return { schemaVersion: version, plan: plan.statements, lint: plan.lint };
 }
@@ -108,12 +99,12 @@ export async function applyDeclared(
   schema: string,
   allowDestructive: boolean,
 ): Promise<Omit<DeclaredOutputs, "schemaVersion">> {
-  const key = previewKey(database, schema);
+  const where = { fleet: backend.identity, database, schema };
   const applied = await backend.applySchema(database, schema, {
     allowDestructive,
-    expectChecksum: previewed.get(key),
+    expectChecksum: previewedChecksum(where),
   });
-  previewed.delete(key);
+  forgetPreviews(where);
   return { plan: applied.statements, lint: applied.lint };
 }
 

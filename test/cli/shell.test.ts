@@ -151,4 +151,34 @@ describe("db shell: dot-commands, modes and scripts, one-shot and piped", () => 
     expect(c2.schemaVersion).toBe(2);
     expect(rowsOf(c2.path, "SELECT name FROM pragma_table_info('items')").flat()).toEqual(["id", "label"]);
   });
+
+  it("runs a BEGIN … COMMIT piped into the shell of a schema database as one job; ROLLBACK leaves no file changed", async () => {
+    await t("db", "create", "tx-app", "--type", "schema");
+    await t("db", "create", "tx-1", "tx-2", "--schema", "tx-app");
+    const paths = await Promise.all(
+      ["tx-app", "tx-1", "tx-2"].map(
+        async (n) => JSON.parse((await t("db", "show", n, "--json")).stdout).path,
+      ),
+    );
+    const bytes = () => paths.map((p) => fs.readFileSync(p).toString("hex"));
+    const before = bytes();
+    const rolledBack = await runCli(["--data-dir", dir, "db", "shell", "tx-app"], {
+      input: "BEGIN;\nCREATE TABLE gone (a);\nINSERT INTO gone VALUES (1);\nROLLBACK;\n",
+    });
+    expect(rolledBack.code).toBe(0);
+    expect(bytes()).toEqual(before);
+
+    const r = await runCli(["--data-dir", dir, "db", "shell", "tx-app"], {
+      input:
+        "BEGIN;\nCREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT);\nINSERT INTO kv VALUES ('a', 'b');\nSELECT count(*) FROM kv;\nCOMMIT;\n",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const jobs = JSON.parse((await t("db", "migrations", "tx-app", "--json")).stdout);
+    expect(jobs).toHaveLength(1);
+    for (const p of paths) {
+      expect(rowsOf(p, "SELECT k, v FROM kv")).toEqual([["a", "b"]]);
+      expect(rowsOf(p, "SELECT value FROM _tenantdb_ WHERE key = 'schema_version'")).toEqual([[1]]);
+    }
+  });
 });

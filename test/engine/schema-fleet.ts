@@ -84,3 +84,49 @@ export function differencesFrom(file: string, desired: string): string[] {
   const have = onFile(file, (db) => readSchema(db));
   return describeDiff(diffSchemas(have, want));
 }
+
+/**
+ * What SQLite's own pragmas say of every table and index, and which views and triggers exist: read with
+ * nothing of the engine's, so a shortcoming of its schema reader cannot hide a difference.
+ */
+export function pragmaShape(db: Database.Database): Record<string, unknown> {
+  const all = (sql: string, ...args: unknown[]) => db.prepare(sql).all(...args) as Record<string, unknown>[];
+  const objects = all(
+    "SELECT type, lower(name) AS name, lower(tbl_name) AS tbl FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' AND name != '_tenantdb_' ORDER BY type, lower(name)",
+  );
+  const shape: Record<string, unknown> = { objects };
+  for (const { name } of objects.filter((o) => o.type === "table")) {
+    const t = String(name);
+    const indexes = all("SELECT * FROM pragma_index_list(?) ORDER BY name", t).map((i) => ({
+      // An automatic index is named after its table, which a rebuild renames: its columns identify it.
+      name: String(i.origin) === "c" ? String(i.name).toLowerCase() : String(i.origin),
+      unique: i.unique,
+      partial: i.partial,
+      columns: all("SELECT seqno, cid, name, desc, coll, key FROM pragma_index_xinfo(?)", String(i.name)),
+    }));
+    shape[t] = {
+      columns: all(
+        'SELECT cid, lower(name) AS name, upper(type) AS type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)',
+        t,
+      ),
+      indexes: indexes.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      foreignKeys: all(
+        'SELECT id, seq, lower("table") AS "table", "from", "to", on_update, on_delete, "match" FROM pragma_foreign_key_list(?)',
+        t,
+      ),
+      withoutRowid: all("SELECT wr FROM pragma_table_list WHERE name = ?", t),
+    };
+  }
+  return shape;
+}
+
+/** The desired DDL loaded into a database of its own, its pragma shape read back (see pragmaShape). */
+export function desiredShape(desired: string): Record<string, unknown> {
+  const db = new Database(":memory:");
+  try {
+    db.exec(desired);
+    return pragmaShape(db);
+  } finally {
+    db.close();
+  }
+}

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { suiteEngine } from "../helpers.js";
-import { checks, differencesFrom, fileOf, fleetIn, rowsOf } from "./schema-fleet.js";
+import {
+  checks,
+  desiredShape,
+  differencesFrom,
+  fileOf,
+  fleetIn,
+  onFile,
+  pragmaShape,
+  rowsOf,
+} from "./schema-fleet.js";
 
 interface Case {
   name: string;
@@ -8,7 +17,7 @@ interface Case {
   /** Rows put in each child (the current schema's migration may put rows in every database too). */
   seed: (child: string, i: number) => string | undefined;
   desired: string;
-  /** How to check the rows after the change, given the rows before; default: every table keeps every row. */
+  /** How to check the rows after the change, given the rows before; default: every row keeps its values. */
   rows?: (before: Record<string, string[]>, after: Record<string, string[]>) => void;
   /** Expected in the plan: a statement matching each. */
   statements?: RegExp[];
@@ -21,6 +30,18 @@ const rowCounts = (rows: Record<string, string[]>) =>
   Object.fromEntries(Object.entries(rows).map(([t, r]) => [t, r.length]));
 const sameCounts = (before: Record<string, string[]>, after: Record<string, string[]>) =>
   expect(rowCounts(after)).toEqual(rowCounts(before));
+/** Every row of every table is still there with the values it had (columns the change added aside). */
+const sameRows = (before: Record<string, string[]>, after: Record<string, string[]>) => {
+  sameCounts(before, after);
+  for (const [table, rows] of Object.entries(before)) {
+    const was = rows.map((r) => JSON.parse(r) as Record<string, unknown>);
+    const now = (after[table] ?? []).map((r) => JSON.parse(r) as Record<string, unknown>);
+    expect(
+      now.map((row, i) => Object.fromEntries(Object.keys(was[i] ?? {}).map((k) => [k, row[k]]))),
+      table,
+    ).toEqual(was);
+  }
+};
 
 const cases: Case[] = [
   {
@@ -239,9 +260,10 @@ describe("the planner, over a fleet with rows", () => {
       for (const n of names) {
         const file = fileOf(engine, n);
         expect(differencesFrom(file, c.desired), n).toEqual([]);
+        expect(onFile(file, pragmaShape), n).toEqual(desiredShape(c.desired));
         expect(checks(file), n).toEqual({ foreignKeys: [], integrity: ["ok"] });
         const after = rowsOf(file);
-        (c.rows ?? sameCounts)(before.get(n) ?? {}, after);
+        (c.rows ?? sameRows)(before.get(n) ?? {}, after);
         expect(engine.getDatabase(n).schemaVersion).toBe(2);
       }
       // The same desired schema again: nothing to do, no job.

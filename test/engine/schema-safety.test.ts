@@ -25,21 +25,43 @@ async function fleetWith(current: string, seed: (child: string, i: number) => st
 describe("declarative schemas: what is refused, and what is reported", () => {
   it("a plan failing on one tenant's rows fails at plan time naming the tenant, and apply changes nothing", async () => {
     const f = await fleetWith(CURRENT, seed);
+    const files = [f.app, ...f.children].map((n) => fileOf(engine, n));
+    const bytes = files.map((f) => fs.readFileSync(f));
     const desired = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT NOT NULL)";
     const plan = await engine.planSchema(f.app, desired);
+    // Planning (its row counts and its dry run on every database included) wrote nothing.
+    expect(files.map((f) => fs.readFileSync(f))).toEqual(bytes);
+    expect(engine.listJobs(f.app)).toHaveLength(1);
     expect(plan.lint.map((f) => f.code)).toEqual(expect.arrayContaining(["MF104", "RB101"]));
     expect(plan.dryRun?.failed).toBe(1);
     expect(plan.dryRun?.failures).toEqual([
       { database: f.b, error: expect.stringMatching(/NOT NULL constraint failed: .*b/) },
     ]);
-    const files = [f.app, ...f.children].map((n) => fileOf(engine, n));
-    const bytes = files.map((f) => fs.readFileSync(f));
     const message = await rejectsWith(engine.applySchema(f.app, desired), "FAILED_PRECONDITION");
     expect(message).toContain(f.b);
     expect(message).toMatch(/nothing was changed/);
     expect(files.map((f) => fs.readFileSync(f))).toEqual(bytes);
     expect(engine.getDatabase(f.app).schemaVersion).toBe(1);
     expect(engine.listMigrations(f.app)).toHaveLength(1);
+  });
+
+  it("a declared foreign key that one tenant's rows violate fails its dry run there, and apply changes nothing", async () => {
+    const f = await fleetWith(
+      "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER)",
+      (_c, i) => `INSERT INTO p (id) VALUES (1); INSERT INTO c (pid) VALUES (1), (${i === 2 ? 99 : 1})`,
+    );
+    const desired =
+      "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p (id))";
+    const plan = await engine.planSchema(f.app, desired);
+    expect(plan.lint.map((x) => x.code)).toEqual(expect.arrayContaining(["MF101", "RB101"]));
+    expect(plan.dryRun?.failures).toEqual([{ database: f.c, error: expect.stringMatching(/FOREIGN KEY/) }]);
+    const files = [f.app, ...f.children].map((n) => fileOf(engine, n));
+    const bytes = files.map((file) => fs.readFileSync(file));
+    expect(await rejectsWith(engine.applySchema(f.app, desired), "FAILED_PRECONDITION")).toContain(f.c);
+    expect(files.map((file) => fs.readFileSync(file))).toEqual(bytes);
+    expect(onFile(fileOf(engine, f.c), (db) => db.prepare("SELECT pid FROM c").pluck().all())).toEqual([
+      1, 99,
+    ]);
   });
 
   it("the rebuild's cost is the rows to copy, per database and over the fleet", async () => {

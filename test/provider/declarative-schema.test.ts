@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BACKENDS,
   columns,
+  configVariables,
   type Decl,
   failuresOf,
   grpcError,
-  type Stack,
+  Plugin,
+  Stack,
   type Step,
   type Suite,
   startSuite,
@@ -153,5 +155,49 @@ describe.each(BACKENDS)("a declared schema through the provider ($name backend)"
     expect(appStep(await stack.preview(program({ schema: V2 })))?.op).toBe("same");
     await stack.refresh();
     expect(appStep(await stack.preview(program({ schema: V2 })))?.op).toBe("same");
+  });
+
+  it("binds `up` to the plan a preview in another plugin process showed, as Pulumi runs them", async () => {
+    // Pulumi starts the plugin afresh for each deployment: the preview and the update never share a process.
+    const nextDeployment = async () => {
+      const plugin = await Plugin.start({ cwd: suite.plugin.cwd });
+      await plugin.configure({}, configVariables(suite.fleet.config));
+      const next = new Stack(plugin);
+      next.state = stack.state;
+      return { plugin, next };
+    };
+    const V3 = `${V2}\nCREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);`;
+    const previewing = await nextDeployment();
+    const shown = appStep(await previewing.next.preview(program({ schema: V3 })))?.outputs?.plan;
+    expect(shown).toEqual(["CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"]);
+    await previewing.plugin.stop();
+    // Someone migrates the fleet between the preview and the update.
+    await withEngine(dataDir, (e) => e.migrate("app-schema", "CREATE INDEX users_phone ON users (phone)"));
+
+    const updating = await nextDeployment();
+    try {
+      const message = await grpcError(updating.next.up(program({ schema: V3 })), "ABORTED");
+      expect(message).toMatch(/moved since the plan was previewed.*preview again/);
+      await withEngine(dataDir, (e) => {
+        expect(e.getDatabase("app-schema").schemaVersion).toBe(4);
+        expect(e.showSchema("acme")).not.toMatch(/notes/);
+      });
+      // A new preview shows the plan as it is now; the next deployment applies exactly that.
+      const again = appStep(await updating.next.preview(program({ schema: V3 })))?.outputs?.plan;
+      expect(again).toEqual(['DROP INDEX "users_phone"', ...(shown as string[])]);
+    } finally {
+      await updating.plugin.stop();
+    }
+    const applying = await nextDeployment();
+    try {
+      await applying.next.up(program({ schema: V3 }));
+      expect(applying.next.outputs("app")).toMatchObject({ schemaVersion: 5 });
+      await withEngine(dataDir, (e) => {
+        for (const t of ["app-schema", ...TENANTS]) expect(e.showSchema(t)).toMatch(/CREATE TABLE "notes"/);
+        expect(e.schemaDrift("app-schema").drifted).toEqual([]);
+      });
+    } finally {
+      await applying.plugin.stop();
+    }
   });
 });

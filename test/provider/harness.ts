@@ -216,7 +216,14 @@ export class Plugin {
     const host = await startEngineHost();
     const child = spawn(opts.bin ?? PLUGIN, opts.args ?? ["--logtostderr", "-v=9", host.address], {
       cwd,
-      env: { ...process.env, TENANTDB_DATA_DIR: "", PULUMI_CONFIG: "", ...opts.env },
+      // Previews' plans kept beside the program (previewed-plans.ts), not in the machine's temp directory.
+      env: {
+        ...process.env,
+        TENANTDB_DATA_DIR: "",
+        PULUMI_CONFIG: "",
+        TENANTDB_PREVIEW_DIR: path.join(cwd, ".previews"),
+        ...opts.env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const firstLine = await new Promise<string>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { connect } from "@tursodatabase/serverless";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openEngine } from "../../engine/index.js";
@@ -46,6 +47,24 @@ it("lets a migrated child write at once, and answers a fenced one BLOCKED after 
   );
   // Reads are never fenced.
   expect((await fenced.execute("SELECT count(*) AS n FROM users")).rows[0]?.n).toBe(0n);
+});
+
+it("refuses a fenced write over /v3/cursor (@tursodatabase/serverless) BLOCKED, naming the job; reads go on", async () => {
+  // Answered without waiting out the fence: the server runs again only a lone statement or a batch framed
+  // by BEGIN (executor/retry.ts), and every cursor request of this client ends with an autocommit probe step.
+  const conn = connect({
+    url: h.dbUrl("tenant-2").replace(/\/$/, ""),
+    authToken: (await h.engine.createToken({ database: "tenant-2" })).jwt,
+  });
+  try {
+    const err = await rejection(conn.run("INSERT INTO users (name) VALUES (?)", "refused"));
+    expect(err.message).toMatch(
+      /Operation was blocked: schema migration in progress: job \d+, 3 of 5 databases migrated/,
+    );
+    expect(await conn.all("SELECT count(*) AS n FROM users")).toEqual([{ n: 0 }]);
+  } finally {
+    await conn.close();
+  }
 });
 
 it("makes a fenced write wait until the job is resumed, then runs it", async () => {

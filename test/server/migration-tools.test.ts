@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,7 +8,7 @@ import { drizzle } from "drizzle-orm/libsql";
 import { migrate as drizzleMigrate } from "drizzle-orm/libsql/migrator";
 import { Kysely, type Migration, Migrator, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, rejection, startHarness } from "./harness.js";
+import { bearer, type Harness, rejection, startHarness } from "./harness.js";
 
 /**
  * The migration tools people already use, unchanged, driving a fleet through a schema database: each
@@ -137,6 +138,75 @@ describe("@libsql/client's migrate()", () => {
         "key",
         "value",
       ]);
+      expect(await rowsOf(name, "SELECT count(*) FROM settings WHERE value = 'en'")).toEqual([[0n]]);
+    }
+    expect(h.engine.listJobs("libsql-app").filter((j) => j.state === "succeeded").length).toBe(jobs + 1);
+
+    // The tenant's data fixed, the same list runs, on every database alike.
+    await h.engine.execute("libsql-app-t-3", "DELETE FROM settings WHERE key = 'locale'");
+    await client.migrate([
+      "ALTER TABLE settings ADD COLUMN scope TEXT",
+      { sql: "INSERT INTO settings (key, value) VALUES (?, ?)", args: ["locale", "en"] },
+    ]);
+    for (const name of all) {
+      expect(await rowsOf(name, "SELECT key, value, scope FROM settings ORDER BY key")).toEqual([
+        ["locale", "en", null],
+        ["theme", "dark", null],
+      ]);
+    }
+  });
+});
+
+describe("goose's bookkeeping (its sqlite3 statements, as its Go driver sends them in transactions)", () => {
+  it("keeps goose_db_version, AUTOINCREMENT and all, alike in every database, one job per migration", async () => {
+    const all = await fleet("goose-app");
+    const client = h.libsql("goose-app", await token("goose-app"));
+    const inTransaction = async (statements: { sql: string; args?: (string | number)[] }[]) => {
+      const tx = await client.transaction("write");
+      try {
+        for (const s of statements) await tx.execute({ sql: s.sql, args: s.args ?? [] });
+        await tx.commit();
+      } finally {
+        tx.close();
+      }
+    };
+    const versions = "SELECT version_id, is_applied FROM goose_db_version ORDER BY id DESC";
+    // EnsureDBVersion: the history is missing, so goose creates it and records version 0.
+    expect((await rejection(client.execute(versions))).message).toMatch(/no such table/);
+    await inTransaction([
+      {
+        sql: `CREATE TABLE goose_db_version (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                version_id INTEGER NOT NULL,
+                is_applied INTEGER NOT NULL,
+                tstamp TIMESTAMP DEFAULT (datetime('now'))
+            );`,
+      },
+      { sql: "INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, ?);", args: [0, 1] },
+    ]);
+    const jobs = h.engine.listJobs("goose-app").length;
+    await inTransaction([
+      { sql: "CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL NOT NULL)" },
+      {
+        sql: "INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, ?);",
+        args: [20240101120000, 1],
+      },
+    ]);
+    expect(h.engine.listJobs("goose-app").length).toBe(jobs + 1);
+    expect((await client.execute(versions)).rows.map((r) => [r.version_id, r.is_applied])).toEqual([
+      [20240101120000n, 1n],
+      [0n, 1n],
+    ]);
+    for (const name of all) {
+      expect(await rowsOf(name, versions)).toEqual([
+        [20240101120000n, 1n],
+        [0n, 1n],
+      ]);
+      expect(await rowsOf(name, "SELECT count(*) FROM goose_db_version WHERE tstamp IS NULL")).toEqual([
+        [0n],
+      ]);
+      expect(await rowsOf(name, "SELECT name, seq FROM sqlite_sequence")).toEqual([["goose_db_version", 2n]]);
+      expect(await tablesOf(name)).toContain("orders");
     }
   });
 });
@@ -173,6 +243,8 @@ describe("Kysely's Migrator", () => {
           ["0001_people"],
           ["0002_people_email"],
         ]);
+        // Kysely's lock table too: part of the schema database, so in every child, unlocked.
+        expect(await rowsOf(name, "SELECT is_locked FROM kysely_migration_lock")).toEqual([[0n]]);
         expect((await rowsOf(name, "SELECT name FROM pragma_table_info('people')")).flat()).toEqual([
           "id",
           "name",
@@ -234,5 +306,139 @@ describe("@tursodatabase/serverless", () => {
       await conn.close();
     }
     expect(await rowsOf("serverless-t", "SELECT body FROM notes")).toEqual([["hello"]]);
+  });
+});
+
+describe("a schema database's transaction over the wire", () => {
+  const filesOf = (names: string[]) =>
+    names.map((n) =>
+      createHash("sha256")
+        .update(fs.readFileSync(h.engine.getDatabase(n).path))
+        .digest("hex"),
+    );
+  const pipeline = async (database: string, jwt: string, body: unknown) => {
+    const res = await h.fetch(`/db/${database}/v3/pipeline`, {
+      method: "POST",
+      headers: { ...bearer(jwt), "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as {
+      baton: string | null;
+      results: {
+        type: string;
+        response?: { result?: { rows?: unknown[][] } };
+        error?: { message: string };
+      }[];
+    };
+  };
+  const execute = (sql: string, args: unknown[] = []) => ({ type: "execute", stmt: { sql, args } });
+
+  it("over a Hrana stream: a stream closed before COMMIT leaves every file as it was; COMMIT is one job", async () => {
+    const all = await fleet("stream-app");
+    const jwt = await token("stream-app");
+    const before = filesOf(all);
+    const jobs = h.engine.listJobs("stream-app").length;
+
+    const open = await pipeline("stream-app", jwt, {
+      requests: [
+        execute("BEGIN"),
+        execute("CREATE TABLE history (id INTEGER PRIMARY KEY, hash TEXT)"),
+        execute("INSERT INTO history (hash) VALUES (?)", [{ type: "text", value: "h1" }]),
+        execute("SELECT hash FROM history"),
+      ],
+    });
+    expect(open.results.map((r) => r.type)).toEqual(["ok", "ok", "ok", "ok"]);
+    expect(open.results[3]?.response?.result?.rows).toEqual([[{ type: "text", value: "h1" }]]);
+    const closed = await pipeline("stream-app", jwt, { baton: open.baton, requests: [{ type: "close" }] });
+    expect(closed.baton).toBeNull();
+    expect(filesOf(all)).toEqual(before);
+    expect(h.engine.listJobs("stream-app").length).toBe(jobs);
+
+    // The same over two requests, committed: one job, on every database.
+    const begun = await pipeline("stream-app", jwt, {
+      requests: [execute("BEGIN"), execute("CREATE TABLE history (id INTEGER PRIMARY KEY, hash TEXT)")],
+    });
+    const committed = await pipeline("stream-app", jwt, {
+      baton: begun.baton,
+      requests: [
+        execute("INSERT INTO history (hash) VALUES (?)", [{ type: "text", value: "h2" }]),
+        execute("COMMIT"),
+        { type: "close" },
+      ],
+    });
+    expect(committed.results.map((r) => r.type)).toEqual(["ok", "ok", "ok"]);
+    expect(h.engine.listJobs("stream-app").length).toBe(jobs + 1);
+    for (const name of all) expect(await rowsOf(name, "SELECT hash FROM history")).toEqual([["h2"]]);
+  });
+
+  it("@tursodatabase/serverless: a batch with a mode is one job over /v3/cursor, all or none", async () => {
+    const all = await fleet("cursor-app");
+    const conn = connect({
+      url: h.dbUrl("cursor-app").replace(/\/$/, ""),
+      authToken: await token("cursor-app"),
+    });
+    try {
+      const jobs = h.engine.listJobs("cursor-app").length;
+      await conn.batch(
+        [
+          "CREATE TABLE plans (name TEXT PRIMARY KEY, price REAL)",
+          { sql: "INSERT INTO plans VALUES (?, ?)", args: ["pro", 9.5] },
+        ],
+        "write",
+      );
+      expect(h.engine.listJobs("cursor-app").length).toBe(jobs + 1);
+      for (const name of all)
+        expect(await rowsOf(name, "SELECT name, price FROM plans")).toEqual([["pro", 9.5]]);
+
+      await h.engine.execute("cursor-app-t-2", "INSERT INTO plans VALUES ('team', 20)");
+      const before = filesOf(all);
+      const failure = await rejection(
+        conn.batch(
+          [
+            "ALTER TABLE plans ADD COLUMN seats INTEGER",
+            { sql: "INSERT INTO plans (name, price) VALUES (?, ?)", args: ["team", 25] },
+          ],
+          "write",
+        ),
+      );
+      expect(failure.message).toMatch(/cursor-app-t-2/);
+      expect(filesOf(all)).toEqual(before);
+      expect(h.engine.listJobs("cursor-app").filter((j) => j.state === "succeeded").length).toBe(jobs + 1);
+    } finally {
+      await conn.close();
+    }
+  });
+});
+
+describe("/v3/cursor's limits", () => {
+  let limited: Harness;
+  beforeAll(async () => {
+    limited = await startHarness({ maxResponseBytes: 64 * 1024, statementTimeoutMs: 1500 });
+    limited.engine.createGroup("default");
+    await limited.engine.createDatabase("capped", { group: "default" });
+  });
+  afterAll(() => limited.close());
+
+  it("are the pipeline's: a huge result is RESPONSE_TOO_LARGE, a runaway query QUERY_TIMEOUT, and the stream goes on", async () => {
+    const conn = connect({
+      url: limited.dbUrl("capped").replace(/\/$/, ""),
+      authToken: (await limited.engine.createToken({ database: "capped" })).jwt,
+    });
+    try {
+      const huge = await rejection(
+        conn.all(
+          "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 100000) SELECT x, hex(randomblob(100)) FROM c",
+        ),
+      );
+      expect(huge.message).toMatch(/larger than the limit of 65536 bytes/);
+      const runaway = await rejection(
+        conn.all("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"),
+      );
+      expect(runaway.message).toMatch(/longer than the server's limit/);
+      expect(await conn.all("SELECT 41 + 1 AS n")).toEqual([{ n: 42 }]);
+    } finally {
+      await conn.close();
+    }
   });
 });
