@@ -4,7 +4,15 @@ import type { Handler, ServerContext } from "./context.js";
 import { cursor } from "./hrana/cursor.js";
 import { hranaCode } from "./hrana/errors.js";
 import { pipeline, probe } from "./hrana/http.js";
-import { createRequest, fromNode, type Incoming, type Outgoing, type Reply, type Request } from "./http.js";
+import {
+  createRequest,
+  fromNode,
+  type Incoming,
+  type Outgoing,
+  type Reply,
+  type Request,
+  readTarget,
+} from "./http.js";
 import { errorReply, HttpError, isExpected } from "./http-errors.js";
 import { getJob, listJobs } from "./jobs.js";
 import * as apiTokens from "./platform/api-tokens.js";
@@ -104,7 +112,7 @@ export function createApp(ctx: ServerContext): Answer {
       return outgoing({ status, headers, json: body }, req);
     };
     try {
-      const url = new URL(incoming.target, "http://localhost");
+      const url = readTarget(incoming.target);
       const match = router.match(incoming.method, url.pathname);
       if (match.kind === "not-found") throw notFound(incoming.method, url.pathname);
       if (match.kind === "method-not-allowed") {

@@ -72,7 +72,22 @@ export interface Outgoing {
   database: string;
 }
 
-export function createRequest(incoming: Incoming, url: URL, params: Record<string, string>): Request {
+/** What the app reads of a request target: the part of a URL it routes by, and the query. */
+export type Target = Pick<URL, "pathname" | "searchParams">;
+
+/**
+ * Segments of letters, digits and `_ ~ - .` (none a dot segment), and no query: a target that is its own
+ * pathname, exactly as URL would make it. What clients send almost always, read without URL's cost
+ * (a couple of microseconds, a tenth of a small read's).
+ */
+const PLAIN_PATH = /^(?:\/[\w~-][\w.~-]*)+$/;
+
+export function readTarget(target: string): Target {
+  if (PLAIN_PATH.test(target)) return { pathname: target, searchParams: new URLSearchParams() };
+  return new URL(target, "http://localhost");
+}
+
+export function createRequest(incoming: Incoming, url: Target, params: Record<string, string>): Request {
   const request: Request = {
     method: incoming.method,
     path: url.pathname,

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { QueryResult } from "../../engine/index.js";
 import { readPipelineRequest, readPlainExecute } from "../../server/hrana/protocol.js";
 import { encodeResult, encodeResultJson } from "../../server/hrana/values.js";
+import { readTarget } from "../../server/http.js";
 import { pick as pickFrom, rngFor } from "../helpers.js";
 
 /**
@@ -128,6 +129,61 @@ describe("encodeResultJson", () => {
       const wantRows = random() < 0.8;
       const ms = random() * 10;
       expect(encodeResultJson(result, wantRows, ms)).toBe(JSON.stringify(encodeResult(result, wantRows, ms)));
+    }
+  });
+});
+
+describe("readTarget", () => {
+  it("reads every request target's path and query as URL reads them", () => {
+    const { random, pick } = generator(4242);
+    const pieces = [
+      "/",
+      "/",
+      "db",
+      "v2",
+      "pipeline",
+      ".",
+      "..",
+      "a.b",
+      "_",
+      "~",
+      "-",
+      "%2e",
+      "%2F",
+      "é",
+      "?",
+      "x=1",
+      "&",
+      "#",
+      "\\",
+      ";",
+      " ",
+    ];
+    const targets = [
+      "/db/bench/v2/pipeline",
+      "/v1/jobs/3",
+      "/./v2",
+      "/db/../v2",
+      "/a//b",
+      "/.hidden",
+      "/v2?x=1",
+    ];
+    for (let i = 0; i < 2000; i++) {
+      targets.push(`/${Array.from({ length: 1 + Math.floor(random() * 8) }, () => pick(pieces)).join("")}`);
+    }
+    const outcome = (read: () => Pick<URL, "pathname" | "searchParams">) => {
+      try {
+        const { pathname, searchParams } = read();
+        return { path: pathname, query: searchParams.toString() };
+      } catch (e) {
+        return { error: (e as Error).name };
+      }
+    };
+    for (const target of targets) {
+      expect({ target, ...outcome(() => readTarget(target)) }).toEqual({
+        target,
+        ...outcome(() => new URL(target, "http://localhost")),
+      });
     }
   });
 });
