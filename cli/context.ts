@@ -1,4 +1,10 @@
-import { type Engine, invalidArgument, openEngine, resolveDataDir } from "../engine/index.js";
+import {
+  type Engine,
+  invalidArgument,
+  jobLimitsFromEnv,
+  openEngine,
+  resolveDataDir,
+} from "../engine/index.js";
 import { jobProgress } from "./progress.js";
 
 export interface GlobalOptions {
@@ -38,6 +44,7 @@ export async function withEngine<T>(
     onRecoveryProgress: progress.onProgress,
     create: opts.create ?? false,
     fenceWaitMs: fenceWaitMs(globals),
+    ...jobLimitsFromEnv(),
   });
   progress.done();
   try {

@@ -17,6 +17,7 @@ export {
 } from "./errors.js";
 export type { GroupInfo } from "./groups.js";
 export { DEFAULT_LOCATION } from "./groups.js";
+export { type JobLimits, jobLimitsFromEnv } from "./job-limits.js";
 export type { JobProgress, ProgressListener } from "./jobs/runner.js";
 export type { JobView, TaskView } from "./jobs/view.js";
 export { resolveDataDir } from "./layout.js";

@@ -7,6 +7,7 @@ import {
   dryRunOnEmpty,
   type Engine,
   isTenantDbError,
+  jobLimitsFromEnv,
   openEngine,
 } from "../../engine/index.js";
 import { layoutOf } from "../../engine/layout.js";
@@ -33,7 +34,7 @@ const opened = new Map<string, Opened>();
 function open(dataDir: string): Opened {
   let entry = opened.get(dataDir);
   if (!entry) {
-    const engine = openEngine(dataDir, { recover: false });
+    const engine = openEngine(dataDir, { recover: false, ...jobLimitsFromEnv() });
     entry = { engine };
     opened.set(dataDir, entry);
     // A failed open (unwritable directory, say) must not stick: the next operation tries again.

@@ -1,4 +1,4 @@
-import { type Engine, openEngine } from "../../engine/index.js";
+import { type Engine, jobLimitsFromEnv, openEngine } from "../../engine/index.js";
 import { hranaCode } from "../hrana/errors.js";
 import { runPipeline } from "../hrana/pipeline.js";
 import { readPipelineRequest, type StreamRequest, type StreamResult } from "../hrana/protocol.js";
@@ -242,7 +242,12 @@ function receive(msg: ToExecutor): void {
       settings = msg.settings;
       cache = new SessionCache(settings.sessionCacheSize);
       // A fence is waited out by the server, never here: an executor serves many tenants.
-      ready = openEngine(settings.dataDir, { recover: false, workers: 2, fenceWaitMs: 0 }).then((e) => {
+      ready = openEngine(settings.dataDir, {
+        recover: false,
+        workers: 2,
+        fenceWaitMs: 0,
+        ...jobLimitsFromEnv(),
+      }).then((e) => {
         engine = e;
         send({ kind: "ready" });
       });

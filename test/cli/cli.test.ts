@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../cli/errors.js";
 import { runCli, tempDir } from "../helpers.js";
@@ -257,5 +258,41 @@ describe("tenantdb CLI", () => {
     const bad = await runCli(["db", "frobnicate"]);
     expect(bad.code).toBe(EXIT_CODES.INVALID_ARGUMENT);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("takes a job's worker count and dry-run memory from the environment, and refuses a bad one", async () => {
+    const dir = path.join(tempDir(), "data");
+    const bad = await runCli(["--data-dir", dir, "db", "create", "app", "--type", "schema"], {
+      env: { TENANTDB_JOB_WORKERS: "0" },
+    });
+    expectCleanError(
+      bad,
+      /TENANTDB_JOB_WORKERS takes a whole number from 1 to 64 \(got "0"\)/,
+      "INVALID_ARGUMENT",
+    );
+    expect(fs.existsSync(dir)).toBe(false);
+
+    // One worker and 1 MiB: the tenant below (over a quarter of it) dry-runs on its on-disk journal.
+    const env = { TENANTDB_JOB_WORKERS: "1", TENANTDB_DRY_RUN_MEMORY_MIB: "1" };
+    const t = (...args: string[]) => runCli(["--data-dir", dir, ...args], { env });
+    expect((await t("db", "create", "app", "--type", "schema")).code).toBe(0);
+    expect(
+      (await t("db", "shell", "app", "CREATE TABLE docs (id INTEGER PRIMARY KEY, body BLOB)")).code,
+    ).toBe(0);
+    expect((await t("db", "create", "tenant-1", "--schema", "app")).code).toBe(0);
+    const fill = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
+      INSERT INTO docs (body) SELECT randomblob(1000) FROM n`;
+    expect((await t("db", "shell", "tenant-1", fill)).code).toBe(0);
+    const migrated = await t("db", "shell", "app", "ALTER TABLE docs ADD COLUMN title TEXT");
+    expect(migrated.code).toBe(0);
+    const shown = JSON.parse((await t("db", "show", "tenant-1", "--json")).stdout);
+    expect(shown.schemaVersion).toBe(2);
+    const file = new Database(shown.path, { readonly: true, fileMustExist: true });
+    try {
+      expect(file.prepare("SELECT count(*) AS n FROM pragma_table_info('docs')").get()).toEqual({ n: 3 });
+      expect(file.prepare("SELECT count(*) AS n FROM docs").get()).toEqual({ n: 600 });
+    } finally {
+      file.close();
+    }
   });
 });
