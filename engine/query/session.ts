@@ -36,6 +36,14 @@ import { type QueryResult, type SqlArgs, toBindable } from "./values.js";
 /** SQLite's own ceiling (SQLITE_MAX_ATTACHED), and Turso's documented one. */
 export const MAX_ATTACHED = 10;
 
+/**
+ * How long readBounded's `held` transaction may go on: what a writer elsewhere waits for it, at most. Its
+ * lock cycle (with a persistent journal, an open, a read and a close of the journal besides the locks)
+ * costs a small read about ten times the read itself; held a few milliseconds, that is paid once per
+ * burst of reads rather than once per turn.
+ */
+const HELD_READ_MS = 5;
+
 export interface Session {
   readonly database: string;
   readonly inTransaction: boolean;
@@ -50,6 +58,8 @@ export interface Session {
    * `execute` is the way. What a server may answer on its own thread.
    */
   readBounded(sql: string, args?: SqlArgs): QueryResult | undefined;
+  /** Ends the read transaction readBounded keeps (`readTransactions`), so that no writer waits for it. */
+  releaseRead(): void;
   close(): void;
 }
 
@@ -92,9 +102,11 @@ export interface SessionOptions {
   /**
    * `turn`: readBounded's reads in one turn of the event loop share one read transaction, ended when the
    * turn ends: one lock and one look at the schema for a burst of reads, which are concurrent anyway.
-   * A writer elsewhere waits at most a turn. Default `statement`.
+   * A writer elsewhere waits at most a turn. `held`: the same transaction goes on into the next turns
+   * while each of them reads, for up to HELD_READ_MS; it ends at the first turn without a read, past
+   * that, or at `releaseRead()`. A writer elsewhere waits at most that long. Default `statement`.
    */
-  readTransactions?: "statement" | "turn";
+  readTransactions?: "statement" | "turn" | "held";
 }
 
 export function openSession(
@@ -137,7 +149,7 @@ export function openSession(
   const verdicts = new Map<string, boolean>();
   let verdictsFor = "";
   const reads = new Map<string, BoundedRead | null>(); // see boundedCandidate
-  let reading: { version: number } | undefined; // see beginRead
+  let reading: { version: number; since: number; readSinceCheck: boolean } | undefined; // see beginRead
   let closed = false;
   const collect = (stmt: Database.Statement, args: SqlArgs | undefined) =>
     collectRows(stmt, args, opts.maxResultBytes, name);
@@ -211,8 +223,11 @@ export function openSession(
         endRead();
         return undefined; // a lock held elsewhere, an error: execute() answers it, with its waits and words
       } finally {
-        if (opts.readTransactions !== "turn") endRead();
+        if (opts.readTransactions === undefined || opts.readTransactions === "statement") endRead();
       }
+    },
+    releaseRead() {
+      endRead();
     },
     close() {
       if (closed) return;
@@ -247,16 +262,38 @@ export function openSession(
   }
 
   /**
-   * readBounded's read transaction: begun by the first read, and ended after it, or (`readTransactions:
-   * "turn"`) at the end of the event loop's turn, so that the reads of one turn share one lock and one
-   * look at the schema. Gives the schema version the transaction sees.
+   * readBounded's read transaction: begun by the first read, and ended after it, or at the end of the
+   * event loop's turn (`turn`), or once a turn goes by without a read (`held`), so that reads share one
+   * lock and one look at the schema. Gives the schema version the transaction sees.
    */
   function beginRead(): number {
-    if (reading) return reading.version;
+    if (reading) {
+      reading.readSinceCheck = true;
+      return reading.version;
+    }
     checks.begin.run();
-    reading = { version: Number(checks.schemaVersion()) };
+    let version: number;
+    try {
+      version = Number(checks.schemaVersion()); // takes the read lock: busy when a writer is committing
+    } catch (e) {
+      undo(false); // else the session stays inside a BEGIN that no read would ever end
+      throw e;
+    }
+    reading = { version, since: performance.now(), readSinceCheck: false };
     if (opts.readTransactions === "turn") setImmediate(endRead);
+    if (opts.readTransactions === "held") setImmediate(holdOrEnd);
     return reading.version;
+  }
+
+  /** At the end of each turn: ends the held transaction if the turn did not read, or it is old enough. */
+  function holdOrEnd(): void {
+    if (!reading) return;
+    if (!reading.readSinceCheck || performance.now() - reading.since > HELD_READ_MS) {
+      endRead();
+      return;
+    }
+    reading.readSinceCheck = false;
+    setImmediate(holdOrEnd);
   }
 
   function endRead(): void {

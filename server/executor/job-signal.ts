@@ -22,6 +22,7 @@ export function signallingJobs(session: Session, onJob: () => void): Session {
         },
       }),
     readBounded: (sql, args) => session.readBounded(sql, args),
+    releaseRead: () => session.releaseRead(),
     close: () => session.close(),
   };
 }

@@ -128,6 +128,7 @@ async function runPatiently(
   const deadline = started + ctx.limits.lockWaitMs;
   for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
     const fresh = stream.executor === null;
+    ctx.inline.release(caller.database);
     const outcome = await ctx.executors.run({
       stream: stream.id,
       open: fresh

@@ -1,5 +1,7 @@
+import { execFile } from "node:child_process";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openEngine, type Session, type SqlArgs } from "../../engine/index.js";
+import { OWNER, openEngine, type Session, type SqlArgs } from "../../engine/index.js";
 import { pick as pickFrom, rngFor, scalar, suiteEngine } from "../helpers.js";
 
 /**
@@ -107,6 +109,49 @@ describe("Session.readBounded", () => {
     } finally {
       reader.close();
       other.close();
+    }
+  });
+
+  it("holds its read transaction across turns only while reads keep coming, briefly, or until released", async () => {
+    await engine.execute(
+      "plain",
+      "CREATE TABLE held (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO held VALUES (1, 'a')",
+    );
+    const file = engine.getDatabase("plain").path;
+    const reader = engine.openSession("plain", OWNER, { readTransactions: "held", busyTimeoutMs: 0 });
+    const read = () => reader.readBounded("SELECT v FROM held WHERE id = 1", undefined)?.rows;
+    try {
+      // A writer in another process that waits for SQLite's lock, while this one reads at every turn
+      // until it is done: a hold that never ended would keep it out past its busy timeout.
+      const script = `const db = new (require("better-sqlite3"))(${JSON.stringify(file)}, { timeout: 20000 });
+        db.exec("UPDATE held SET v = 'b' WHERE id = 1"); db.close();`;
+      let exited: { code: number | null; stderr: string } | undefined;
+      const writer = execFile(process.execPath, ["-e", script], (error, _out, stderr) => {
+        exited = { code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stderr };
+      });
+      let reads = 0;
+      while (!exited) {
+        if (read()) reads++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      writer.kill();
+      expect(exited).toEqual({ code: 0, stderr: "" });
+      expect(reads).toBeGreaterThan(0);
+      expect(read()).toEqual([["b"]]); // the next read sees the commit
+
+      // Held within a turn, the lock keeps out a writer that will not wait; released, it does not.
+      const other = new Database(file, { timeout: 0 });
+      try {
+        expect(read()).toEqual([["b"]]);
+        expect(() => other.exec("UPDATE held SET v = 'c' WHERE id = 1")).toThrow(/locked|busy/i);
+        reader.releaseRead();
+        other.exec("UPDATE held SET v = 'c' WHERE id = 1");
+        expect(read()).toEqual([["c"]]);
+      } finally {
+        other.close();
+      }
+    } finally {
+      reader.close();
     }
   });
 
