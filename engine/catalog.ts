@@ -41,7 +41,7 @@ export const CATALOG_APPLICATION_ID = 0x54444231;
  * whenever they change. A catalog at this version opens without the write lock that setting them up takes,
  * so a read never waits for a writer, and a catalog from before (0) is brought up to date once.
  */
-export const CATALOG_VERSION = 2;
+export const CATALOG_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -161,6 +161,28 @@ CREATE TRIGGER IF NOT EXISTS databases_count_delete AFTER DELETE ON databases BE
 END;
 `;
 
+/**
+ * A counter (`meta` key 'auth_generation') that every change able to turn a verified token's answer stale
+ * moves, kept by triggers inside the very transactions that make the change: signing keys replaced, a
+ * token revoked, a database destroyed or renamed, re-created under a new id, moved or retyped. A server
+ * drops what it remembers of tokens when this moves, not at every commit to the catalog: a migration job
+ * commits its progress many times a second, and none of that touches a token.
+ */
+export const AUTH_GENERATION = "auth_generation";
+const bumpAuth = `INSERT INTO meta VALUES ('${AUTH_GENERATION}', '1')
+    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;`;
+const AUTH = ["INSERT", "UPDATE", "DELETE"]
+  .flatMap((event) => [
+    `CREATE TRIGGER IF NOT EXISTS auth_keys_${event.toLowerCase()} AFTER ${event} ON signing_keys BEGIN ${bumpAuth} END;`,
+    `CREATE TRIGGER IF NOT EXISTS auth_revoked_${event.toLowerCase()} AFTER ${event} ON revoked_tokens BEGIN ${bumpAuth} END;`,
+  ])
+  .concat(
+    `CREATE TRIGGER IF NOT EXISTS auth_databases_delete AFTER DELETE ON databases BEGIN ${bumpAuth} END;`,
+    `CREATE TRIGGER IF NOT EXISTS auth_databases_update AFTER UPDATE OF name, uuid, group_id, type ON databases
+      BEGIN ${bumpAuth} END;`,
+  )
+  .join("\n");
+
 /** A catalog made before the counts existed gets them once, from one pass over its databases. */
 function backfillCounts(db: Database.Database): void {
   if (db.prepare("SELECT 1 FROM database_counts WHERE scope = 'all' AND id = 0").get()) return;
@@ -228,11 +250,14 @@ export function openCatalog(
   return db;
 }
 
-/** Marked as ours and at this version: one read of the header, which SQLite has already made. */
+/**
+ * Marked as ours and at this version or a later one (whose additions, triggers included, live in the file
+ * and keep working): one read of the header, which SQLite has already made.
+ */
 function isCurrent(db: Catalog): boolean {
   return (
     db.pragma("application_id", { simple: true }) === CATALOG_APPLICATION_ID &&
-    db.pragma("user_version", { simple: true }) === CATALOG_VERSION
+    (db.pragma("user_version", { simple: true }) as number) >= CATALOG_VERSION
   );
 }
 
@@ -242,6 +267,7 @@ function setUp(db: Catalog): void {
   addMissingColumns(db);
   db.exec(COUNTS);
   backfillCounts(db);
+  db.exec(AUTH);
   // Only when missing or older: rewriting them would touch the file on every open, and a newer version
   // (from a later tenantdb) stays.
   if (db.pragma("application_id", { simple: true }) !== CATALOG_APPLICATION_ID)

@@ -1,3 +1,4 @@
+export { AUTH_GENERATION } from "./catalog.js";
 export type { CreateDatabaseOptions, DatabaseConfig, DatabaseInfo } from "./databases.js";
 export { type Engine, type OpenOptions, openEngine } from "./engine.js";
 export {

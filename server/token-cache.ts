@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { decodeJwt } from "jose";
-import type { Engine, Principal } from "../engine/index.js";
+import { AUTH_GENERATION, type Engine, type Principal } from "../engine/index.js";
 import { databaseNamedBy } from "./database-auth.js";
 import { credentialOf } from "./hrana/streams.js";
 import { HttpError } from "./http-errors.js";
@@ -8,11 +8,13 @@ import { HttpError } from "./http-errors.js";
 /**
  * Verified database tokens, remembered so a request costs a map lookup rather than a signature check
  * and catalog reads. Whatever could make an answer stale is a commit to the catalog — a revoked token,
- * rotated keys, a database destroyed or reconfigured — by this process or any other sharing the data
- * directory, so the whole cache is dropped whenever SQLite's `PRAGMA data_version` says another
- * connection committed. That read is made once per turn of the event loop, not per request: the
- * requests of one turn arrived together, and a commit after it is seen by the next turn, within a
- * fraction of a millisecond. Expiry is checked on every hit.
+ * rotated keys, a database destroyed or re-created — by this process or any other sharing the data
+ * directory, and each such commit moves the catalog's auth generation (engine/catalog.ts, kept by
+ * triggers). So the whole cache is dropped when that moves: looked for whenever SQLite's `PRAGMA
+ * data_version` says another connection committed (a migration's progress commits many times a second,
+ * and must not cost every request a signature check). That look is taken once per turn of the event
+ * loop, not per request: the requests of one turn arrived together, and a commit after it is seen by the
+ * next turn, within a fraction of a millisecond. Expiry is checked on every hit.
  */
 
 export interface Caller {
@@ -61,7 +63,9 @@ interface Memo {
 export function createTokenCache(engine: Engine, catalogFile: string): TokenCache {
   const watcher = new Database(catalogFile, { fileMustExist: true });
   const dataVersion = watcher.prepare("PRAGMA data_version").pluck();
+  const authGeneration = watcher.prepare("SELECT value FROM meta WHERE key = ?").pluck();
   let seen = dataVersion.get();
+  let seenAuth = authGeneration.get(AUTH_GENERATION);
   const entries = new Map<string, Caller>();
   // Bumped whenever entries are dropped: a connection's memo from before is dead.
   let generation = 0;
@@ -76,6 +80,9 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
     const now = dataVersion.get();
     if (now === seen) return true;
     seen = now;
+    const auth = authGeneration.get(AUTH_GENERATION);
+    if (auth === seenAuth) return true;
+    seenAuth = auth;
     entries.clear();
     generation++;
     return false;
