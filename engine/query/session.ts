@@ -100,13 +100,12 @@ export interface SessionOptions {
    */
   catalogChecks?: "statement" | "turn";
   /**
-   * `turn`: readBounded's reads in one turn of the event loop share one read transaction, ended when the
-   * turn ends: one lock and one look at the schema for a burst of reads, which are concurrent anyway.
-   * A writer elsewhere waits at most a turn. `held`: the same transaction goes on into the next turns
-   * while each of them reads, for up to HELD_READ_MS; it ends at the first turn without a read, past
-   * that, or at `releaseRead()`. A writer elsewhere waits at most that long. Default `statement`.
+   * `held`: readBounded's reads share one read transaction, which goes on into the next turns of the event
+   * loop while each of them reads, for up to HELD_READ_MS; it ends at the first turn without a read, past
+   * that, or at `releaseRead()`. One lock and one look at the schema for a burst of reads, which are
+   * concurrent anyway; a writer elsewhere waits at most that long. Default `statement`.
    */
-  readTransactions?: "statement" | "turn" | "held";
+  readTransactions?: "statement" | "held";
 }
 
 export function openSession(
@@ -262,9 +261,9 @@ export function openSession(
   }
 
   /**
-   * readBounded's read transaction: begun by the first read, and ended after it, or at the end of the
-   * event loop's turn (`turn`), or once a turn goes by without a read (`held`), so that reads share one
-   * lock and one look at the schema. Gives the schema version the transaction sees.
+   * readBounded's read transaction: begun by the first read, and ended after it, or (`held`) once a turn
+   * goes by without a read, so that reads share one lock and one look at the schema. Gives the schema
+   * version the transaction sees.
    */
   function beginRead(): number {
     if (reading) {
@@ -280,7 +279,6 @@ export function openSession(
       throw e;
     }
     reading = { version, since: performance.now(), readSinceCheck: false };
-    if (opts.readTransactions === "turn") setImmediate(endRead);
     if (opts.readTransactions === "held") setImmediate(holdOrEnd);
     return reading.version;
   }

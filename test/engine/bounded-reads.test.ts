@@ -201,15 +201,17 @@ describe("Session.readBounded", () => {
     inTransaction.close();
   });
 
-  it("with reads per turn, holds one read transaction until the turn ends", async () => {
-    const reader = engine.openSession("plain", undefined, { readTransactions: "turn" });
+  it("with held reads, shares one read transaction, ended once a turn goes by without a read", async () => {
+    const reader = engine.openSession("plain", undefined, { readTransactions: "held" });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
     try {
       expect(reader.readBounded("SELECT v FROM t WHERE id = 1", undefined)?.rows).toEqual([["v1"]]);
       expect(reader.readBounded("SELECT v FROM t WHERE id = 2", undefined)?.rows).toEqual([["v2"]]);
       expect(reader.inTransaction).toBe(true);
-      await new Promise((resolve) => setImmediate(resolve));
+      await turn();
+      await turn();
       expect(reader.inTransaction).toBe(false);
-      // execute() never runs inside a read turn: it ends it first.
+      // execute() never runs inside a held read: it ends it first.
       reader.readBounded("SELECT v FROM t WHERE id = 1", undefined);
       await reader.execute("INSERT INTO u (note) VALUES ('after a read')");
       expect(reader.inTransaction).toBe(false);
