@@ -416,3 +416,42 @@ export function catalogStatement(catalog: Catalog, sql: string): Database.Statem
   }
   return stmt;
 }
+
+interface SeenVersion {
+  value: string;
+  /** Read during this turn of the event loop. */
+  fresh: boolean;
+}
+const dataVersions = new WeakMap<Catalog, SeenVersion>();
+
+/**
+ * A value that moves whenever the catalog may have changed: another connection's commit (SQLite's
+ * `data_version`, which takes the catalog's read lock: read now, or with `turn` at most once per turn of
+ * the event loop, every caller of the turn sharing it) or this connection's own (`total_changes()`, which
+ * reads no table and takes no lock).
+ */
+export function catalogVersion(catalog: Catalog, checks: "statement" | "turn"): string {
+  let v = dataVersions.get(catalog);
+  if (!v) {
+    v = { value: "", fresh: false };
+    dataVersions.set(catalog, v);
+  }
+  if (checks === "statement" || !v.fresh) {
+    v.value = String(catalogStatement(catalog, "PRAGMA data_version").pluck().get());
+    if (checks === "turn") {
+      v.fresh = true;
+      const read = v;
+      setImmediate(() => {
+        read.fresh = false;
+      });
+    }
+  }
+  return `${v.value}:${catalogStatement(catalog, "SELECT total_changes()").pluck().get()}`;
+}
+
+/** The catalog's auth generation (see AUTH_GENERATION), read now. */
+export function authGeneration(catalog: Catalog): string | undefined {
+  return catalogStatement(catalog, "SELECT value FROM meta WHERE key = ?").pluck().get(AUTH_GENERATION) as
+    | string
+    | undefined;
+}

@@ -2,7 +2,9 @@ import fs from "node:fs";
 import * as apiTokens from "./api-tokens.js";
 import * as auth from "./auth.js";
 import {
+  authGeneration,
   type Catalog,
+  catalogVersion,
   ensureDirs,
   getMeta,
   openCatalog,
@@ -166,6 +168,12 @@ function bind(ctx: EngineContext) {
     publicKeys: (group: string) => auth.publicKeys(ctx, group),
     ensureGroupKey: (group: string) => auth.ensureGroupKey(ctx, group),
     checkToken: (jwt: string, group: string, database?: string) => auth.checkToken(ctx, jwt, group, database),
+    /**
+     * Moves whenever the catalog may have changed (catalog.ts catalogVersion; `turn` reads it once per
+     * turn of the event loop); when it moved, `authGeneration` says whether a verified token may be stale.
+     */
+    catalogVersion: (checks: "statement" | "turn" = "turn") => catalogVersion(ctx.catalog, checks),
+    authGeneration: () => authGeneration(ctx.catalog),
 
     mintApiToken: (name: string) => apiTokens.mintApiToken(ctx, name),
     listApiTokens: () => apiTokens.listApiTokens(ctx),

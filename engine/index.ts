@@ -1,4 +1,3 @@
-export { AUTH_GENERATION } from "./catalog.js";
 export type { CreateDatabaseOptions, DatabaseConfig, DatabaseInfo } from "./databases.js";
 export { type Engine, type OpenOptions, openEngine } from "./engine.js";
 export {

@@ -1,7 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
-import path from "node:path";
 import { DEFAULT_FENCE_WAIT_MS, type Engine, isValidName, TenantDbError } from "../engine/index.js";
 import { createApp, nodeHandler } from "./app.js";
 import type { ServerContext } from "./context.js";
@@ -113,7 +112,7 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
       if (stream.executor !== null) executors.closeStream(stream.executor, stream.id);
     },
   );
-  const callers = createTokenCache(engine, path.join(engine.dataDir, "catalog.db"));
+  const callers = createTokenCache(engine);
   const inline = createInlineReads(engine, { maxResponseBytes, sessions: 64 });
   const resumer = startJobResumer(engine, opts.jobResumeEveryMs ?? 1000, log);
   let port = opts.port ?? DEFAULT_PORT;
@@ -171,7 +170,6 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
   } catch (e) {
     await Promise.all([executors.close(), resumer.stop()]);
     inline.close();
-    callers.close();
     throw e;
   }
   port = (server.address() as AddressInfo).port;
@@ -196,7 +194,6 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
       streams.closeAll();
       await Promise.all([executors.close(), resumer.stop()]);
       inline.close();
-      callers.close();
     })();
     return closing;
   };

@@ -1,6 +1,5 @@
-import Database from "better-sqlite3";
 import { decodeJwt } from "jose";
-import { AUTH_GENERATION, type Engine, type Principal } from "../engine/index.js";
+import type { Engine, Principal } from "../engine/index.js";
 import { databaseNamedBy } from "./database-auth.js";
 import { credentialOf } from "./hrana/streams.js";
 import { HttpError } from "./http-errors.js";
@@ -50,7 +49,6 @@ export interface TokenCache {
     authorization: string | undefined,
     pathDatabase: string | undefined,
   ): Caller | undefined;
-  close(): void;
 }
 
 interface Memo {
@@ -60,12 +58,9 @@ interface Memo {
   generation: number;
 }
 
-export function createTokenCache(engine: Engine, catalogFile: string): TokenCache {
-  const watcher = new Database(catalogFile, { fileMustExist: true });
-  const dataVersion = watcher.prepare("PRAGMA data_version").pluck();
-  const authGeneration = watcher.prepare("SELECT value FROM meta WHERE key = ?").pluck();
-  let seen = dataVersion.get();
-  let seenAuth = authGeneration.get(AUTH_GENERATION);
+export function createTokenCache(engine: Engine): TokenCache {
+  let seen = engine.catalogVersion();
+  let seenAuth = engine.authGeneration();
   const entries = new Map<string, Caller>();
   // Bumped whenever entries are dropped: a connection's memo from before is dead.
   let generation = 0;
@@ -76,31 +71,23 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
     caller: Caller,
   ) => memos.set(memo.connection, { authorization: memo.authorization, pathDatabase, caller, generation });
 
+  /** Whether what is remembered still holds; drops it all when a token may have turned stale. */
   const fresh = () => {
-    const now = dataVersion.get();
+    const now = engine.catalogVersion();
     if (now === seen) return true;
     seen = now;
-    const auth = authGeneration.get(AUTH_GENERATION);
+    const auth = engine.authGeneration();
     if (auth === seenAuth) return true;
     seenAuth = auth;
     entries.clear();
     generation++;
     return false;
   };
-  let checkedThisTurn = false;
-  const freshThisTurn = () => {
-    if (checkedThisTurn) return;
-    checkedThisTurn = true;
-    setImmediate(() => {
-      checkedThisTurn = false;
-    });
-    fresh();
-  };
 
   return {
     known(connection, authorization, pathDatabase) {
       if (connection === undefined || authorization === undefined) return undefined;
-      freshThisTurn();
+      fresh();
       const memo = memos.get(connection);
       if (
         memo?.generation !== generation ||
@@ -119,7 +106,7 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
           "Expected authorization header but none given: send `Authorization: Bearer <database token>` (mint one with `tenantdb db tokens create <db>`)",
         );
       }
-      freshThisTurn();
+      fresh();
       const key = `${pathDatabase ?? ""}\0${jwt}`;
       const hit = entries.get(key);
       if (hit && unexpired(hit)) {
@@ -148,7 +135,6 @@ export function createTokenCache(engine: Engine, catalogFile: string): TokenCach
       }
       return caller;
     },
-    close: () => watcher.close(),
   };
 }
 

@@ -1,6 +1,6 @@
 import path from "node:path";
 import Database from "better-sqlite3";
-import { type Catalog, catalogStatement, type DatabaseRow, getDatabaseRow } from "../catalog.js";
+import { catalogVersion, type DatabaseRow, getDatabaseRow } from "../catalog.js";
 import type { EngineContext } from "../context.js";
 import { requireDatabaseRow } from "../databases.js";
 import {
@@ -708,40 +708,12 @@ function currentRowReader(
   let seen = "";
   let cached: DatabaseRow | undefined;
   return () => {
-    // total_changes() reads no table, so it takes no lock; data_version takes the catalog's read lock.
-    const ownChanges = catalogStatement(ctx.catalog, "SELECT total_changes()").pluck().get();
-    const key = `${catalogDataVersion(ctx.catalog, checks)}:${ownChanges}`;
-    if (cached && key === seen) return cached;
+    const version = catalogVersion(ctx.catalog, checks);
+    if (cached && version === seen) return cached;
     cached = currentRow(ctx, opened);
-    seen = key;
+    seen = version;
     return cached;
   };
-}
-
-interface DataVersion {
-  value: string;
-  /** Read during this turn of the event loop. */
-  fresh: boolean;
-}
-const dataVersions = new WeakMap<Catalog, DataVersion>();
-
-/** The catalog's `data_version`, read now, or at most once per turn of the event loop. */
-function catalogDataVersion(catalog: Catalog, checks: "statement" | "turn"): string {
-  let v = dataVersions.get(catalog);
-  if (!v) {
-    v = { value: "", fresh: false };
-    dataVersions.set(catalog, v);
-  }
-  if (checks === "turn" && v.fresh) return v.value;
-  v.value = String(catalogStatement(catalog, "PRAGMA data_version").pluck().get());
-  if (checks === "turn") {
-    v.fresh = true;
-    const read = v;
-    setImmediate(() => {
-      read.fresh = false;
-    });
-  }
-  return v.value;
 }
 
 /** The database's row as it is now: config and fences may change while a session is open. */

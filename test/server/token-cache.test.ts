@@ -1,4 +1,3 @@
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { openEngine } from "../../engine/index.js";
 import { createTokenCache } from "../../server/token-cache.js";
@@ -24,7 +23,7 @@ describe("the token cache", () => {
     const scratch = (await engine.createToken({ database: "scratch" })).jwt;
     // Another engine on the same directory: a CLI or another server making changes.
     const other = await openEngine(engine.dir);
-    const cache = createTokenCache(engine, path.join(engine.dir, "catalog.db"));
+    const cache = createTokenCache(engine);
     try {
       const onNotes = {};
       const onScratch = {};
@@ -78,7 +77,6 @@ describe("the token cache", () => {
         code: "UNAUTHENTICATED",
       });
     } finally {
-      cache.close();
       other.close();
     }
   });
