@@ -7,6 +7,13 @@ import { readVersion } from "./version.js";
  * commands/<area>.ts and is loaded (with the engine) only when the command runs, so `--help` and
  * `--version` start as fast as Node does. main.ts runs it and alone decides exit codes.
  */
+/** What the environment sets besides the options below (engine/job-limits.ts). */
+const ENVIRONMENT_HELP = `
+Environment:
+  TENANTDB_JOB_WORKERS         threads per migration job (default: 3 per core, 4 to 16)
+  TENANTDB_DRY_RUN_MEMORY_MIB  memory one database's dry run may hold (default: 16); a job holds
+                               at most workers × this`;
+
 /** Known before parsing, so that even a usage error can answer in JSON. */
 export const json = process.argv.includes("--json");
 export const program = new Command("tenantdb")
@@ -29,7 +36,7 @@ export const program = new Command("tenantdb")
   })
   .addHelpText(
     "after",
-    `${examples("tenantdb db create app --type schema", "tenantdb help db shell")}\n${EXIT_CODES_HELP}`,
+    `${examples("tenantdb db create app --type schema", "tenantdb help db shell")}\n${ENVIRONMENT_HELP}\n${EXIT_CODES_HELP}`,
   )
   .exitOverride();
 

@@ -72,7 +72,7 @@ export function createTokenCache(engine: Engine): TokenCache {
   ) => memos.set(memo.connection, { authorization: memo.authorization, pathDatabase, caller, generation });
 
   /** Whether what is remembered still holds; drops it all when a token may have turned stale. */
-  const fresh = () => {
+  const fresh = (): boolean => {
     const now = engine.catalogVersion();
     if (now === seen) return true;
     seen = now;
@@ -83,11 +83,22 @@ export function createTokenCache(engine: Engine): TokenCache {
     generation++;
     return false;
   };
+  // Before a request is answered the look is taken once per turn: the requests of one turn arrived
+  // together. After a verification (which spans turns) it is taken again, in fresh().
+  let lookedThisTurn = false;
+  const freshThisTurn = () => {
+    if (lookedThisTurn) return;
+    lookedThisTurn = true;
+    setImmediate(() => {
+      lookedThisTurn = false;
+    });
+    fresh();
+  };
 
   return {
     known(connection, authorization, pathDatabase) {
       if (connection === undefined || authorization === undefined) return undefined;
-      fresh();
+      freshThisTurn();
       const memo = memos.get(connection);
       if (
         memo?.generation !== generation ||
@@ -106,7 +117,7 @@ export function createTokenCache(engine: Engine): TokenCache {
           "Expected authorization header but none given: send `Authorization: Bearer <database token>` (mint one with `tenantdb db tokens create <db>`)",
         );
       }
-      fresh();
+      freshThisTurn();
       const key = `${pathDatabase ?? ""}\0${jwt}`;
       const hit = entries.get(key);
       if (hit && unexpired(hit)) {

@@ -252,7 +252,7 @@ export function openSession(
         return null; // not kept: the table may exist next time
       }
       if (stmt.reader && stmt.readonly) {
-        read = { sql: s.sql, stmt, version: -1, ok: false, columns: [], columnTypes: [] };
+        read = { sql: s.sql, stmt: stmt.raw(true), version: -1, ok: false, columns: [], columnTypes: [] };
       }
     }
     if (reads.size >= MAX_VERDICTS) reads.clear();
@@ -332,11 +332,10 @@ export function openSession(
    */
   function runBoundedRead(read: BoundedRead, args: SqlArgs | undefined): QueryResult | undefined {
     const bound = toBindable(args);
-    const stmt = read.stmt.raw(true);
-    const rows = (bound === undefined ? stmt.all() : stmt.all(bound)) as QueryResult["rows"];
+    const rows = (bound === undefined ? read.stmt.all() : read.stmt.all(bound)) as QueryResult["rows"];
     if (opts.maxResultBytes !== undefined) {
       let bytes = 0;
-      for (const row of rows) for (const v of row) bytes += valueBytes(v);
+      for (const row of rows) bytes += rowBytes(row);
       if (bytes > opts.maxResultBytes) return undefined;
     }
     return {
@@ -827,7 +826,7 @@ function boundedRows(stmt: Database.Statement, bound: unknown, maxBytes: number)
     QueryResult["rows"][number]
   >;
   for (const row of iter) {
-    for (const v of row) bytes += valueBytes(v);
+    bytes += rowBytes(row);
     if (bytes > maxBytes) {
       throw failedPrecondition(
         `the result is larger than the limit of ${maxBytes} bytes; select fewer rows or columns (LIMIT, paging)`,
@@ -837,6 +836,13 @@ function boundedRows(stmt: Database.Statement, bound: unknown, maxBytes: number)
     rows.push(row);
   }
   return rows;
+}
+
+/** What a row costs on the wire (valueBytes): how results are held to the size limit, streamed or whole. */
+function rowBytes(row: QueryResult["rows"][number]): number {
+  let bytes = 0;
+  for (const v of row) bytes += valueBytes(v);
+  return bytes;
 }
 
 /** Roughly what a value costs on the wire, envelope included; blobs travel as base64. */

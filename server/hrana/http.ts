@@ -28,7 +28,7 @@ export const pipeline =
     const body = known && req.jsonNow();
     if (known && body) return answerPipeline(ctx, req, known, readEnvelope(body.value), version);
     return (async () => {
-      const caller = known ?? (await authenticateCaller(ctx, req));
+      const caller = known ?? (await verifyCaller(ctx, req));
       return answerPipeline(ctx, req, caller, readEnvelope(await req.json()), version);
     })();
   };
@@ -63,16 +63,17 @@ function knownCaller(ctx: ServerContext, req: Request): Caller | undefined {
 
 /** The database token's holder, and the database it is for (from the path or the token). */
 export async function authenticateCaller(ctx: ServerContext, req: Request): Promise<Caller> {
+  return knownCaller(ctx, req) ?? verifyCaller(ctx, req);
+}
+
+/** authenticateCaller past the connection's memo: the token cache, or a signature check. */
+async function verifyCaller(ctx: ServerContext, req: Request): Promise<Caller> {
   const authorization = req.header("authorization");
-  const caller =
-    knownCaller(ctx, req) ??
-    (await ctx.callers.authenticate(
-      req.bearer(),
-      req.params.db,
-      req.connection && authorization !== undefined
-        ? { connection: req.connection, authorization }
-        : undefined,
-    ));
+  const caller = await ctx.callers.authenticate(
+    req.bearer(),
+    req.params.db,
+    req.connection && authorization !== undefined ? { connection: req.connection, authorization } : undefined,
+  );
   req.database = caller.database;
   return caller;
 }
