@@ -3,6 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { failedPrecondition } from "./errors.js";
 import { UNFINISHED_SQL } from "./jobs/states.js";
+import { turnLatch } from "./turn.js";
 
 export type Catalog = Database.Database;
 
@@ -419,8 +420,7 @@ export function catalogStatement(catalog: Catalog, sql: string): Database.Statem
 
 interface SeenVersion {
   value: string;
-  /** Read during this turn of the event loop. */
-  fresh: boolean;
+  firstThisTurn: () => boolean;
 }
 const dataVersions = new WeakMap<Catalog, SeenVersion>();
 
@@ -433,18 +433,12 @@ const dataVersions = new WeakMap<Catalog, SeenVersion>();
 export function catalogVersion(catalog: Catalog, checks: "statement" | "turn"): string {
   let v = dataVersions.get(catalog);
   if (!v) {
-    v = { value: "", fresh: false };
+    v = { value: "", firstThisTurn: turnLatch() };
     dataVersions.set(catalog, v);
   }
-  if (checks === "statement" || !v.fresh) {
+  // Both are asked, so that a read now also counts as this turn's.
+  if (v.firstThisTurn() || checks === "statement") {
     v.value = String(catalogStatement(catalog, "PRAGMA data_version").pluck().get());
-    if (checks === "turn") {
-      v.fresh = true;
-      const read = v;
-      setImmediate(() => {
-        read.fresh = false;
-      });
-    }
   }
   return `${v.value}:${catalogStatement(catalog, "SELECT total_changes()").pluck().get()}`;
 }

@@ -44,3 +44,4 @@ export type {
 } from "./schema/fleet.js";
 export type { Finding, LintKind, RowCost } from "./schema/lint.js";
 export { parseExpiration } from "./tokens/expiration.js";
+export { turnLatch } from "./turn.js";

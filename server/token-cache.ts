@@ -1,5 +1,5 @@
 import { decodeJwt } from "jose";
-import type { Engine, Principal } from "../engine/index.js";
+import { type Engine, type Principal, turnLatch } from "../engine/index.js";
 import { databaseNamedBy } from "./database-auth.js";
 import { credentialOf } from "./hrana/streams.js";
 import { HttpError } from "./http-errors.js";
@@ -83,16 +83,11 @@ export function createTokenCache(engine: Engine): TokenCache {
     generation++;
     return false;
   };
-  // Before a request is answered the look is taken once per turn: the requests of one turn arrived
-  // together. After a verification (which spans turns) it is taken again, in fresh().
-  let lookedThisTurn = false;
+  // Before a request is answered the look is taken once per turn (turnLatch); after a verification,
+  // which spans turns, it is taken again, in fresh().
+  const firstThisTurn = turnLatch();
   const freshThisTurn = () => {
-    if (lookedThisTurn) return;
-    lookedThisTurn = true;
-    setImmediate(() => {
-      lookedThisTurn = false;
-    });
-    fresh();
+    if (firstThisTurn()) fresh();
   };
 
   return {
