@@ -16,9 +16,9 @@ import {
 } from "./errors.js";
 import { refusal } from "./guard.js";
 import { involvesForeignKeys } from "./jobs/apply.js";
-import { classifyOnDatabase } from "./jobs/classify.js";
+import { classifyOnDatabase, dryRunsOnParent } from "./jobs/classify.js";
 import { tryAcquireJobLock } from "./jobs/lock.js";
-import type { ItemResult, WorkItem } from "./jobs/protocol.js";
+import type { ItemResult, WorkItem, WorkRequest } from "./jobs/protocol.js";
 import {
   abandonDryRun,
   completeCommittedJob,
@@ -29,6 +29,7 @@ import {
   removeStaleUndoLogs,
   runPhase,
 } from "./jobs/runner.js";
+import { schemaPage } from "./jobs/schema-page.js";
 import {
   allUnfinishedJobs,
   compactFinishedJob,
@@ -338,22 +339,23 @@ export async function previewMigrations(
   if (pending.migrations.length === 0) return { databases: 0, failures: [], failed: 0 };
   const statements = pending.migrations.flatMap((m) => validateMigration(m.sql));
   const pool = poolOf(ctx);
-  const foreignKeys = involvesForeignKeys(path.join(ctx.layout.root, parent.path), statements);
+  const parentFile = path.join(ctx.layout.root, parent.path);
+  const foreignKeys = involvesForeignKeys(parentFile, statements);
   const failures: PreviewFailure[] = [];
   let failed = 0;
   let databases = 0;
   const names = new Map<number, string>();
+  const request: Omit<WorkRequest, "id" | "items"> = {
+    op: "dry_run",
+    jobId: 0,
+    fromVersion: parent.schema_version,
+    version: parent.schema_version + pending.migrations.length,
+    statements,
+    foreignKeys,
+    sync: "normal", // a dry run never commits
+  };
   const run = async (items: WorkItem[]) => {
-    const res = await pool.run({
-      op: "dry_run",
-      jobId: 0,
-      fromVersion: parent.schema_version,
-      version: parent.schema_version + pending.migrations.length,
-      statements,
-      foreignKeys,
-      sync: "normal", // a dry run never commits
-      items,
-    });
+    const res = await pool.run({ ...request, items });
     for (const r of res.results as ItemResult[]) {
       databases++;
       if (r.ok) continue;
@@ -362,6 +364,17 @@ export async function previewMigrations(
         failures.push({ database: names.get(r.seq) ?? "?", error: r.error ?? "failed" });
     }
   };
+  const parentItem = { seq: parent.id, name: parent.name, path: parentFile };
+  // As in a job (runner.ts): where the parent's verdict decides its children's, it goes first, in full.
+  const schema = dryRunsOnParent(classifyOnDatabase(parentFile, statements), statements, foreignKeys)
+    ? schemaPage(parentFile)
+    : undefined;
+  if (schema) {
+    names.set(parent.id, parent.name);
+    await run([parentItem]);
+    if (failed > 0) return { databases, failures, failed };
+    request.parentSchema = schema;
+  }
   let after = 0;
   for (;;) {
     const rows = ctx.catalog
@@ -379,8 +392,10 @@ export async function previewMigrations(
     await Promise.all(batches);
     names.clear();
   }
-  names.set(parent.id, parent.name);
-  await run([{ seq: parent.id, name: parent.name, path: path.join(ctx.layout.root, parent.path) }]);
+  if (!schema) {
+    names.set(parent.id, parent.name);
+    await run([parentItem]);
+  }
   return { databases, failures, failed };
 }
 

@@ -51,6 +51,23 @@ export function classifyJob(statements: string[], tableSql: TableSql): JobClass 
 }
 
 /**
+ * Whether a dry run's verdict on a child follows from the parent's: an additive job (its success cannot
+ * depend on rows) that touches only the schema (no index is built or dropped, so it reads and frees no
+ * page of a table or index), with no foreign key to check, succeeds on a database exactly when its schema
+ * lets it. So the parent is dry-run in full, and a child whose file holds the parent's schema byte for
+ * byte (schema-page.ts) shares its verdict unopened; any other child (drifted, vacuumed, in WAL mode, its
+ * journal hot, a schema too large for page 1) is dry-run in full. What that skips, per child, is the check
+ * of its stamp, which the run phase makes again under the database's write lock, and which no tenant can
+ * write (the guard refuses the reserved table).
+ */
+export function dryRunsOnParent(jobClass: JobClass, statements: string[], foreignKeys: boolean): boolean {
+  if (jobClass !== "additive" || foreignKeys) return false;
+  return statements.every((text) =>
+    splitStatements(text).every((s) => s.kind === "ddl" && s.ddl.object !== "index"),
+  );
+}
+
+/**
  * Each statement's class, in order. Tables created earlier in the same additive job are empty, and a
  * renamed table keeps what its old name had, so ADD COLUMN is judged on what the table is at that point.
  */

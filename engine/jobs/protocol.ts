@@ -19,6 +19,13 @@ export interface WorkRequest {
   statements: string[];
   /** Whether foreign keys can matter (asked once per job): off during the migration, checked before commit. */
   foreignKeys: boolean;
+  /**
+   * Set on a dry run whose verdict on a database depends on its schema alone (engine/jobs/classify.ts,
+   * dryRunsOnParent): the parent's schema as its file holds it (schema-page.ts), proven by the parent's
+   * own full dry run. A child whose file holds the same bytes shares that verdict without being opened;
+   * any other child is dry-run in full.
+   */
+  parentSchema?: Uint8Array;
   /** How the run phase syncs each commit: see engine/jobs/apply.ts. */
   sync: "normal" | "full";
   /** Where the run phase keeps this job's undo logs (see engine/jobs/undo.ts); a dry run keeps none. */

@@ -14,8 +14,17 @@ import {
 import { journalMayBeHot, usePersistentJournal } from "../journal.js";
 import { withReserve } from "../space.js";
 import { involvesForeignKeys } from "./apply.js";
+import { dryRunsOnParent } from "./classify.js";
 import type { Pool } from "./pool.js";
-import { countWrite, type ItemResult, type WorkItem, type WorkOp, type WriteFault } from "./protocol.js";
+import {
+  countWrite,
+  type ItemResult,
+  type WorkItem,
+  type WorkOp,
+  type WorkRequest,
+  type WriteFault,
+} from "./protocol.js";
+import { schemaPage } from "./schema-page.js";
 import type { TaskState } from "./states.js";
 import {
   compactFinishedJob,
@@ -55,6 +64,11 @@ const PAGE = 2048;
  */
 const BATCH = 8;
 const FLUSH_EVERY = 256;
+/**
+ * Databases per batch of a dry run that the parent decides (classify.ts, dryRunsOnParent): a worker reads
+ * each child's first page and opens only those whose schema differs, so a batch costs its round trip and little else.
+ */
+const PARENT_DECIDES_BATCH = 128;
 
 export interface PhaseOutcome {
   failed: number;
@@ -151,9 +165,11 @@ async function streamTasks(
     onProgress?.({ jobId: job.id, phase: op, done, total: job.total });
   };
   const [parentTask] = taskPage(ctx.catalog, job.id, job.total - 1, 1);
-  const request = {
+  const parentItem = parentTask && toItem(ctx, parentTask);
+  const foreignKeys = parentItem ? involvesForeignKeys(parentItem.path, statements) : true;
+  const request: Omit<WorkRequest, "id" | "items"> = {
     op,
-    foreignKeys: parentTask ? involvesForeignKeys(toItem(ctx, parentTask).path, statements) : true,
+    foreignKeys,
     sync: ctx.options.migrationSync ?? "normal",
     jobId: job.id,
     fromVersion: job.from_version,
@@ -194,10 +210,22 @@ async function streamTasks(
   onProgress?.({ jobId: job.id, phase: op, done: 0, total: job.total });
 
   // The parent is the last task and goes alone, after every child: in the run phase it is what marks the
-  // version as the schema databases's own, so it must never get ahead of a child.
+  // version as the schema databases's own, so it must never get ahead of a child. A dry run that the
+  // parent's verdict decides for its children (classify.ts, dryRunsOnParent) takes it first instead, in full, and
+  // stops there if it fails.
   const parentSeq = job.total;
   let after = 0;
   let stopped = false;
+  let parentFirst = false;
+  if (!run && parentItem && dryRunsOnParent(job.class, statements, foreignKeys)) {
+    const schema = schemaPage(parentItem.path);
+    if (schema) {
+      parentFirst = true;
+      if (start([parentItem])) await Promise.all(inFlight);
+      stopped = failed > 0 || !!broken;
+      request.parentSchema = schema;
+    }
+  }
   while (!stopped) {
     const page = taskPage(ctx.catalog, job.id, after, PAGE).filter((t) => t.seq !== parentSeq);
     const lastSeq = page.at(-1)?.seq;
@@ -212,12 +240,13 @@ async function streamTasks(
       }
       todo.push(toItem(ctx, t));
     }
-    for (let i = 0; i < todo.length && !stopped; i += BATCH) {
-      stopped = !(await startWhenFree(todo.slice(i, i + BATCH)));
+    const batch = request.parentSchema === undefined ? BATCH : PARENT_DECIDES_BATCH;
+    for (let i = 0; i < todo.length && !stopped; i += batch) {
+      stopped = !(await startWhenFree(todo.slice(i, i + batch)));
     }
   }
   await Promise.all(inFlight);
-  if (!stopped && !broken && (op === "dry_run" || failed === 0)) {
+  if (!parentFirst && !stopped && !broken && (op === "dry_run" || failed === 0)) {
     const [parent] = taskPage(ctx.catalog, job.id, parentSeq - 1, 1);
     if (parent && !(run && parent.state === "done")) {
       if (start([toItem(ctx, parent)])) await Promise.all(inFlight);
