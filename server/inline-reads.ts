@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import { performance } from "node:perf_hooks";
-import type { Engine, Session } from "../engine/index.js";
+import type { Engine, QueryResult, Session } from "../engine/index.js";
 import { argsOf } from "./hrana/execute.js";
 import { readPlainExecute } from "./hrana/protocol.js";
-import { encodeResultJson } from "./hrana/values.js";
+import { colsJson, encodeResultJson } from "./hrana/values.js";
 import type { Caller } from "./token-cache.js";
 
 /**
@@ -74,6 +74,29 @@ export function createInlineReads(engine: Engine, opts: InlineReadOptions): Inli
     }
   }
 
+  // A caller's key, kept for it: the token cache hands out the same caller for a token until it drops it.
+  const keys = new WeakMap<Caller, string>();
+  function sessionKey(caller: Caller): string {
+    let key = keys.get(caller);
+    if (key === undefined) {
+      key = `${caller.database}\0${caller.credential}`;
+      keys.set(caller, key);
+    }
+    return key;
+  }
+
+  // A session hands the same columns array to every run of a read it keeps prepared (a new one when the
+  // schema changes): the columns' JSON is made once per array.
+  const cols = new WeakMap<readonly string[], string>();
+  function colsOf(result: QueryResult): string {
+    let json = cols.get(result.columns);
+    if (json === undefined) {
+      json = colsJson(result);
+      cols.set(result.columns, json);
+    }
+    return json;
+  }
+
   function isDemoted(database: string, now: number): boolean {
     const until = demoted.get(database);
     if (until === undefined) return false;
@@ -94,8 +117,8 @@ export function createInlineReads(engine: Engine, opts: InlineReadOptions): Inli
       const stmt = readPlainExecute(requests[0]);
       if (!stmt) return undefined;
       const args = argsOf(stmt);
-      if (isDemoted(caller.database, Date.now())) return undefined;
-      const key = `${caller.database}\0${caller.credential}`;
+      if (demoted.size > 0 && isDemoted(caller.database, Date.now())) return undefined;
+      const key = sessionKey(caller);
       let session = sessions.get(key);
       if (!session) {
         session = open(caller);
@@ -107,21 +130,21 @@ export function createInlineReads(engine: Engine, opts: InlineReadOptions): Inli
         }
         sessions.set(key, session);
       }
-      const read = `${caller.database}\0${stmt.sql}`;
-      const onProbation = suspects.delete(read);
+      const read = () => `${caller.database}\0${stmt.sql}`;
+      const onProbation = suspects.size > 0 && suspects.delete(read());
       const cpuBefore = onProbation ? threadCpuMs() : 0;
       const started = now();
       const result = session.readBounded(stmt.sql, args);
       const ms = now() - started;
       const json =
         result &&
-        `[{"type":"ok","response":{"type":"execute","result":${encodeResultJson(result, stmt.wantRows, ms)}}},{"type":"ok","response":{"type":"close"}}]`;
+        `[{"type":"ok","response":{"type":"execute","result":${encodeResultJson(result, stmt.wantRows, ms, colsOf(result))}}},{"type":"ok","response":{"type":"close"}}]`;
       // What the read cost this thread, its encoding included (a large value's is most of it).
       if (onProbation) {
         if (threadCpuMs() - cpuBefore > slowMs) demote(caller.database, Date.now());
       } else if (now() - started > slowMs) {
         if (suspects.size >= MAX_DEMOTED) suspects.delete(suspects.keys().next().value as string);
-        suspects.add(read);
+        suspects.add(read());
       }
       if (!json) return undefined;
       return json.length > opts.maxResponseBytes ? undefined : json;

@@ -82,8 +82,8 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     );
   }
   const stderr = bufferedStderr();
-  const log = opts.log ?? stderr;
-  const requestLog = opts.requestLog ?? (opts.log === undefined ? stderr : () => {});
+  const log = opts.log ?? stderr.error;
+  const requestLog = opts.requestLog ?? (opts.log === undefined ? stderr.line : () => {});
   const maxStreams = opts.maxStreams ?? 1000;
   const transactionMs = opts.transactionTimeoutMs ?? 5_000;
   const statementTimeoutMs = opts.statementTimeoutMs ?? 5_000;
@@ -170,6 +170,7 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
   } catch (e) {
     await Promise.all([executors.close(), resumer.stop()]);
     inline.close();
+    stderr.stop();
     throw e;
   }
   port = (server.address() as AddressInfo).port;
@@ -194,6 +195,7 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
       streams.closeAll();
       await Promise.all([executors.close(), resumer.stop()]);
       inline.close();
+      stderr.stop();
     })();
     return closing;
   };
@@ -202,22 +204,42 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
 }
 
 /**
- * Standard error, written once per turn of the event loop: a line per request, without a synchronous
- * write per request.
+ * Standard error, written in batches: a line per request, without a write per request or per turn of the
+ * event loop. A line waits at most FLUSH_MS (a request log, like nginx's buffered access log); an error,
+ * a full batch and the process's exit flush at once. Standard error is synchronous for files and pipes on
+ * Linux, so lines flushed at exit are written.
  */
-function bufferedStderr(): (line: string) => void {
+function bufferedStderr(): { line: (line: string) => void; error: (line: string) => void; stop: () => void } {
   let lines: string[] = [];
-  return (line) => {
-    if (lines.length === 0) {
-      setImmediate(() => {
-        const text = `${lines.join("\n")}\n`;
-        lines = [];
-        process.stderr.write(text);
-      });
-    }
-    lines.push(line);
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (lines.length === 0) return;
+    const text = `${lines.join("\n")}\n`;
+    lines = [];
+    process.stderr.write(text);
+  };
+  process.on("exit", flush);
+  return {
+    line(line) {
+      lines.push(line);
+      if (lines.length >= FLUSH_LINES) flush();
+      else timer ??= setTimeout(flush, FLUSH_MS).unref();
+    },
+    error(line) {
+      lines.push(line);
+      flush();
+    },
+    stop() {
+      flush();
+      process.off("exit", flush);
+    },
   };
 }
+
+const FLUSH_MS = 25;
+const FLUSH_LINES = 512;
 
 function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
   if (e.code === "EADDRINUSE") {

@@ -72,12 +72,12 @@ export function encodeResult(r: QueryResult, wantRows: boolean, durationMs: numb
  * `JSON.stringify(encodeResult(r, wantRows, durationMs))`, written directly: the same bytes, without the
  * objects in between. What a read answered on the server's own thread costs less by.
  */
-export function encodeResultJson(r: QueryResult, wantRows: boolean, durationMs: number): string {
-  let cols = "";
-  for (let i = 0; i < r.columns.length; i++) {
-    const type = r.columnTypes[i];
-    cols += `${i > 0 ? "," : ""}{"name":${JSON.stringify(r.columns[i])},"decltype":${type == null ? "null" : JSON.stringify(type)}}`;
-  }
+export function encodeResultJson(
+  r: QueryResult,
+  wantRows: boolean,
+  durationMs: number,
+  cols = colsJson(r),
+): string {
   let rows = "";
   if (wantRows) {
     for (let i = 0; i < r.rows.length; i++) {
@@ -89,6 +89,16 @@ export function encodeResultJson(r: QueryResult, wantRows: boolean, durationMs: 
   }
   const rowid = r.lastInsertRowid === null ? "null" : `"${r.lastInsertRowid}"`;
   return `{"cols":[${cols}],"rows":[${rows}],"affected_row_count":${r.rowsAffected},"last_insert_rowid":${rowid},"rows_read":0,"rows_written":0,"query_duration_ms":${JSON.stringify(durationMs)}}`;
+}
+
+/** A result's columns as JSON: the `cols` of encodeResultJson. */
+export function colsJson(r: QueryResult): string {
+  let cols = "";
+  for (let i = 0; i < r.columns.length; i++) {
+    const type = r.columnTypes[i];
+    cols += `${i > 0 ? "," : ""}{"name":${JSON.stringify(r.columns[i])},"decltype":${type == null ? "null" : JSON.stringify(type)}}`;
+  }
+  return cols;
 }
 
 function valueJson(v: SqlValue): string {
