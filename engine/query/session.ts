@@ -43,6 +43,12 @@ export const MAX_ATTACHED = 10;
  * burst of reads rather than once per turn.
  */
 const HELD_READ_MS = 5;
+/**
+ * A held transaction ends once this long goes by without a read. Not "a turn without a read": a server
+ * with a few busy connections turns its event loop between their requests with nothing to read (its
+ * answers are on their way back), and ended the transaction there, paying its lock cycle every few reads.
+ */
+const HELD_IDLE_MS = 1;
 
 export interface Session {
   readonly database: string;
@@ -100,10 +106,10 @@ export interface SessionOptions {
    */
   catalogChecks?: "statement" | "turn";
   /**
-   * `held`: readBounded's reads share one read transaction, which goes on into the next turns of the event
-   * loop while each of them reads, for up to HELD_READ_MS; it ends at the first turn without a read, past
-   * that, or at `releaseRead()`. One lock and one look at the schema for a burst of reads, which are
-   * concurrent anyway; a writer elsewhere waits at most that long. Default `statement`.
+   * `held`: readBounded's reads share one read transaction, which goes on while they keep coming, for up
+   * to HELD_READ_MS; it ends once HELD_IDLE_MS goes by without a read, past HELD_READ_MS, or at
+   * `releaseRead()`. One lock and one look at the schema for a burst of reads, which are concurrent
+   * anyway; a writer elsewhere waits at most that long. Default `statement`.
    */
   readTransactions?: "statement" | "held";
 }
@@ -279,11 +285,11 @@ export function openSession(
       throw e;
     }
     reading = { version, since: performance.now(), readSinceCheck: false };
-    if (opts.readTransactions === "held") setImmediate(holdOrEnd);
+    if (opts.readTransactions === "held") setTimeout(holdOrEnd, HELD_IDLE_MS).unref();
     return reading.version;
   }
 
-  /** At the end of each turn: ends the held transaction if the turn did not read, or it is old enough. */
+  /** Every HELD_IDLE_MS: ends the held transaction if nothing read meanwhile, or it is old enough. */
   function holdOrEnd(): void {
     if (!reading) return;
     if (!reading.readSinceCheck || performance.now() - reading.since > HELD_READ_MS) {
@@ -291,7 +297,7 @@ export function openSession(
       return;
     }
     reading.readSinceCheck = false;
-    setImmediate(holdOrEnd);
+    setTimeout(holdOrEnd, HELD_IDLE_MS).unref();
   }
 
   function endRead(): void {
