@@ -114,6 +114,36 @@ export interface SessionOptions {
   readTransactions?: "statement" | "held";
 }
 
+/**
+ * The held read transactions (`readTransactions: "held"`) of an engine's sessions, by database: each ends
+ * on a timer of the thread that holds it, so a write through the same engine ends them first rather than
+ * wait for them inside SQLite's busy handler, which blocks that very thread.
+ */
+const heldReads = new WeakMap<EngineContext, Map<number, Set<() => void>>>();
+
+function hold(ctx: EngineContext, database: number, end: () => void): void {
+  let byDatabase = heldReads.get(ctx);
+  if (!byDatabase) {
+    byDatabase = new Map();
+    heldReads.set(ctx, byDatabase);
+  }
+  const held = byDatabase.get(database);
+  if (held) held.add(end);
+  else byDatabase.set(database, new Set([end]));
+}
+
+function unhold(ctx: EngineContext, database: number, end: () => void): void {
+  const byDatabase = heldReads.get(ctx);
+  const held = byDatabase?.get(database);
+  if (!held?.delete(end) || held.size > 0) return;
+  byDatabase?.delete(database);
+}
+
+function endHeldReads(ctx: EngineContext, database: number): void {
+  const held = heldReads.get(ctx)?.get(database);
+  if (held) for (const end of [...held]) end();
+}
+
 export function openSession(
   ctx: EngineContext,
   name: string,
@@ -190,7 +220,9 @@ export function openSession(
     },
     async execute(sql, args, opts) {
       if (closed) throw failedPrecondition("the session is closed");
+      // A held read of this engine's, on this thread, would make SQLite's busy wait here wait for itself.
       endRead();
+      endHeldReads(ctx, row.id);
       if (typeof sql !== "string") throw invalidArgument("SQL must be a string");
       const statements = splitStatements(sql);
       if (args !== undefined && statements.length !== 1) {
@@ -267,9 +299,9 @@ export function openSession(
   }
 
   /**
-   * readBounded's read transaction: begun by the first read, and ended after it, or (`held`) once a turn
-   * goes by without a read, so that reads share one lock and one look at the schema. Gives the schema
-   * version the transaction sees.
+   * readBounded's read transaction: begun by the first read, and ended after it, or (`held`) once reads
+   * stop for a moment, so that reads share one lock and one look at the schema. Gives the schema version
+   * the transaction sees.
    */
   function beginRead(): number {
     if (reading) {
@@ -285,7 +317,10 @@ export function openSession(
       throw e;
     }
     reading = { version, since: performance.now(), readSinceCheck: false };
-    if (opts.readTransactions === "held") setTimeout(holdOrEnd, HELD_IDLE_MS).unref();
+    if (opts.readTransactions === "held") {
+      setTimeout(holdOrEnd, HELD_IDLE_MS).unref();
+      hold(ctx, row.id, endRead);
+    }
     return reading.version;
   }
 
@@ -303,6 +338,7 @@ export function openSession(
   function endRead(): void {
     if (!reading) return;
     reading = undefined;
+    unhold(ctx, row.id, endRead);
     try {
       if (conn.inTransaction) checks.commit.run();
     } catch {

@@ -223,6 +223,22 @@ describe("Session.readBounded", () => {
     }
   });
 
+  it("ends another session's held read before a write through the same engine, which would wait for its own thread", async () => {
+    const reader = engine.openSession("plain", undefined, { readTransactions: "held" });
+    try {
+      expect(reader.readBounded("SELECT v FROM t WHERE id = 1", undefined)?.rows).toEqual([["v1"]]);
+      expect(reader.inTransaction).toBe(true);
+      // In the same turn: the held read's timer cannot run while SQLite's busy handler blocks this thread.
+      await engine.execute("plain", "INSERT INTO u (note) VALUES ('beside a held read')");
+      expect(reader.inTransaction).toBe(false);
+      expect(await scalar(engine, "plain", "SELECT count(*) FROM u WHERE note = 'beside a held read'")).toBe(
+        1n,
+      );
+    } finally {
+      reader.close();
+    }
+  });
+
   it("over generated selects, answers only what execute() answers the same, and only plans that never scan", async () => {
     const random = rngFor(0x5eed1234);
     const pick = <T>(xs: readonly T[]): T => pickFrom(random, xs);
