@@ -6,7 +6,7 @@ import type { SessionStream } from "../hrana/session-stream.js";
 import { errorReply, HttpError, isExpected } from "../http-errors.js";
 import { signallingJobs } from "./job-signal.js";
 import type { ExecutorSettings, FromExecutor, StreamSpec, ToExecutor } from "./protocol.js";
-import { retryReason } from "./retry.js";
+import { keptStreamRetryReason, type RetryReason, retryReason } from "./retry.js";
 import { mayLeaveState, SessionCache } from "./sessions.js";
 import { reusePreparedStatements } from "./statement-cache.js";
 import { runTask } from "./tasks.js";
@@ -153,16 +153,22 @@ async function pipeline(msg: Extract<ToExecutor, { kind: "pipeline" }>, release:
       opened = true;
     }
     if (!stream.tainted && requests.some((r) => mayLeaveState(sqlOf(r)))) stream.tainted = true;
+    const autocommitBefore = !stream.session.inTransaction;
     stream.pipeline = { id: msg.id, background: false, release };
     const results = await runPipeline(stream, requests, msg.version, unexpected);
     stream.pipeline = undefined;
+    const inTransaction = !stream.closed && stream.session.inTransaction;
+    let retryable: RetryReason = false;
+    if (opened && stream.closed) retryable = retryReason(requests, results);
+    else if (!stream.closed && autocommitBefore && !inTransaction)
+      retryable = keptStreamRetryReason(requests, results);
     send({
       kind: "done",
       id: msg.id,
       results: encodeResults(results, settings.maxResponseBytes),
       closed: stream.closed,
-      inTransaction: !stream.closed && stream.session.inTransaction,
-      retryable: opened && stream.closed ? retryReason(requests, results) : false,
+      inTransaction,
+      retryable,
     });
   } catch (e) {
     if (opened) {

@@ -1,3 +1,4 @@
+import { readsOnly, splitStatements } from "../../engine/sql/statements.js";
 import type { StreamRequest, StreamResult } from "../hrana/protocol.js";
 
 /**
@@ -33,4 +34,37 @@ function metFirst(
     return opensTransaction && result.response.result.step_errors.some((e) => e !== null && met(e));
   }
   return false;
+}
+
+/**
+ * The same question for a request on a stream the client keeps (its baton), in autocommit before and
+ * after the request: the server may run it again only if it wrote nothing. One single-statement execute
+ * that met the lock or the fence; or one batch whose first failing step met them, in which every step
+ * that succeeded is a read, BEGIN or ROLLBACK (a write either failed, and so changed nothing, or did not
+ * run). That is what `@tursodatabase/serverless` sends: each of its requests is a batch on a kept stream
+ * over /v3/cursor, ending with a read that asks whether the stream is in autocommit.
+ */
+export function keptStreamRetryReason(requests: StreamRequest[], results: StreamResult[]): RetryReason {
+  const [first] = requests;
+  const [result] = results;
+  if (requests.length !== 1 || !first || !result) return false;
+  if (first.type === "execute") return retryReason(requests, results);
+  if (first.type !== "batch" || result.type !== "ok" || result.response.type !== "batch") return false;
+  const { step_results, step_errors } = result.response.result;
+  for (const [i, r] of step_results.entries()) {
+    if (r !== null && !writesNothing(first.batch.steps[i]?.stmt.sql)) return false;
+  }
+  const cause = step_errors.find((e) => e !== null && e !== undefined);
+  if (!cause) return false;
+  if (cause.code === "SQLITE_BUSY") return "lock";
+  if (cause.code === "BLOCKED" && FENCE_MESSAGE.test(cause.message)) return "fence";
+  return false;
+}
+
+function writesNothing(sql: string | undefined): boolean {
+  const statements = splitStatements(sql ?? "");
+  const [s] = statements;
+  if (statements.length !== 1 || !s) return false;
+  if (s.kind === "transaction") return s.transaction === "begin" || s.transaction === "rollback";
+  return readsOnly(s);
 }

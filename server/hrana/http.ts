@@ -147,6 +147,8 @@ async function runPatiently(
       owner: caller.credential,
       signal: req.signal,
     });
+    // A stream the client keeps stays where it opened: a retry goes back to that executor.
+    if (outcome.kind === "done" && !outcome.closed) stream.executor = outcome.executor;
     const fenced = await retryAfterFence(outcome, started, ctx.limits.fenceWaitMs, req.signal);
     if (fenced === "again") continue;
     if (fenced) return fenced;
