@@ -55,10 +55,11 @@ export function classifyJob(statements: string[], tableSql: TableSql): JobClass 
  * depend on rows) that touches only the schema (no index is built or dropped, so it reads and frees no
  * page of a table or index), with no foreign key to check, succeeds on a database exactly when its schema
  * lets it. So the parent is dry-run in full, and a child whose file holds the parent's schema byte for
- * byte (schema-page.ts) shares its verdict unopened; any other child (drifted, vacuumed, in WAL mode, its
- * journal hot, a schema too large for page 1) is dry-run in full. What that skips, per child, is the check
- * of its stamp, which the run phase makes again under the database's write lock, and which no tenant can
- * write (the guard refuses the reserved table).
+ * byte (schema-page.ts), and its stamp table's page too, shares its verdict unopened; any other child
+ * (drifted, restored from an older copy, vacuumed, in WAL mode, its journal hot, a schema too large for
+ * page 1) is dry-run in full. The stamp's bytes stand in for the dry run's check of the version: no tenant
+ * can write the reserved table, but a file restored from before a migration that wrote only rows carries
+ * the parent's schema and an older stamp, and would fail only after the commit point.
  */
 export function dryRunsOnParent(jobClass: JobClass, statements: string[], foreignKeys: boolean): boolean {
   if (jobClass !== "additive" || foreignKeys) return false;

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { journalMayBeHot } from "../journal.js";
+import { STAMP_TABLE } from "../stamp.js";
 
 /**
  * What decides a database's schema, read from its file without SQLite (https://sqlite.org/fileformat.html):
@@ -8,64 +9,17 @@ import { journalMayBeHot } from "../journal.js";
  * statement whose success depends on the schema alone succeeds on both or on neither. Reading it costs a
  * few microseconds; opening the database and parsing its schema costs tens.
  *
+ * The page of the stamp table (`_tenantdb_`, engine/stamp.ts) comes with it: a dry run checks that a file
+ * carries the version the job starts from, and the schema says nothing of that (a file restored from before
+ * a migration that wrote only rows has the parent's schema and an older stamp). Equal bytes there, on a
+ * leaf whose every row is on the page, are an equal stamp.
+ *
  * Undefined whenever the file may not tell the whole truth about its schema: not an SQLite file, a WAL
  * database (its newest schema may be in the WAL), a journal that may be hot (an interrupted transaction
- * SQLite would roll back first), or a `sqlite_schema` that has outgrown page 1 or spills a row onto an
- * overflow page. Callers then ask SQLite.
+ * SQLite would roll back first), a `sqlite_schema` that has outgrown page 1 or spills a row onto an
+ * overflow page, or a stamp table missing or not on one page. Callers then ask SQLite.
  */
 export function schemaPage(file: string): Buffer | undefined {
-  const page = readStart(file, 65536);
-  if (!page || page.length < 100 || !page.subarray(0, 16).equals(MAGIC)) return undefined;
-  // File format versions: 1 is a rollback journal, 2 is WAL.
-  if (page[18] !== 1 || page[19] !== 1) return undefined;
-  const raw = page.readUInt16BE(16);
-  const pageSize = raw === 1 ? 65536 : raw;
-  const usable = pageSize - (page[20] as number);
-  if (page.length < pageSize) return undefined;
-  if (!wholeSchemaOnPage(page, usable)) return undefined;
-  if (journalMayBeHot(file)) return undefined;
-  return Buffer.concat([
-    page.subarray(16, 24), // page size, format versions, reserved space, payload fractions
-    page.subarray(40, 60), // schema cookie, schema format, cache size, auto-vacuum root, text encoding
-    page.subarray(64, 68), // incremental vacuum
-    page.subarray(100, usable), // the sqlite_schema b-tree page
-  ]);
-}
-
-const MAGIC = Buffer.from("SQLite format 3\0", "latin1");
-/** The b-tree page type of a table's leaf. */
-const TABLE_LEAF = 0x0d;
-
-/** Page 1 is a leaf of sqlite_schema (the whole table) and no row of it spills onto an overflow page. */
-function wholeSchemaOnPage(page: Buffer, usable: number): boolean {
-  const at = 100;
-  if (page[at] !== TABLE_LEAF) return false;
-  const cells = page.readUInt16BE(at + 3);
-  const maxLocal = usable - 35;
-  for (let i = 0; i < cells; i++) {
-    const cell = page.readUInt16BE(at + 8 + 2 * i);
-    if (cell >= usable) return false;
-    const payload = varint(page, cell);
-    if (payload === undefined || payload > maxLocal) return false;
-  }
-  return true;
-}
-
-/** SQLite's variable-length integer at `at` (up to 9 bytes, big-endian 7-bit groups, the 9th of 8 bits). */
-function varint(buf: Buffer, at: number): number | undefined {
-  let value = 0;
-  for (let i = 0; i < 9; i++) {
-    const byte = buf[at + i];
-    if (byte === undefined) return undefined;
-    if (i === 8) return value * 256 + byte;
-    value = value * 128 + (byte & 0x7f);
-    if (byte < 0x80) return value;
-  }
-  return undefined;
-}
-
-/** Up to `max` bytes from the start of `file`: as many as the file has. */
-function readStart(file: string, max: number): Buffer | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, "r");
@@ -73,22 +27,137 @@ function readStart(file: string, max: number): Buffer | undefined {
     return undefined;
   }
   try {
-    // The header says the page size; most pages are 4 KiB, so read that much first.
-    const head = Buffer.allocUnsafe(4096);
-    const n = fs.readSync(fd, head, 0, head.length, 0);
-    if (n < 100) return head.subarray(0, n);
-    const raw = head.readUInt16BE(16);
-    const pageSize = Math.min(raw === 1 ? 65536 : raw, max);
-    if (pageSize <= n) return head.subarray(0, n);
-    const page = Buffer.allocUnsafe(pageSize);
-    head.copy(page, 0, 0, n);
-    const rest = fs.readSync(fd, page, n, pageSize - n, n);
-    return page.subarray(0, n + rest);
+    return readSchemaPage(fd, file);
   } catch {
     return undefined;
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function readSchemaPage(fd: number, file: string): Buffer | undefined {
+  const page = readStart(fd, 65536);
+  if (page.length < 100 || !page.subarray(0, 16).equals(MAGIC)) return undefined;
+  // File format versions: 1 is a rollback journal, 2 is WAL.
+  if (page[18] !== 1 || page[19] !== 1) return undefined;
+  const raw = page.readUInt16BE(16);
+  const pageSize = raw === 1 ? 65536 : raw;
+  const usable = pageSize - (page[20] as number);
+  if (page.length < pageSize) return undefined;
+  if (!wholeSchemaOnPage(page, usable)) return undefined;
+  const stampRoot = rootPageOf(page, STAMP_TABLE);
+  if (stampRoot === undefined || stampRoot < 2) return undefined;
+  const stamp = Buffer.allocUnsafe(pageSize);
+  if (fs.readSync(fd, stamp, 0, pageSize, (stampRoot - 1) * pageSize) < pageSize) return undefined;
+  if (!wholeStampOnPage(stamp, usable)) return undefined;
+  if (journalMayBeHot(file)) return undefined;
+  return Buffer.concat([
+    page.subarray(16, 24), // page size, format versions, reserved space, payload fractions
+    page.subarray(40, 60), // schema cookie, schema format, cache size, auto-vacuum root, text encoding
+    page.subarray(64, 68), // incremental vacuum
+    page.subarray(100, usable), // the sqlite_schema b-tree page
+    stamp.subarray(0, usable), // the stamp table's b-tree page
+  ]);
+}
+
+const MAGIC = Buffer.from("SQLite format 3\0", "latin1");
+/** The b-tree page types of a table's leaf and of an index's (a WITHOUT ROWID table is kept in the latter). */
+const TABLE_LEAF = 0x0d;
+const INDEX_LEAF = 0x0a;
+
+/** Page 1 is a leaf of sqlite_schema (the whole table) and no row of it spills onto an overflow page. */
+function wholeSchemaOnPage(page: Buffer, usable: number): boolean {
+  return wholeLeaf(page, 100, TABLE_LEAF, usable - 35, usable);
+}
+
+/** The stamp table's root is a leaf (the whole table) and no row of it spills onto an overflow page. */
+function wholeStampOnPage(page: Buffer, usable: number): boolean {
+  return wholeLeaf(page, 0, INDEX_LEAF, Math.floor(((usable - 12) * 64) / 255) - 23, usable);
+}
+
+function wholeLeaf(page: Buffer, at: number, type: number, maxLocal: number, usable: number): boolean {
+  if (page[at] !== type) return false;
+  const cells = page.readUInt16BE(at + 3);
+  for (const cell of cellsOf(page, at, cells)) {
+    if (cell >= usable) return false;
+    const payload = varint(page, cell);
+    if (payload === undefined || payload[0] > maxLocal) return false;
+  }
+  return true;
+}
+
+function* cellsOf(page: Buffer, at: number, cells: number): Generator<number> {
+  for (let i = 0; i < cells; i++) yield page.readUInt16BE(at + 8 + 2 * i);
+}
+
+/**
+ * The root page of table `name`, read from sqlite_schema's rows on page 1 (a leaf, checked first): each row
+ * is (type, name, tbl_name, rootpage, sql) in SQLite's record format.
+ */
+function rootPageOf(page: Buffer, name: string): number | undefined {
+  for (const cell of cellsOf(page, 100, page.readUInt16BE(103))) {
+    const size = varint(page, cell);
+    const rowid = size && varint(page, size[1]);
+    const header = rowid && varint(page, rowid[1]);
+    if (!header) return undefined;
+    const types: number[] = [];
+    for (let at = header[1]; at < rowid[1] + header[0]; ) {
+      const type = varint(page, at);
+      if (!type) return undefined;
+      types.push(type[0]);
+      at = type[1];
+    }
+    if (types.length < 4) continue;
+    let at = rowid[1] + header[0];
+    const fields = types.slice(0, 4).map((type) => {
+      const field = page.subarray(at, at + fieldSize(type));
+      at += field.length;
+      return { type, field };
+    });
+    const [, named, , root] = fields as { type: number; field: Buffer }[];
+    if (!named || !root || named.type < 13 || named.type % 2 === 0) continue;
+    if (named.field.toString("utf8") !== name) continue;
+    if (root.type >= 1 && root.type <= 4) return root.field.readUIntBE(0, root.field.length);
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Bytes of a field of serial type `type` (https://sqlite.org/fileformat.html#record_format). */
+function fieldSize(type: number): number {
+  if (type >= 12) return Math.floor((type - 12) / 2);
+  return [0, 1, 2, 3, 4, 6, 8, 8, 0, 0, 0, 0][type] as number;
+}
+
+/**
+ * SQLite's variable-length integer at `at` (up to 9 bytes, big-endian 7-bit groups, the 9th of 8 bits),
+ * and where the next field starts.
+ */
+function varint(buf: Buffer, at: number): [number, number] | undefined {
+  let value = 0;
+  for (let i = 0; i < 9; i++) {
+    const byte = buf[at + i];
+    if (byte === undefined) return undefined;
+    if (i === 8) return [value * 256 + byte, at + 9];
+    value = value * 128 + (byte & 0x7f);
+    if (byte < 0x80) return [value, at + i + 1];
+  }
+  return undefined;
+}
+
+/** Up to `max` bytes from the start of the file: as many as the file has. */
+function readStart(fd: number, max: number): Buffer {
+  // The header says the page size; most pages are 4 KiB, so read that much first.
+  const head = Buffer.allocUnsafe(4096);
+  const n = fs.readSync(fd, head, 0, head.length, 0);
+  if (n < 100) return head.subarray(0, n);
+  const raw = head.readUInt16BE(16);
+  const pageSize = Math.min(raw === 1 ? 65536 : raw, max);
+  if (pageSize <= n) return head.subarray(0, n);
+  const page = Buffer.allocUnsafe(pageSize);
+  head.copy(page, 0, 0, n);
+  const rest = fs.readSync(fd, page, n, pageSize - n, n);
+  return page.subarray(0, n + rest);
 }
 
 export function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {

@@ -132,6 +132,39 @@ describe("a dry run the parent decides", () => {
     for (const name of names) expect(engine.getDatabase(name).schemaVersion).toBe(1);
   });
 
+  it("refuses a child restored from a backup older than a data migration: same schema, stale stamp", async () => {
+    const { engine, names } = await schemaFleet(6, {}, SCHEMA);
+    const fileOf = (name: string) => engine.getDatabase(name).path;
+    const backup = path.join(tempDir("tenantdb-backup-"), "tenant-2.db");
+    fs.copyFileSync(fileOf("tenant-2"), backup);
+    // Version 2 writes rows only: no file's sqlite_schema moves, every stamp does.
+    await engine.migrate("parent", "INSERT INTO users (name) VALUES ('seed')");
+    fs.copyFileSync(backup, fileOf("tenant-2")); // restored behind the engine's back, as an operator might
+    const stamp = (name: string) =>
+      withFile(fileOf(name), (db) =>
+        db.prepare("SELECT value FROM _tenantdb_ WHERE key = 'schema_version'").pluck().get(),
+      );
+    expect(stamp("tenant-2")).toBe(1);
+    expect(stamp("parent")).toBe(2);
+    const sql = "CREATE TABLE extra (x)";
+    expect(sqliteTakes(fileOf("tenant-2"), sql)).toBe(true);
+
+    const preview = await engine.previewMigrations("parent", [
+      SCHEMA,
+      "INSERT INTO users (name) VALUES ('seed')",
+      sql,
+    ]);
+    expect(preview.failures.map((f) => f.database)).toEqual(["tenant-2"]);
+    const before = fileHashes(engine.dir);
+    const message = await rejectsWith(engine.migrate("parent", sql), "FAILED_PRECONDITION");
+    expect(message).toMatch(/tenant-2: .*schema version 1, expected 2/);
+    expect(message).toMatch(/nothing was changed/);
+    expect(changedFiles(before, fileHashes(engine.dir))).toEqual([]);
+    for (const name of [...names, "parent"]) {
+      expect(schemaOf(fileOf(name)).some((r) => (r as { name: string }).name === "extra")).toBe(false);
+    }
+  });
+
   it("stops at the parent when the parent refuses the migration, and names it", async () => {
     const { engine, names } = await schemaFleet(20, {}, SCHEMA);
     const before = fileHashes(engine.dir);
