@@ -1,6 +1,7 @@
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { openEngine } from "../../engine/index.js";
 import { tempEngine } from "../helpers.js";
 
 /**
@@ -40,7 +41,7 @@ function aliasesOf(sql: string): Map<string, string> {
 describe("catalog query plans", () => {
   it("serves every filtered operation from an index: no full scan of databases or job_tasks", async () => {
     let trace: string[] = [];
-    const engine = await tempEngine({ catalogTrace: (sql) => trace.push(sql) });
+    const engine = await tempEngine({ catalogTrace: (sql) => trace.push(sql), fenceWaitMs: 50 });
     engine.createGroup("default");
     engine.createGroup("small");
     await engine.createDatabase("parent", { type: "schema" });
@@ -58,6 +59,21 @@ describe("catalog query plans", () => {
     await expect(engine.migrate("parent", "CREATE UNIQUE INDEX one ON users(name)")).rejects.toThrow(
       /tenant-1/,
     );
+
+    // A job another process left committed and incomplete: the fence, the job's pages and its recovery
+    // are judged too.
+    await engine.createDatabase("held", { type: "schema", group: "small" });
+    await engine.migrate("held", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+    await engine.createChildren("held", ["held-1", "held-2", "held-3"]);
+    const faulty = await openEngine(engine.dir, { workers: 2, faultInjection: { failRunOn: ["held-2"] } });
+    try {
+      await expect(faulty.migrate("held", "ALTER TABLE users ADD COLUMN a TEXT")).rejects.toThrow(
+        /incomplete/,
+      );
+    } finally {
+      faulty.close();
+    }
+    const heldJob = engine.listJobs("held")[0]?.id ?? 0;
 
     // Everything above set the data up; from here every statement is judged.
     trace = [];
@@ -81,6 +97,17 @@ describe("catalog query plans", () => {
       ["listJobs", () => engine.listJobs("parent")],
       ["getJob", () => engine.getJob("parent", engine.listJobs("parent")[0]?.id ?? 0, { limit: 10 })],
       ["listMigrations", () => engine.listMigrations("parent")],
+      ["getJob running, a page", () => engine.getJob("held", heldJob, { limit: 1 })],
+      ["getJob running, next page", () => engine.getJob("held", heldJob, { after: 1, limit: 1 })],
+      [
+        "write to a fenced child",
+        () =>
+          expect(engine.execute("held-2", "INSERT INTO users (name) VALUES ('x')")).rejects.toThrow(
+            /schema migration in progress/,
+          ),
+      ],
+      ["resumeMigrations", () => engine.resumeMigrations("held")],
+      ["recoverJobs", () => engine.recoverJobs()],
       [
         "previewMigrations",
         () =>
