@@ -233,11 +233,15 @@ withExamples(
 const migrations = withExamples(
   db
     .command("migrations <schema-db>")
-    .description("list a schema database's migration jobs, with per-database progress"),
+    .description("list a schema database's migration jobs, with per-database progress")
+    .option("--job <id>", "only this job")
+    .option("--after <seq>", "with --json: each job's tasks after this one (a page's nextAfter)")
+    .option("--limit <n>", "with --json: tasks per job (default 1000, at most 10000)"),
   "tenantdb db migrations app",
+  "tenantdb db migrations app --job 7 --json --after 1000",
   "tenantdb db migrations resume app",
-).action(async (name, _opts, cmd) =>
-  (await import("./commands/migrations.js")).migrationsList(globals(cmd), name),
+).action(async (name, opts, cmd) =>
+  (await import("./commands/migrations.js")).migrationsList(globals(cmd), name, opts),
 );
 withExamples(
   migrations

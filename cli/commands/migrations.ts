@@ -1,13 +1,26 @@
+import { invalidArgument } from "../../engine/errors.js";
 import type { JobView } from "../../engine/index.js";
 import type { GlobalOptions } from "../context.js";
 import { withEngine } from "../context.js";
 import { printJson, printLine, printTable } from "../output.js";
 import { jobProgress } from "../progress.js";
 
-export async function migrationsList(g: GlobalOptions, name: string) {
+export interface ListOptions {
+  job?: string;
+  after?: string;
+  limit?: string;
+}
+
+export async function migrationsList(g: GlobalOptions, name: string, opts: ListOptions = {}) {
   await withEngine(g, (engine) => {
-    const jobs = engine.listJobs(name);
-    if (g.json) return printJson(jobs.map((j) => jobJson(engine.getJob(name, j.id))));
+    const id = opts.job === undefined ? undefined : whole("--job", opts.job);
+    // A job's tasks come a page at a time (a running job over 100,000 children has a row for each).
+    const page = {
+      after: opts.after === undefined ? undefined : whole("--after", opts.after),
+      limit: opts.limit === undefined ? undefined : whole("--limit", opts.limit),
+    };
+    const jobs = id === undefined ? engine.listJobs(name) : [engine.getJob(name, id, { limit: 1 })];
+    if (g.json) return printJson(jobs.map((j) => jobJson(engine.getJob(name, j.id, page))));
     if (jobs.length === 0) return printLine(`No migrations have run on ${name} yet.`);
     printTable(
       ["job", "state", "class", "version", "databases", "created", "finished", "statements"],
@@ -41,6 +54,13 @@ export async function migrationsResume(g: GlobalOptions, name: string) {
         : `Nothing to resume on ${name}.`,
     );
   });
+}
+
+function whole(option: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n))
+    throw invalidArgument(`${option} takes a whole number, not "${text}"`);
+  return n;
 }
 
 function progressText(j: JobView): string {

@@ -110,6 +110,49 @@ describe("tenantdb db migrate", () => {
     expect(after).toEqual(before);
   });
 
+  it("db migrations --json gives a job's tasks a page at a time (--job, --after, --limit)", async () => {
+    const { root, t } = await fleet();
+    const init = writeFiles(path.join(root, "init"), { "0001_init.sql": "CREATE TABLE tags (name TEXT);" });
+    expect((await t("db", "migrate", "app", init)).code).toBe(0);
+    for (const tenant of ["t-1", "t-2"])
+      expect((await t("db", "shell", tenant, "INSERT INTO tags VALUES ('x'), ('x')")).code).toBe(0);
+    const unique = path.join(root, "0002_unique.sql");
+    fs.writeFileSync(unique, "CREATE UNIQUE INDEX tags_name ON tags (name);");
+    expect((await t("db", "migrate", "app", unique)).code).toBe(5);
+
+    // The failed job keeps a row for each tenant that failed: two, one to a page.
+    const first = JSON.parse((await t("db", "migrations", "app", "--json", "--limit", "1")).stdout);
+    const failed = first.find((j: { state: string }) => j.state === "failed");
+    expect(failed.tasks.map((x: { database: string }) => x.database)).toEqual(["t-1"]);
+    expect(failed.nextAfter).toEqual(expect.any(Number));
+    const next = await t(
+      "db",
+      "migrations",
+      "app",
+      "--json",
+      "--job",
+      String(failed.id),
+      "--after",
+      String(failed.nextAfter),
+      "--limit",
+      "1",
+    );
+    const [again, ...rest] = JSON.parse(next.stdout);
+    expect(rest).toEqual([]);
+    expect(again.id).toBe(failed.id);
+    expect(again.tasks.map((x: { database: string; state: string }) => [x.database, x.state])).toEqual([
+      ["t-2", "dry_run_failed"],
+    ]);
+    expect(again.nextAfter).toBeNull();
+
+    const bad = await t("db", "migrations", "app", "--json", "--limit", "ten");
+    expect(bad.code).toBe(2); // INVALID_ARGUMENT
+    expect(bad.stderr).toMatch(/--limit takes a whole number/);
+    const tooMany = await t("db", "migrations", "app", "--json", "--limit", "20000");
+    expect(tooMany.code).toBe(2);
+    expect((await t("db", "migrations", "app", "--job", "99")).code).toBe(3); // NOT_FOUND
+  });
+
   it("refuses a missing source and an empty folder with a clear error", async () => {
     const { root, t } = await fleet();
     const missing = await t("db", "migrate", "app", path.join(root, "nope"));
