@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { openEngine } from "../../engine/index.js";
 import { runCli, tempDir } from "../helpers.js";
 import { setUpDataDir } from "./data-dir.js";
 
@@ -151,6 +152,45 @@ describe("tenantdb db migrate", () => {
     const tooMany = await t("db", "migrations", "app", "--json", "--limit", "20000");
     expect(tooMany.code).toBe(2);
     expect((await t("db", "migrations", "app", "--job", "99")).code).toBe(3); // NOT_FOUND
+  });
+
+  it("a job left committed and incomplete waits for resume: db list neither waits for it nor finishes it", async () => {
+    const { root, t, onDisk } = await fleet();
+    const dir = path.join(root, "data");
+    await setUpDataDir(dir, (engine) => engine.migrate("app", "CREATE TABLE tags (name TEXT)"));
+    const faulty = await openEngine(dir, { workers: 1, faultInjection: { failRunOn: ["t-2"] } });
+    try {
+      await expect(faulty.migrate("app", "ALTER TABLE tags ADD COLUMN n INTEGER")).rejects.toThrow(
+        /incomplete/,
+      );
+    } finally {
+      faulty.close();
+    }
+    const columns = (name: string) => onDisk(name, "SELECT name FROM pragma_table_info('tags')");
+    const jobStates = () => {
+      const catalog = new Database(path.join(dir, "catalog.db"), { readonly: true });
+      try {
+        return catalog.prepare("SELECT state FROM jobs ORDER BY id").pluck().all();
+      } finally {
+        catalog.close();
+      }
+    };
+    expect(jobStates()).toEqual(["succeeded", "committed"]);
+    expect((await columns("t-2")).flat()).toEqual(["name"]);
+
+    const list = await t("db", "list", "--json");
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout).map((d: { name: string }) => d.name)).toEqual(
+      expect.arrayContaining(["app", "t-1", "t-2"]),
+    );
+    expect(jobStates()).toEqual(["succeeded", "committed"]); // left as it was
+    expect((await columns("t-2")).flat()).toEqual(["name"]);
+
+    const resumed = await t("db", "migrations", "resume", "app");
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/is succeeded/);
+    expect(jobStates()).toEqual(["succeeded", "succeeded"]);
+    for (const name of ["app", "t-1", "t-2"]) expect((await columns(name)).flat()).toEqual(["name", "n"]);
   });
 
   it("refuses a missing source and an empty folder with a clear error", async () => {
