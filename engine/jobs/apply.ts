@@ -6,7 +6,7 @@ import { storageFailure } from "../errors.js";
 import { usePersistentJournal } from "../journal.js";
 import { readStamp, stampSql } from "../stamp.js";
 import { countWrite, type ItemResult, type WorkItem, type WorkRequest } from "./protocol.js";
-import { sameBytes, schemaPage } from "./schema-page.js";
+import { hasSchemaPage } from "./schema-page.js";
 import { imageReader, SMALL_FILE, writeUndo } from "./undo.js";
 
 /** What a worker is told about the job: the request without its routing fields. */
@@ -62,8 +62,7 @@ interface Applied {
  * that when the verdict depends on the schema alone and the parent's dry run proves it.
  */
 export function dryRun(item: WorkItem, job: JobSpec): ItemResult {
-  if (job.parentSchema && sameBytes(schemaPage(item.path), job.parentSchema))
-    return { seq: item.seq, ok: true };
+  if (job.parentSchema && hasSchemaPage(item.path, job.parentSchema)) return { seq: item.seq, ok: true };
   const inMemory = fileSize(item.path) <= dryRunMemory(job) / 4;
   let applied = applyUncommitted(item, inMemory ? "dry_run" : "dry_run_on_disk", job);
   if ("outgrown" in applied) applied = applyUncommitted(item, "dry_run_on_disk", job);

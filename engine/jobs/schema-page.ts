@@ -20,6 +20,32 @@ import { STAMP_TABLE } from "../stamp.js";
  * overflow page, or a stamp table missing or not on one page. Callers then ask SQLite.
  */
 export function schemaPage(file: string): Buffer | undefined {
+  const parts = readParts(file);
+  return parts && Buffer.concat(parts);
+}
+
+/**
+ * Whether `file` holds these bytes (as schemaPage gives them), compared where they were read: a job asks
+ * this of every child, and a buffer of its own per child lived on as garbage (megabytes per worker thread).
+ */
+export function hasSchemaPage(file: string, expected: Uint8Array): boolean {
+  const parts = readParts(file);
+  if (!parts) return false;
+  let at = 0;
+  for (const part of parts) {
+    const end = at + part.length;
+    if (end > expected.length || Buffer.compare(part, expected.subarray(at, end)) !== 0) return false;
+    at = end;
+  }
+  return at === expected.length;
+}
+
+/** This thread's buffers for page 1 and the stamp's page: the views readParts gives are valid until its next call. */
+const first = Buffer.allocUnsafeSlow(65536);
+const second = Buffer.allocUnsafeSlow(65536);
+
+/** What schemaPage compares, as views over this thread's buffers. */
+function readParts(file: string): Buffer[] | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, "r");
@@ -35,8 +61,8 @@ export function schemaPage(file: string): Buffer | undefined {
   }
 }
 
-function readSchemaPage(fd: number, file: string): Buffer | undefined {
-  const page = readStart(fd, 65536);
+function readSchemaPage(fd: number, file: string): Buffer[] | undefined {
+  const page = readStart(fd);
   if (page.length < 100 || !page.subarray(0, 16).equals(MAGIC)) return undefined;
   // File format versions: 1 is a rollback journal, 2 is WAL.
   if (page[18] !== 1 || page[19] !== 1) return undefined;
@@ -47,17 +73,17 @@ function readSchemaPage(fd: number, file: string): Buffer | undefined {
   if (!wholeSchemaOnPage(page, usable)) return undefined;
   const stampRoot = rootPageOf(page, STAMP_TABLE);
   if (stampRoot === undefined || stampRoot < 2) return undefined;
-  const stamp = Buffer.allocUnsafe(pageSize);
+  const stamp = second.subarray(0, pageSize);
   if (fs.readSync(fd, stamp, 0, pageSize, (stampRoot - 1) * pageSize) < pageSize) return undefined;
   if (!wholeStampOnPage(stamp, usable)) return undefined;
   if (journalMayBeHot(file)) return undefined;
-  return Buffer.concat([
+  return [
     page.subarray(16, 24), // page size, format versions, reserved space, payload fractions
     page.subarray(40, 60), // schema cookie, schema format, cache size, auto-vacuum root, text encoding
     page.subarray(64, 68), // incremental vacuum
     page.subarray(100, usable), // the sqlite_schema b-tree page
     stamp.subarray(0, usable), // the stamp table's b-tree page
-  ]);
+  ];
 }
 
 const MAGIC = Buffer.from("SQLite format 3\0", "latin1");
@@ -145,21 +171,14 @@ function varint(buf: Buffer, at: number): [number, number] | undefined {
   return undefined;
 }
 
-/** Up to `max` bytes from the start of the file: as many as the file has. */
-function readStart(fd: number, max: number): Buffer {
+/** Page 1, or as much of it as the file has, in this thread's first buffer. */
+function readStart(fd: number): Buffer {
   // The header says the page size; most pages are 4 KiB, so read that much first.
-  const head = Buffer.allocUnsafe(4096);
-  const n = fs.readSync(fd, head, 0, head.length, 0);
-  if (n < 100) return head.subarray(0, n);
-  const raw = head.readUInt16BE(16);
-  const pageSize = Math.min(raw === 1 ? 65536 : raw, max);
-  if (pageSize <= n) return head.subarray(0, n);
-  const page = Buffer.allocUnsafe(pageSize);
-  head.copy(page, 0, 0, n);
-  const rest = fs.readSync(fd, page, n, pageSize - n, n);
-  return page.subarray(0, n + rest);
-}
-
-export function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  return a !== undefined && Buffer.compare(a, b) === 0;
+  const n = fs.readSync(fd, first, 0, 4096, 0);
+  if (n < 100) return first.subarray(0, n);
+  const raw = first.readUInt16BE(16);
+  const pageSize = raw === 1 ? 65536 : raw;
+  if (pageSize <= n) return first.subarray(0, n);
+  const rest = fs.readSync(fd, first, n, pageSize - n, n);
+  return first.subarray(0, n + rest);
 }
