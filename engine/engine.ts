@@ -22,7 +22,7 @@ import * as jobs from "./jobs/view.js";
 import { layoutOf } from "./layout.js";
 import * as migrations from "./migrations.js";
 import { OWNER, type Principal } from "./query/principal.js";
-import { openSession, type Session, type SessionOptions } from "./query/session.js";
+import { endHeldReads, openSession, type Session, type SessionOptions } from "./query/session.js";
 import type { QueryResult, SqlArgs } from "./query/values.js";
 import * as schema from "./schema/fleet.js";
 import { keepReserve } from "./space.js";
@@ -121,6 +121,11 @@ function bind(ctx: EngineContext) {
 
     openSession: (name: string, principal: Principal = OWNER, opts?: SessionOptions): Session =>
       openSession(ctx, name, principal, opts),
+    /**
+     * Ends the read transactions this engine's sessions hold on a database (`readTransactions: "held"`):
+     * for a server before another process writes there, which would otherwise wait for them.
+     */
+    endHeldReads: (name: string) => endHeldReads(ctx, name),
     /** Runs SQL on a database in a session of its own. */
     async execute(
       name: string,

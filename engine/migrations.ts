@@ -16,12 +16,13 @@ import {
 } from "./errors.js";
 import { refusal } from "./guard.js";
 import { involvesForeignKeys } from "./jobs/apply.js";
-import { classifyOnDatabase, dryRunsOnParent } from "./jobs/classify.js";
+import { classifyOnDatabase } from "./jobs/classify.js";
 import { tryAcquireJobLock } from "./jobs/lock.js";
 import type { ItemResult, WorkItem, WorkRequest } from "./jobs/protocol.js";
 import {
   abandonDryRun,
   completeCommittedJob,
+  decidingSchema,
   describeFailures,
   failureMessage,
   type PhaseOutcome,
@@ -29,7 +30,6 @@ import {
   removeStaleUndoLogs,
   runPhase,
 } from "./jobs/runner.js";
-import { schemaPage } from "./jobs/schema-page.js";
 import {
   allUnfinishedJobs,
   compactFinishedJob,
@@ -366,9 +366,12 @@ export async function previewMigrations(
   };
   const parentItem = { seq: parent.id, name: parent.name, path: parentFile };
   // As in a job (runner.ts): where the parent's verdict decides its children's, it goes first, in full.
-  const schema = dryRunsOnParent(classifyOnDatabase(parentFile, statements), statements, foreignKeys)
-    ? schemaPage(parentFile)
-    : undefined;
+  const schema = decidingSchema(
+    classifyOnDatabase(parentFile, statements),
+    statements,
+    foreignKeys,
+    parentFile,
+  );
   if (schema) {
     names.set(parent.id, parent.name);
     await run([parentItem]);

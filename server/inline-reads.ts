@@ -20,11 +20,6 @@ import type { Caller } from "./token-cache.js";
 export interface InlineReads {
   /** The pipeline's results as JSON, or undefined when an executor must run it. */
   answer(caller: Caller, requests: unknown[]): string | undefined;
-  /**
-   * Ends the read transactions held on a database (see `readTransactions: "held"`): called before an
-   * executor runs anything there, which may be a write that would otherwise wait for them.
-   */
-  release(database: string): void;
   close(): void;
 }
 
@@ -148,9 +143,6 @@ export function createInlineReads(engine: Engine, opts: InlineReadOptions): Inli
       }
       if (!json) return undefined;
       return json.length > opts.maxResponseBytes ? undefined : json;
-    },
-    release(database) {
-      for (const session of sessions.values()) if (session.database === database) session.releaseRead();
     },
     close() {
       for (const session of sessions.values()) session.close();

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 import { type Engine, type OpenOptions, openEngine } from "../engine/index.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -133,3 +134,21 @@ export function rngFor(seed: number): Rng {
 }
 
 export const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)] as T;
+
+/**
+ * Leaves a job committed and incomplete in `dir`, as a run phase that fails on one child does (an injected
+ * I/O error): its other databases migrated, that one fenced until the job is resumed.
+ */
+export async function leaveJobIncomplete(
+  dir: string,
+  parent: string,
+  sql: string,
+  failOn: string,
+): Promise<void> {
+  const faulty = await openEngine(dir, { workers: 2, faultInjection: { failRunOn: [failOn] } });
+  try {
+    await expect(faulty.migrate(parent, sql)).rejects.toThrow(/incomplete/);
+  } finally {
+    faulty.close();
+  }
+}

@@ -19,8 +19,12 @@ export async function migrationsList(g: GlobalOptions, name: string, opts: ListO
       after: opts.after === undefined ? undefined : whole("--after", opts.after),
       limit: opts.limit === undefined ? undefined : whole("--limit", opts.limit),
     };
-    const jobs = id === undefined ? engine.listJobs(name) : [engine.getJob(name, id, { limit: 1 })];
-    if (g.json) return printJson(jobs.map((j) => jobJson(engine.getJob(name, j.id, page))));
+    // One job is read once, with its page of tasks when they are printed.
+    const jobs =
+      id === undefined ? engine.listJobs(name) : [engine.getJob(name, id, g.json ? page : { limit: 1 })];
+    if (g.json) {
+      return printJson(jobs.map((j) => jobJson(id === undefined ? engine.getJob(name, j.id, page) : j)));
+    }
     if (jobs.length === 0) return printLine(`No migrations have run on ${name} yet.`);
     printTable(
       ["job", "state", "class", "version", "databases", "created", "finished", "statements"],

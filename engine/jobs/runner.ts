@@ -14,7 +14,7 @@ import {
 import { journalMayBeHot, usePersistentJournal } from "../journal.js";
 import { withReserve } from "../space.js";
 import { involvesForeignKeys } from "./apply.js";
-import { dryRunsOnParent } from "./classify.js";
+import { dryRunsOnParent, type JobClass } from "./classify.js";
 import type { Pool } from "./pool.js";
 import {
   countWrite,
@@ -211,20 +211,17 @@ async function streamTasks(
 
   // The parent is the last task and goes alone, after every child: in the run phase it is what marks the
   // version as the schema databases's own, so it must never get ahead of a child. A dry run that the
-  // parent's verdict decides for its children (classify.ts, dryRunsOnParent) takes it first instead, in full, and
-  // stops there if it fails.
+  // parent's verdict decides for its children (decidingSchema) takes it first instead, in full (its batch
+  // goes without the schema, which it would match), and stops there if it fails.
   const parentSeq = job.total;
   let after = 0;
   let stopped = false;
-  let parentFirst = false;
-  if (!run && parentItem && dryRunsOnParent(job.class, statements, foreignKeys)) {
-    const schema = schemaPage(parentItem.path);
-    if (schema) {
-      parentFirst = true;
-      if (start([parentItem])) await Promise.all(inFlight);
-      stopped = failed > 0 || !!broken;
-      request.parentSchema = schema;
-    }
+  const parentSchema =
+    !run && parentItem ? decidingSchema(job.class, statements, foreignKeys, parentItem.path) : undefined;
+  if (parentItem && parentSchema) {
+    if (start([parentItem])) await Promise.all(inFlight);
+    stopped = failed > 0 || !!broken;
+    request.parentSchema = parentSchema;
   }
   while (!stopped) {
     const page = taskPage(ctx.catalog, job.id, after, PAGE).filter((t) => t.seq !== parentSeq);
@@ -246,7 +243,7 @@ async function streamTasks(
     }
   }
   await Promise.all(inFlight);
-  if (!parentFirst && !stopped && !broken && (op === "dry_run" || failed === 0)) {
+  if (!parentSchema && !stopped && !broken && (op === "dry_run" || failed === 0)) {
     const [parent] = taskPage(ctx.catalog, job.id, parentSeq - 1, 1);
     if (parent && !(run && parent.state === "done")) {
       if (start([toItem(ctx, parent)])) await Promise.all(inFlight);
@@ -258,6 +255,20 @@ async function streamTasks(
   // after it; a phase stopped short always has a failure to report, one or the other.
   if (unrecorded && !storage) throw unrecorded;
   return { failed, failures, storage };
+}
+
+/**
+ * For a dry run whose verdict on the children the parent's decides (classify.ts, dryRunsOnParent): the
+ * parent's schema as its file holds it, which a child must hold too to share that verdict. Undefined when
+ * each database must be dry-run on its own.
+ */
+export function decidingSchema(
+  jobClass: JobClass,
+  statements: string[],
+  foreignKeys: boolean,
+  parentFile: string,
+): Buffer | undefined {
+  return dryRunsOnParent(jobClass, statements, foreignKeys) ? schemaPage(parentFile) : undefined;
 }
 
 /** The test hook failing the n-th write of a run phase: a counter for one attempt at the run phase. */

@@ -115,13 +115,14 @@ export interface SessionOptions {
 }
 
 /**
- * The held read transactions (`readTransactions: "held"`) of an engine's sessions, by database: each ends
- * on a timer of the thread that holds it, so a write through the same engine ends them first rather than
- * wait for them inside SQLite's busy handler, which blocks that very thread.
+ * The held read transactions (`readTransactions: "held"`) of an engine's sessions, by database name. Each
+ * ends on a timer of the thread that holds it, so whoever writes there ends them first (endHeldReads):
+ * a write through the same engine, which would otherwise wait for them inside SQLite's busy handler,
+ * blocking that very thread; a server, before its executors write there.
  */
-const heldReads = new WeakMap<EngineContext, Map<number, Set<() => void>>>();
+const heldReads = new WeakMap<EngineContext, Map<string, Set<() => void>>>();
 
-function hold(ctx: EngineContext, database: number, end: () => void): void {
+function hold(ctx: EngineContext, database: string, end: () => void): void {
   let byDatabase = heldReads.get(ctx);
   if (!byDatabase) {
     byDatabase = new Map();
@@ -132,14 +133,15 @@ function hold(ctx: EngineContext, database: number, end: () => void): void {
   else byDatabase.set(database, new Set([end]));
 }
 
-function unhold(ctx: EngineContext, database: number, end: () => void): void {
+function unhold(ctx: EngineContext, database: string, end: () => void): void {
   const byDatabase = heldReads.get(ctx);
   const held = byDatabase?.get(database);
   if (!held?.delete(end) || held.size > 0) return;
   byDatabase?.delete(database);
 }
 
-function endHeldReads(ctx: EngineContext, database: number): void {
+/** Ends the read transactions this engine's sessions hold on a database. */
+export function endHeldReads(ctx: EngineContext, database: string): void {
   const held = heldReads.get(ctx)?.get(database);
   if (held) for (const end of [...held]) end();
 }
@@ -222,7 +224,7 @@ export function openSession(
       if (closed) throw failedPrecondition("the session is closed");
       // A held read of this engine's, on this thread, would make SQLite's busy wait here wait for itself.
       endRead();
-      endHeldReads(ctx, row.id);
+      endHeldReads(ctx, name);
       if (typeof sql !== "string") throw invalidArgument("SQL must be a string");
       const statements = splitStatements(sql);
       if (args !== undefined && statements.length !== 1) {
@@ -319,7 +321,7 @@ export function openSession(
     reading = { version, since: performance.now(), readSinceCheck: false };
     if (opts.readTransactions === "held") {
       setTimeout(holdOrEnd, HELD_IDLE_MS).unref();
-      hold(ctx, row.id, endRead);
+      hold(ctx, name, endRead);
     }
     return reading.version;
   }
@@ -338,7 +340,7 @@ export function openSession(
   function endRead(): void {
     if (!reading) return;
     reading = undefined;
-    unhold(ctx, row.id, endRead);
+    unhold(ctx, name, endRead);
     try {
       if (conn.inTransaction) checks.commit.run();
     } catch {

@@ -129,7 +129,8 @@ async function runPatiently(
   const deadline = started + ctx.limits.lockWaitMs;
   for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
     const fresh = stream.executor === null;
-    ctx.inline.release(caller.database);
+    // An executor may write there: the reads this thread holds would keep it waiting.
+    ctx.engine.endHeldReads(caller.database);
     const outcome = await ctx.executors.run({
       stream: stream.id,
       open: fresh
@@ -147,7 +148,8 @@ async function runPatiently(
       owner: caller.credential,
       signal: req.signal,
     });
-    // A stream the client keeps stays where it opened: a retry goes back to that executor.
+    // A stream the client keeps stays where it opened: a retry goes back to that executor (one the
+    // executor closed is opened afresh, wherever, by a retry).
     if (outcome.kind === "done" && !outcome.closed) stream.executor = outcome.executor;
     const fenced = await retryAfterFence(outcome, started, ctx.limits.fenceWaitMs, req.signal);
     if (fenced === "again") continue;

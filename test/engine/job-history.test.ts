@@ -2,7 +2,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { type JobProgress, openEngine } from "../../engine/index.js";
-import { schemaFleet } from "../helpers.js";
+import { leaveJobIncomplete, schemaFleet } from "../helpers.js";
 
 /** Rows of job_tasks per job, read from the catalog file itself. */
 function taskRows(dir: string): Record<number, string[]> {
@@ -87,11 +87,7 @@ describe("job history", () => {
     const dir = first.dir;
     first.close();
     // A run phase that fails on one child leaves the job committed, incomplete and fenced.
-    const faulty = await openEngine(dir, { workers: 2, faultInjection: { failRunOn: ["tenant-7"] } });
-    await expect(faulty.migrate("parent", "ALTER TABLE users ADD COLUMN a TEXT")).rejects.toThrow(
-      /incomplete/,
-    );
-    faulty.close();
+    await leaveJobIncomplete(dir, "parent", "ALTER TABLE users ADD COLUMN a TEXT", "tenant-7");
 
     const lazy = await openEngine(dir, { workers: 2, recover: "lazy", fenceWaitMs: 100 });
     try {
@@ -125,11 +121,7 @@ describe("job history", () => {
     const { engine: first } = await schemaFleet(10);
     const dir = first.dir;
     first.close();
-    const faulty = await openEngine(dir, { workers: 2, faultInjection: { failRunOn: ["tenant-2"] } });
-    await expect(faulty.migrate("parent", "ALTER TABLE users ADD COLUMN a TEXT")).rejects.toThrow(
-      /incomplete/,
-    );
-    faulty.close();
+    await leaveJobIncomplete(dir, "parent", "ALTER TABLE users ADD COLUMN a TEXT", "tenant-2");
 
     const lazy = await openEngine(dir, { workers: 2, recover: "lazy", fenceWaitMs: 100 });
     try {

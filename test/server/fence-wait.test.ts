@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "@tursodatabase/serverless";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { openEngine } from "../../engine/index.js";
+import { leaveJobIncomplete } from "../helpers.js";
 import { type Harness, rejection, startHarness } from "./harness.js";
 
 /**
@@ -21,14 +21,7 @@ beforeAll(async () => {
   await h.engine.createDatabase("parent", { type: "schema" });
   await h.engine.migrate("parent", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
   await h.engine.createChildren("parent", children);
-  const faulty = await openEngine(h.dataDir, { workers: 2, faultInjection: { failRunOn: ["tenant-2"] } });
-  try {
-    await expect(faulty.migrate("parent", "ALTER TABLE users ADD COLUMN phone TEXT")).rejects.toThrow(
-      /incomplete/,
-    );
-  } finally {
-    faulty.close();
-  }
+  await leaveJobIncomplete(h.dataDir, "parent", "ALTER TABLE users ADD COLUMN phone TEXT", "tenant-2");
 });
 afterAll(() => h.close());
 

@@ -99,34 +99,26 @@ describe("running a kept stream's request again", () => {
       ),
     ).toBe("fence");
     // Its batch() with a mode: BEGIN, the writes chained on ok, COMMIT, ROLLBACK, the probe.
+    const withMode = [
+      batch([
+        "BEGIN IMMEDIATE",
+        "INSERT INTO users (name) VALUES ('a')",
+        "UPDATE users SET name = 'b'",
+        "COMMIT",
+        "ROLLBACK",
+        probe,
+      ]),
+    ];
     expect(
       keptStreamRetryReason(
-        [
-          batch([
-            "BEGIN IMMEDIATE",
-            "INSERT INTO users (name) VALUES ('a')",
-            "UPDATE users SET name = 'b'",
-            "COMMIT",
-            "ROLLBACK",
-            probe,
-          ]),
-        ],
+        withMode,
         outcome([ok, null, null, null, ok, ok], [null, FENCE, null, null, null, null]),
       ),
     ).toBe("fence");
     // The same batch whose first write went through before the second met a lock: never again.
     expect(
       keptStreamRetryReason(
-        [
-          batch([
-            "BEGIN IMMEDIATE",
-            "INSERT INTO users (name) VALUES ('a')",
-            "UPDATE users SET name = 'b'",
-            "COMMIT",
-            "ROLLBACK",
-            probe,
-          ]),
-        ],
+        withMode,
         outcome([ok, ok, null, null, ok, ok], [null, null, BUSY, null, null, null]),
       ),
     ).toBe(false);
