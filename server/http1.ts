@@ -4,6 +4,7 @@ import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { type Answer, logLine } from "./app.js";
 import type { ClientGone, Incoming, Outgoing } from "./http.js";
+import { createHeadMemo, type Head, headerOf } from "./request-head.js";
 
 /**
  * The server's front door: a lean reader of HTTP/1.1 for the requests clients send almost always — a
@@ -41,9 +42,6 @@ export interface Front {
 
 /** A request head larger than this goes to node:http, which refuses it (431). */
 const MAX_HEAD_BYTES = 16 * 1024;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const OUTSIDE_ASCII = /[^\t\r\n\x20-\x7e]/;
-const REQUEST_LINE = /^(GET|POST|PUT|PATCH|DELETE|OPTIONS) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
 
 interface Connection {
   socket: net.Socket;
@@ -52,14 +50,6 @@ interface Connection {
   /** Answers given but not yet written (see flush). */
   queued: number;
   onFlushed(): void;
-}
-
-interface Head {
-  method: string;
-  target: string;
-  headers: Map<string, string>;
-  length: number;
-  close: boolean;
 }
 
 export function createFront(opts: FrontOptions): Front {
@@ -107,6 +97,7 @@ export function createFront(opts: FrontOptions): Front {
     // The head is incomplete: only a chunk with a line feed in it can complete it.
     let headPending = false;
     let gone: { aborted: boolean } | undefined;
+    const heads = createHeadMemo();
     // Once leaving for node:http, it reads nothing more here; it leaves when its answers are out.
     let leaving = false;
     // Paused while a request is answered and a whole request's worth more has already come in.
@@ -155,7 +146,7 @@ export function createFront(opts: FrontOptions): Front {
             if (size > MAX_HEAD_BYTES) handOver();
             return;
           }
-          const head = end <= MAX_HEAD_BYTES ? readHead(buffered.toString("latin1", 0, end)) : undefined;
+          const head = end <= MAX_HEAD_BYTES ? heads.read(buffered, end) : undefined;
           if (!head || head.length > opts.maxBodyBytes) {
             handOver();
             return;
@@ -183,7 +174,7 @@ export function createFront(opts: FrontOptions): Front {
       const incoming: Incoming = {
         method: head.method,
         target: head.target,
-        header: (name) => head.headers.get(name.toLowerCase()),
+        header: (name) => headerOf(head, name),
         body: () => Promise.resolve(body),
         read: () => body,
         connection: state,
@@ -252,40 +243,6 @@ export function createFront(opts: FrontOptions): Front {
     closeAll() {
       for (const socket of connections.keys()) socket.destroy();
     },
-  };
-}
-
-/** The head of a request in the lean subset, or undefined for anything node:http should read. */
-function readHead(text: string): Head | undefined {
-  // Control characters other than tab (a lone CR or LF among them) and anything past ASCII: node:http's.
-  if (OUTSIDE_ASCII.test(text)) return undefined;
-  const lines = text.split("\r\n");
-  const line = REQUEST_LINE.exec(lines[0] as string);
-  if (!line) return undefined;
-  const headers = new Map<string, string>();
-  for (let i = 1; i < lines.length; i++) {
-    const header = lines[i] as string;
-    const colon = header.indexOf(":");
-    if (colon <= 0 || header.includes("\r") || header.includes("\n")) return undefined;
-    const name = header.slice(0, colon);
-    if (!TOKEN.test(name)) return undefined;
-    const lower = name.toLowerCase();
-    if (headers.has(lower)) return undefined;
-    // What is left between the colon and the line's end can only be tabs and printable ASCII.
-    headers.set(lower, header.slice(colon + 1).trim());
-  }
-  if (!headers.has("host") || headers.has("transfer-encoding") || headers.has("expect")) return undefined;
-  if (headers.has("upgrade")) return undefined;
-  const connection = headers.get("connection")?.toLowerCase();
-  if (connection !== undefined && connection !== "keep-alive" && connection !== "close") return undefined;
-  const declared = headers.get("content-length");
-  if (declared !== undefined && !/^\d{1,10}$/.test(declared)) return undefined;
-  return {
-    method: line[1] as string,
-    target: line[2] as string,
-    headers,
-    length: declared === undefined ? 0 : Number(declared),
-    close: connection === "close",
   };
 }
 
