@@ -4,13 +4,28 @@
  * of one turn arrived together; what changes after the look is seen by the next turn).
  */
 export function turnLatch(): () => boolean {
-  let taken = false;
+  let seen = -1;
   return () => {
-    if (taken) return false;
-    taken = true;
-    setImmediate(() => {
-      taken = false;
-    });
+    const now = currentTurn();
+    if (now === seen) return false;
+    seen = now;
     return true;
   };
+}
+
+// Every latch counts turns by one clock, moved by one setImmediate per turn in which any latch was asked:
+// a callback of its own for each latch cost a busy server a few per turn.
+let turn = 0;
+let moving = false;
+const move = () => {
+  turn++;
+  moving = false;
+};
+
+function currentTurn(): number {
+  if (!moving) {
+    moving = true;
+    setImmediate(move);
+  }
+  return turn;
 }

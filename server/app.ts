@@ -199,7 +199,7 @@ function outgoing(reply: Reply, req: Request | undefined): Outgoing {
   headers["content-length"] = Buffer.byteLength(body);
   return {
     status: reply.status ?? 200,
-    headers: { ...headers, ...reply.headers },
+    headers: reply.headers ? { ...headers, ...reply.headers } : headers,
     body,
     database: req?.database ?? req?.params.db ?? "-",
   };

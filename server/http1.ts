@@ -248,8 +248,8 @@ export function createFront(opts: FrontOptions): Front {
 
 function serialize(out: Outgoing, close: boolean): string {
   let head = `HTTP/1.1 ${out.status} ${STATUS_CODES[out.status] ?? ""}\r\n`;
-  for (const [name, value] of Object.entries(out.headers)) {
-    if (name.toLowerCase() !== "connection") head += `${name}: ${value}\r\n`;
+  for (const name in out.headers) {
+    if (name.toLowerCase() !== "connection") head += `${name}: ${out.headers[name]}\r\n`;
   }
   return `${head}connection: ${close ? "close" : "keep-alive"}\r\n\r\n${out.body}`;
 }
