@@ -21,6 +21,8 @@ export interface Request {
   json(): Promise<unknown>;
   /** The same at once, when the body has all arrived already; undefined when it has not. */
   jsonNow(): { value: unknown } | undefined;
+  /** The body's bytes at once, when it has all arrived already; undefined when it has not. */
+  bytesNow(): Buffer | undefined;
   /** Aborted when the client goes away before its answer is sent. */
   signal: ClientGone;
   /** The connection it came on: what per-connection memos key on. */
@@ -109,6 +111,7 @@ export function createRequest(incoming: Incoming, url: Target, params: Record<st
       const bytes = incoming.read?.();
       return bytes === undefined ? undefined : { value: parseJson(bytes) };
     },
+    bytesNow: () => incoming.read?.(),
   };
   return request;
 }

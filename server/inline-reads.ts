@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { Engine, QueryResult, Session } from "../engine/index.js";
 import { argsOf } from "./hrana/execute.js";
-import { readPlainExecute } from "./hrana/protocol.js";
+import type { PlainExecute } from "./hrana/protocol.js";
 import { colsJson, encodeResultJson } from "./hrana/values.js";
 import type { Caller } from "./token-cache.js";
 
@@ -18,8 +18,11 @@ import type { Caller } from "./token-cache.js";
  */
 
 export interface InlineReads {
-  /** The pipeline's results as JSON, or undefined when an executor must run it. */
-  answer(caller: Caller, requests: unknown[]): string | undefined;
+  /**
+   * The results, as JSON, of a pipeline of `stmt` and `close` on a new stream (see plainExecuteOf), or
+   * undefined when an executor must run it.
+   */
+  answer(caller: Caller, stmt: PlainExecute): string | undefined;
   close(): void;
 }
 
@@ -107,10 +110,8 @@ export function createInlineReads(engine: Engine, opts: InlineReadOptions): Inli
   }
 
   return {
-    answer(caller, requests) {
-      if (caller.isSchema || !isClose(requests[1]) || requests.length !== 2) return undefined;
-      const stmt = readPlainExecute(requests[0]);
-      if (!stmt) return undefined;
+    answer(caller, stmt) {
+      if (caller.isSchema) return undefined;
       const args = argsOf(stmt);
       if (demoted.size > 0 && isDemoted(caller.database, Date.now())) return undefined;
       const key = sessionKey(caller);
@@ -162,8 +163,4 @@ function threadCpuMs(): number {
     const used = process.cpuUsage();
     return (used.user + used.system) / 1000;
   }
-}
-
-function isClose(request: unknown): boolean {
-  return typeof request === "object" && request !== null && (request as { type?: unknown }).type === "close";
 }

@@ -5,7 +5,8 @@ import { retryAfterFence } from "../fence-wait.js";
 import type { Reply, Request } from "../http.js";
 import { badRequest, HttpError } from "../http-errors.js";
 import type { Caller } from "../token-cache.js";
-import type { ProtocolVersion } from "./protocol.js";
+import { readPlainPipeline } from "./plain-pipeline.js";
+import { type ProtocolVersion, plainExecuteOf } from "./protocol.js";
 import type { Stream } from "./streams.js";
 
 /** The Hrana-over-HTTP endpoints: the version probe and the pipeline. */
@@ -23,10 +24,17 @@ export const pipeline =
   (version: ProtocolVersion): Handler =>
   (ctx, req) => {
     // A connection's known caller and a body already here: a read answered on this thread is answered
-    // without waiting a turn of the event loop.
+    // without waiting a turn of the event loop — and what @libsql/client's execute() sends, without
+    // parsing it whole.
     const known = knownCaller(ctx, req);
-    const body = known && req.jsonNow();
-    if (known && body) return answerPipeline(ctx, req, known, readEnvelope(body.value), version);
+    const bytes = known && req.bytesNow();
+    if (known && bytes) {
+      const plain = readPlainPipeline(bytes);
+      const inline = plain && ctx.inline.answer(known, plain);
+      if (inline !== undefined) return pipelineReply(null, inline);
+      const envelope = readEnvelope(req.jsonNow()?.value);
+      return answerPipeline(ctx, req, known, envelope, version, plain !== undefined);
+    }
     return (async () => {
       const caller = known ?? (await verifyCaller(ctx, req));
       return answerPipeline(ctx, req, caller, readEnvelope(await req.json()), version);
@@ -39,8 +47,10 @@ function answerPipeline(
   caller: Caller,
   { baton, requests }: { baton: string | null; requests: unknown[] },
   version: ProtocolVersion,
+  inlineTried = false,
 ): Reply | Promise<Reply> {
-  const inline = baton === null ? ctx.inline.answer(caller, requests) : undefined;
+  const plain = baton === null && !inlineTried ? plainExecuteOf(requests) : undefined;
+  const inline = plain && ctx.inline.answer(caller, plain);
   if (inline !== undefined) return pipelineReply(null, inline);
   return runOnStream(ctx, req, caller, baton, requests, version).then((ran) =>
     pipelineReply(ran.baton, ran.results),

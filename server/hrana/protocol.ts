@@ -123,13 +123,25 @@ export function readPipelineRequest(body: unknown): PipelineRequest {
   };
 }
 
+/** A statement with its SQL inline, positional arguments at most. */
+export type PlainExecute = Stmt & { sql: string };
+
+/**
+ * The plain `execute` of a pipeline of just it and `close` (what `@libsql/client`'s `execute()` sends),
+ * or undefined for any other pipeline.
+ */
+export function plainExecuteOf(requests: unknown[]): PlainExecute | undefined {
+  if (requests.length !== 2 || !isObject(requests[1]) || requests[1].type !== "close") return undefined;
+  return readPlainExecute(requests[0]);
+}
+
 /**
  * The statement of a plain `execute` request — SQL inline, positional arguments, no `sql_id` or named
  * arguments — read exactly as readPipelineRequest reads it, without composing the paths its errors would
  * name; undefined for anything else, which readPipelineRequest then reads (or refuses) in full. What the
  * server answers on its own thread is read this way.
  */
-export function readPlainExecute(request: unknown): (Stmt & { sql: string }) | undefined {
+export function readPlainExecute(request: unknown): PlainExecute | undefined {
   if (!isObject(request) || request.type !== "execute") return undefined;
   const o = request.stmt;
   if (!isObject(o) || typeof o.sql !== "string" || (o.sql_id !== undefined && o.sql_id !== null)) {

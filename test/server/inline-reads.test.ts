@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { OWNER } from "../../engine/index.js";
+import type { PlainExecute } from "../../server/hrana/protocol.js";
 import { createInlineReads } from "../../server/inline-reads.js";
 import type { Caller } from "../../server/token-cache.js";
 import { tempEngine } from "../helpers.js";
@@ -23,10 +24,12 @@ async function notes() {
     isSchema: false,
     expiresAt: null,
   };
-  const read = (id: number) => [
-    { type: "execute", stmt: { sql: `SELECT body FROM notes WHERE id = ${id}`, want_rows: true } },
-    { type: "close" },
-  ];
+  const read = (id: number): PlainExecute => ({
+    sql: `SELECT body FROM notes WHERE id = ${id}`,
+    args: [],
+    namedArgs: [],
+    wantRows: true,
+  });
   return { engine, caller, read };
 }
 
