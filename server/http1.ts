@@ -24,7 +24,7 @@ export interface FrontOptions {
   /** node:http, never listening itself: connections handed over are emitted to it. */
   fallback: http.Server;
   maxBodyBytes: number;
-  /** An idle connection (or one slow to send its request) is closed after this long. */
+  /** An idle connection (or one slow to send its request) is closed after this long, or up to twice it. */
   idleMs: number;
   logRequest(line: string): void;
   /** Called after each answer: the server's shutdown waits for the last one. */
@@ -45,6 +45,8 @@ const MAX_HEAD_BYTES = 16 * 1024;
 
 interface Connection {
   socket: net.Socket;
+  /** Something arrived, or was answered, since the last sweep (see createFront). */
+  active: boolean;
   /** Answering a request now. */
   busy: boolean;
   /** Answers given but not yet written (see flush). */
@@ -82,13 +84,9 @@ export function createFront(opts: FrontOptions): Front {
   };
 
   const server = net.createServer((socket) => {
-    const state: Connection = { socket, busy: false, queued: 0, onFlushed: () => {} };
+    const state: Connection = { socket, active: true, busy: false, queued: 0, onFlushed: () => {} };
     connections.set(socket, state);
     socket.setNoDelay(true);
-    // Idle, or slow to send its request; a request being answered is bounded by the statement limit.
-    socket.setTimeout(opts.idleMs, () => {
-      if (!state.busy && state.queued === 0) socket.destroy();
-    });
     // What has arrived and is not read yet, in the chunks it came in (joined only when a request can be
     // read from them), and how many bytes the request being read needs in all.
     let chunks: Buffer[] = [];
@@ -107,6 +105,7 @@ export function createFront(opts: FrontOptions): Front {
     };
 
     const onData = (chunk: Buffer) => {
+      state.active = true;
       chunks.push(chunk);
       size += chunk.length;
       if (state.busy || leaving) {
@@ -140,13 +139,21 @@ export function createFront(opts: FrontOptions): Front {
       try {
         while (!state.busy && !leaving && !ended && size > 0) {
           const buffered = joined();
-          const end = buffered.indexOf("\r\n\r\n");
-          headPending = end < 0;
-          if (end < 0) {
-            if (size > MAX_HEAD_BYTES) handOver();
-            return;
+          const recalled = heads.recall(buffered);
+          let head: Head | undefined;
+          let end: number;
+          if (recalled) {
+            ({ head, end } = recalled);
+            headPending = false;
+          } else {
+            end = buffered.indexOf("\r\n\r\n");
+            headPending = end < 0;
+            if (end < 0) {
+              if (size > MAX_HEAD_BYTES) handOver();
+              return;
+            }
+            head = end <= MAX_HEAD_BYTES ? heads.read(buffered, end) : undefined;
           }
-          const head = end <= MAX_HEAD_BYTES ? heads.read(buffered, end) : undefined;
           if (!head || head.length > opts.maxBodyBytes) {
             handOver();
             return;
@@ -187,6 +194,7 @@ export function createFront(opts: FrontOptions): Front {
 
     function answered(incoming: Incoming, out: Outgoing, started: number, askedToClose: boolean): void {
       state.busy = false;
+      state.active = true;
       gone = undefined;
       if (socket.destroyed) {
         opts.logRequest(logLine(incoming, undefined, started));
@@ -219,7 +227,6 @@ export function createFront(opts: FrontOptions): Front {
       connections.delete(socket);
       socket.removeListener("data", onData);
       socket.removeListener("close", onClose);
-      socket.setTimeout(0);
       socket.pause();
       if (size > 0) socket.unshift(joined());
       chunks = [];
@@ -232,6 +239,18 @@ export function createFront(opts: FrontOptions): Front {
     socket.on("close", onClose);
     socket.on("error", () => socket.destroy());
   });
+
+  // Connections idle (or slow to send their request) for a whole sweep's interval are closed: between
+  // idleMs and twice that after their last byte. A request being answered is bounded by the statement
+  // limit. A timer per socket would do it to the millisecond, but node moves a socket's timer on every
+  // read and every write, which a busy server paid for twice a request.
+  const sweep = setInterval(() => {
+    for (const [socket, state] of connections) {
+      if (state.busy || state.queued > 0 || state.active) state.active = false;
+      else socket.destroy();
+    }
+  }, opts.idleMs).unref();
+  server.on("close", () => clearInterval(sweep));
 
   return {
     server,

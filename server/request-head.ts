@@ -82,7 +82,13 @@ interface Known {
 }
 
 export interface HeadMemo {
-  /** The head in `bytes[0, end)`, read or recalled; undefined for a head node:http should read. */
+  /**
+   * The head at the start of `bytes` when it is one of the connection's last heads but for Content-Length's
+   * digits, and where it ends (its blank line next); undefined otherwise. Nothing but digits differs from
+   * a head read before, so the blank line found is the first, as a search for it would find.
+   */
+  recall(bytes: Buffer): { head: Head; end: number } | undefined;
+  /** The head in `bytes[0, end)`, read and remembered; undefined for a head node:http should read. */
   read(bytes: Buffer, end: number): Head | undefined;
 }
 
@@ -90,30 +96,35 @@ export interface HeadMemo {
 export function createHeadMemo(): HeadMemo {
   const known: Known[] = [];
 
-  function recall(bytes: Buffer, end: number): Head | undefined {
+  function recall(bytes: Buffer): { head: Head; end: number } | undefined {
     for (const k of known) {
       const before = k.before.length;
-      if (k.after === undefined) {
-        if (end === before && bytes.compare(k.before, 0, before, 0, end) === 0) return k.head;
-        continue;
-      }
-      const after = k.after.length;
-      const digitsEnd = end - after;
-      // 1 to 10 digits, as readHead takes them.
-      if (digitsEnd - before < 1 || digitsEnd - before > 10) continue;
-      if (bytes.compare(k.before, 0, before, 0, before) !== 0) continue;
-      if (bytes.compare(k.after, 0, after, digitsEnd, end) !== 0) continue;
-      let length = 0;
-      for (let i = before; i < digitsEnd; i++) {
-        const digit = (bytes[i] as number) - 0x30;
-        if (digit < 0 || digit > 9) {
-          length = -1;
-          break;
+      if (bytes.length < before + 4 || bytes.compare(k.before, 0, before, 0, before) !== 0) continue;
+      let end = before;
+      let head = k.head;
+      if (k.after !== undefined) {
+        // 1 to 10 digits, as readHead takes them.
+        let length = 0;
+        while (end < bytes.length && end - before < 11) {
+          const digit = (bytes[end] as number) - 0x30;
+          if (digit < 0 || digit > 9) break;
+          length = length * 10 + digit;
+          end++;
         }
-        length = length * 10 + digit;
+        const after = k.after.length;
+        if (end === before || end - before > 10 || bytes.length < end + after + 4) continue;
+        if (bytes.compare(k.after, 0, after, end, end + after) !== 0) continue;
+        end += after;
+        if (length !== head.length) head = { ...head, length };
       }
-      if (length < 0) continue;
-      return length === k.head.length ? k.head : { ...k.head, length };
+      if (
+        bytes[end] === 0x0d &&
+        bytes[end + 1] === 0x0a &&
+        bytes[end + 2] === 0x0d &&
+        bytes[end + 3] === 0x0a
+      ) {
+        return { head, end };
+      }
     }
     return undefined;
   }
@@ -139,9 +150,8 @@ export function createHeadMemo(): HeadMemo {
   }
 
   return {
+    recall,
     read(bytes, end) {
-      const recalled = recall(bytes, end);
-      if (recalled) return recalled;
       const text = bytes.toString("latin1", 0, end);
       const head = readHead(text);
       if (head) remember(bytes, end, text, head);

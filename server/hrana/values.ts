@@ -64,7 +64,7 @@ export function encodeResult(r: QueryResult, wantRows: boolean, durationMs: numb
     last_insert_rowid: r.lastInsertRowid === null ? null : r.lastInsertRowid.toString(),
     rows_read: 0,
     rows_written: 0,
-    query_duration_ms: durationMs,
+    query_duration_ms: toMicroseconds(durationMs),
   };
 }
 
@@ -88,7 +88,26 @@ export function encodeResultJson(
     }
   }
   const rowid = r.lastInsertRowid === null ? "null" : `"${r.lastInsertRowid}"`;
-  return `{"cols":[${cols}],"rows":[${rows}],"affected_row_count":${r.rowsAffected},"last_insert_rowid":${rowid},"rows_read":0,"rows_written":0,"query_duration_ms":${JSON.stringify(durationMs)}}`;
+  return `{"cols":[${cols}],"rows":[${rows}],"affected_row_count":${r.rowsAffected},"last_insert_rowid":${rowid},"rows_read":0,"rows_written":0,"query_duration_ms":${durationJson(durationMs)}}`;
+}
+
+/** A statement's duration as results give it: milliseconds, to the microsecond. */
+const toMicroseconds = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/**
+ * `JSON.stringify(toMicroseconds(ms))`, written from integers: formatting a double costs more than the
+ * rest of a small result's encoding.
+ */
+function durationJson(ms: number): string {
+  if (!(ms >= 0 && ms < 1e9)) return JSON.stringify(toMicroseconds(ms));
+  const us = Math.round(ms * 1000);
+  let fraction = us % 1000;
+  const whole = (us - fraction) / 1000;
+  if (fraction === 0) return `${whole}`;
+  // The shortest decimal for the double, as JSON.stringify writes it: no trailing zeros.
+  const zeros = fraction < 10 ? "00" : fraction < 100 ? "0" : "";
+  while (fraction % 10 === 0) fraction /= 10;
+  return `${whole}.${zeros}${fraction}`;
 }
 
 /** A result's columns as JSON: the `cols` of encodeResultJson. */

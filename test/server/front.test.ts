@@ -1,5 +1,7 @@
+import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFront } from "../../server/http1.js";
 import { pick as pickFrom, rngFor } from "../helpers.js";
 import { type Harness, startHarness } from "./harness.js";
 
@@ -274,6 +276,52 @@ describe("the lean HTTP/1.1 front", () => {
       const lean = await exchange(request(body, { method, path, headers }), 1);
       const node = await exchange(request(body, { method, path, headers, chunked: true }), 1);
       expect(normalize(lean.answers[0]), `${method} ${path} ${body}`).toEqual(normalize(node.answers[0]));
+    }
+  });
+
+  it("closes a connection left idle, and not one that keeps sending", async () => {
+    const front = createFront({
+      answer: () => ({ status: 200, headers: { "content-length": 2 }, body: "ok", database: "-" }),
+      fallback: http.createServer(),
+      maxBodyBytes: 1024,
+      idleMs: 50,
+      logRequest: () => {},
+      onAnswered: () => {},
+    });
+    await new Promise<void>((resolve) => front.server.listen(0, "127.0.0.1", resolve));
+    const { port: frontPort } = front.server.address() as net.AddressInfo;
+    const open = async () => {
+      const socket = net.connect(frontPort, "127.0.0.1");
+      const closed = new Promise<"closed">((resolve) => socket.on("close", () => resolve("closed")));
+      socket.on("error", () => {});
+      // Flowing, so that the server's end is read through to the socket's close.
+      socket.resume();
+      await new Promise((resolve) => socket.on("connect", resolve));
+      return { socket, closed };
+    };
+    try {
+      // Idle after one answer: closed by the server, without the client doing anything.
+      const idle = await open();
+      idle.socket.write("GET /x HTTP/1.1\r\nhost: x\r\n\r\n");
+      const stillOpen = new Promise((resolve) => setTimeout(() => resolve("still open"), 5_000).unref());
+      expect(await Promise.race([idle.closed, stillOpen])).toBe("closed");
+      // A request trickling in a byte at a time, each well within the interval, is still being sent.
+      const slow = await open();
+      const raw = "GET /x HTTP/1.1\r\nhost: x\r\n\r\n";
+      let answer = "";
+      slow.socket.on("data", (d: Buffer) => {
+        answer += d.toString("latin1");
+      });
+      for (const byte of raw) {
+        slow.socket.write(byte);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(answer).toMatch(/^HTTP\/1\.1 200/);
+      slow.socket.destroy();
+    } finally {
+      front.closeAll();
+      await new Promise((resolve) => front.server.close(resolve));
     }
   });
 });

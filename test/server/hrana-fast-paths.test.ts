@@ -127,7 +127,20 @@ describe("encodeResultJson", () => {
         lastInsertRowid: random() < 0.5 ? null : BigInt(Math.floor(random() * 1e6)),
       };
       const wantRows = random() < 0.8;
-      const ms = random() * 10;
+      const ms = pick([
+        random() * 10,
+        random(),
+        0,
+        -0,
+        0.0005,
+        0.0004999,
+        1.5,
+        0.05,
+        0.1,
+        123.456,
+        1e9 + 0.5,
+        Number.NaN,
+      ]);
       expect(encodeResultJson(result, wantRows, ms)).toBe(JSON.stringify(encodeResult(result, wantRows, ms)));
     }
   });

@@ -12,9 +12,17 @@ const base = (length: string, extra = "") =>
   `POST /db/target/v2/pipeline HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer abc.def.ghi\r\nContent-Type: application/json\r\nContent-Length: ${length}${extra}\r\n\r\n`;
 
 /** The head's bytes as they arrive, with a body behind them, and where the head ends. */
-function arriving(head: string): { bytes: Buffer; end: number } {
-  const text = `${head}{"requests":[]}`;
+function arriving(head: string, body = '{"requests":[]}'): { bytes: Buffer; end: number } {
+  const text = `${head}${body}`;
   return { bytes: Buffer.from(text, "latin1"), end: head.length - 4 };
+}
+
+/** What the front does with arriving bytes: recall the head, or find its end and read it. */
+function frontReads(memo: ReturnType<typeof createHeadMemo>, bytes: Buffer) {
+  const recalled = memo.recall(bytes);
+  if (recalled) return recalled;
+  const end = bytes.indexOf("\r\n\r\n");
+  return end < 0 ? { head: undefined, end } : { head: memo.read(bytes, end), end };
 }
 
 const asRead = (head: string) => readHead(head.slice(0, -4));
@@ -64,10 +72,18 @@ describe("request heads", () => {
       const memo = createHeadMemo();
       for (let i = 0; i < 300; i++) {
         const head = pick(heads)();
-        const { bytes, end } = arriving(head);
-        const expected = readHead(bytes.toString("latin1", 0, end));
-        const got = memo.read(bytes, end);
-        expect(got, `seed ${seed} #${i}: ${JSON.stringify(head)}`).toEqual(expected);
+        // Whole, cut short (the rest not here yet), or with a body that has a blank line of its own.
+        const cut = random() < 0.2 ? Math.floor(random() * head.length) : head.length;
+        const { bytes } = arriving(
+          head.slice(0, cut),
+          cut < head.length ? "" : pick(["{}", "\r\n\r\nX", ""]),
+        );
+        const end = bytes.indexOf("\r\n\r\n");
+        const expected = end < 0 ? undefined : readHead(bytes.toString("latin1", 0, end));
+        const got = frontReads(memo, bytes);
+        const what = `seed ${seed} #${i}: ${JSON.stringify(bytes.toString("latin1"))}`;
+        expect(got.end, what).toBe(end);
+        expect(got.head, what).toEqual(expected);
       }
     }
   });
@@ -76,7 +92,9 @@ describe("request heads", () => {
     const memo = createHeadMemo();
     const first = memo.read(arriving(base("17")).bytes, arriving(base("17")).end);
     const again = arriving(base("2048"));
-    const second = memo.read(again.bytes, again.end);
+    const recalled = memo.recall(again.bytes);
+    expect(recalled?.end).toBe(again.end);
+    const second = recalled?.head;
     expect(second?.length).toBe(2048);
     // The same headers, read once: what the memo saves.
     expect(second?.headers).toBe(first?.headers);
