@@ -4,6 +4,7 @@ import { createClient } from "@libsql/client";
 import { describe, expect, it } from "vitest";
 import { readPlainPipeline } from "../../server/hrana/plain-pipeline.js";
 import { type PlainExecute, plainExecuteOf } from "../../server/hrana/protocol.js";
+import { encodeResult } from "../../server/hrana/values.js";
 import { pick as pickFrom, rngFor } from "../helpers.js";
 
 /**
@@ -161,15 +162,11 @@ describe("plain pipelines read from their bytes", () => {
           type: "ok",
           response: {
             type: "execute",
-            result: {
-              cols: [],
-              rows: [],
-              affected_row_count: 0,
-              last_insert_rowid: null,
-              rows_read: 0,
-              rows_written: 0,
-              query_duration_ms: 0,
-            },
+            result: encodeResult(
+              { columns: [], columnTypes: [], rows: [], rowsAffected: 0, lastInsertRowid: null },
+              true,
+              0,
+            ),
           },
         },
         { type: "ok", response: { type: "close" } },
