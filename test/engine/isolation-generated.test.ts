@@ -35,7 +35,8 @@ afterAll(() => engine.dispose());
 
 describe(`generated statements (seed ${seed})`, () => {
   // Generous: the invariants are checked on the files after every case, on a machine that may be shared.
-  it(`hold the isolation invariants over ${CASES} cases`, { timeout: 300_000 }, async () => {
+  // The seed is in the title, which the reporter prints with the duration, so a slow run can be replayed.
+  it(`hold the isolation invariants over ${CASES} cases (seed ${seed})`, { timeout: 300_000 }, async () => {
     const rng = rngFor(seed);
     const cwdBefore = fs.readdirSync(process.cwd()).sort();
     let refused = 0;
