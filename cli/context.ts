@@ -4,6 +4,7 @@ import {
   jobLimitsFromEnv,
   openEngine,
   resolveDataDir,
+  wholeNumber,
 } from "../engine/index.js";
 import { jobProgress } from "./progress.js";
 
@@ -18,8 +19,8 @@ export interface GlobalOptions {
 export function fenceWaitMs(globals: GlobalOptions): number | undefined {
   const given = globals.fenceWait ?? process.env.TENANTDB_FENCE_WAIT_MS;
   if (given === undefined || given === "") return undefined;
-  const ms = Number(given);
-  if (!Number.isSafeInteger(ms) || ms < 0) {
+  const ms = wholeNumber(given.trim());
+  if (ms === undefined) {
     throw invalidArgument(
       `--fence-wait takes a whole number of milliseconds ≥ 0, e.g. 5000 (got "${given}")`,
     );

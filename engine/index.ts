@@ -45,3 +45,4 @@ export type {
 export type { Finding, LintKind, RowCost } from "./schema/lint.js";
 export { parseExpiration } from "./tokens/expiration.js";
 export { turnLatch } from "./turn.js";
+export { wholeNumber } from "./whole-number.js";

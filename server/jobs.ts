@@ -1,6 +1,7 @@
 import { permissionDenied } from "../engine/errors.js";
 import { sqldJobStatus, sqldTaskStatus } from "../engine/jobs/states.js";
 import { canRead } from "../engine/tokens/permissions.js";
+import { wholeNumber } from "../engine/whole-number.js";
 import type { Handler, ServerContext } from "./context.js";
 import { authenticateDatabase } from "./database-auth.js";
 import type { Request } from "./http.js";
@@ -56,9 +57,9 @@ export const getJob: Handler = async (ctx, req) => {
 function numberParam(req: Request, name: string): number | undefined {
   const raw = req.query.get(name);
   if (raw === null) return undefined;
-  if (!/^\d{1,15}$/.test(raw))
-    throw badRequest(`"${name}" must be a whole number, not ${JSON.stringify(raw)}`);
-  return Number(raw);
+  const n = wholeNumber(raw);
+  if (n === undefined) throw badRequest(`"${name}" must be a whole number, not ${JSON.stringify(raw)}`);
+  return n;
 }
 
 async function readableSchemaDatabase(ctx: ServerContext, req: Request): Promise<string> {

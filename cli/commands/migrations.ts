@@ -1,5 +1,6 @@
 import { invalidArgument } from "../../engine/errors.js";
 import type { JobView } from "../../engine/index.js";
+import { wholeNumber } from "../../engine/whole-number.js";
 import type { GlobalOptions } from "../context.js";
 import { withEngine } from "../context.js";
 import { printJson, printLine, printTable } from "../output.js";
@@ -61,9 +62,8 @@ export async function migrationsResume(g: GlobalOptions, name: string) {
 }
 
 function whole(option: string, text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n))
-    throw invalidArgument(`${option} takes a whole number, not "${text}"`);
+  const n = wholeNumber(text);
+  if (n === undefined) throw invalidArgument(`${option} takes a whole number, not "${text}"`);
   return n;
 }
 

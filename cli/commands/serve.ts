@@ -1,4 +1,5 @@
 import { invalidArgument } from "../../engine/errors.js";
+import { wholeNumber } from "../../engine/whole-number.js";
 import { DEFAULT_PORT, startServer } from "../../server/index.js";
 import type { GlobalOptions } from "../context.js";
 import { fenceWaitMs, withEngine } from "../context.js";
@@ -70,10 +71,8 @@ function seconds(flag: string, value: string | undefined): number | undefined {
 
 function count(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d{1,3}$/.test(value) || n < 1 || n > 256) {
-    throw invalidArgument(`${flag} must be a whole number from 1 to 256, not "${value}"`);
-  }
+  const n = wholeNumber(value, 1, 256);
+  if (n === undefined) throw invalidArgument(`${flag} must be a whole number from 1 to 256, not "${value}"`);
   return n;
 }
 

@@ -1,15 +1,12 @@
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openEngine } from "../../engine/index.js";
 import type { Backend, TokenRequest } from "../../provider/backends/backend.js";
 import { platformBackend } from "../../provider/backends/platform.js";
-import { startServer } from "../../server/index.js";
 import { rejectsWith } from "../helpers.js";
+import { startHarness } from "../server/harness.js";
 import { BACKENDS, ensureBuilt, type Fleet, grpcError, Plugin, secret, urnOf } from "./harness.js";
 
 /**
@@ -226,14 +223,9 @@ describe("the Platform API backend against an API shaped like Turso's", () => {
 
 describe("the Platform API backend against tenantdb serve", () => {
   it("counts a schema database's children and a group's databases with the server's counts, never a list", async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "tenantdb-platform-count-"));
-    const engine = await openEngine(path.join(root, "data"), { workers: 2 });
     const seen: string[] = [];
-    const server = await startServer(engine, {
-      port: 0,
-      log: () => {},
-      requestLog: (line) => seen.push(line),
-    });
+    const h = await startHarness({ requestLog: (line) => seen.push(line) });
+    const { engine, server } = h;
     try {
       engine.createGroup("default");
       engine.createGroup("few");
@@ -244,11 +236,10 @@ describe("the Platform API backend against tenantdb serve", () => {
       );
       await engine.createDatabase("lone", { group: "few" });
       engine.destroyDatabases(["t-3", "t-77"]);
-      const { token } = engine.mintApiToken("provider");
-      const backend = platformBackend({ url: server.url, apiToken: token, organization: server.org });
+      const backend = platformBackend({ url: server.url, apiToken: h.apiToken, organization: server.org });
 
       // The truth from the catalog file itself, not from what the engine reports.
-      const catalog = new Database(path.join(root, "data", "catalog.db"), { readonly: true });
+      const catalog = new Database(path.join(h.dataDir, "catalog.db"), { readonly: true });
       const truth = (sql: string) => catalog.prepare(sql).pluck().get() as number;
       const children = truth(
         "SELECT count(*) FROM databases WHERE parent_id = (SELECT id FROM databases WHERE name = 'parent')",
@@ -268,9 +259,7 @@ describe("the Platform API backend against tenantdb serve", () => {
       expect(listings.length).toBeGreaterThanOrEqual(3);
       for (const line of listings) expect(line).toMatch(/[?&]count=true/);
     } finally {
-      await server.close();
-      engine.close();
-      fs.rmSync(root, { recursive: true, force: true });
+      await h.close();
     }
   }, 60_000);
 });
